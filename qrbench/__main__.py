@@ -1,0 +1,3 @@
+from qrbench.cli import main
+
+main()

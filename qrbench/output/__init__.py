@@ -1,0 +1,1 @@
+"""Everything qrbench shows a person: Rich tables and progress. Only the CLI imports it."""

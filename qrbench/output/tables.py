@@ -1,0 +1,113 @@
+"""Rich renderings of a run's summary."""
+
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from qrbench.stats import MetricSummary
+from qrbench.summary import RunSummary, Verdict
+
+
+def _ms(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def run_table(title: str, summary: RunSummary) -> Table:
+    table = Table(title=title, title_justify="left", show_edge=False)
+    table.add_column("stage")
+    table.add_column("kind", style="dim")
+    table.add_column("n", justify="right")
+    table.add_column("median ms", justify="right")
+    table.add_column("p95 ms", justify="right")
+    table.add_column("max ms", justify="right")
+    for stage in summary.stages:
+        timing = stage.timing
+        table.add_row(
+            stage.name,
+            "critical" if stage.critical else "background",
+            str(timing.n),
+            _ms(timing.median),
+            _ms(timing.p95),
+            _ms(timing.max),
+        )
+    table.add_section()
+    ttq = summary.time_to_qr_ms
+    over = ttq is not None and ttq.p95 > summary.deadline_ms
+    style = "bold red" if over else "bold green"
+    if ttq is None:
+        table.add_row(Text("time-to-QR", style="bold"), "", "0", "-", "-", "-")
+    else:
+        table.add_row(
+            Text("time-to-QR", style="bold"),
+            f"target {_ms(summary.deadline_ms)}",
+            str(ttq.n),
+            Text(_ms(ttq.median), style=style),
+            Text(_ms(ttq.p95), style=style),
+            Text(_ms(ttq.max), style=style),
+        )
+    return table
+
+
+def verdict_line(summary: RunSummary) -> Text:
+    deadline_s = summary.deadline_ms / 1000
+    colour = "green" if summary.verdict is Verdict.PASS else "red"
+    text = Text()
+    text.append(f" {summary.verdict.value} ", style=f"bold white on {colour}")
+    text.append(
+        f"  {summary.within_deadline}/{summary.measured} sessions showed a verified QR "
+        f"within {deadline_s:g} s"
+    )
+    if summary.succeeded != summary.within_deadline:
+        text.append(f" ({summary.succeeded} succeeded in all)")
+    ttq = summary.time_to_qr_ms
+    if ttq is not None:
+        text.append(
+            f"; median time-to-QR {_ms(ttq.median)} ms "
+            f"(95% CI {_ms(ttq.median_ci_low)} to {_ms(ttq.median_ci_high)})"
+        )
+    return text
+
+
+def resources_line(summary: RunSummary) -> Text | None:
+    if summary.peak_rss_mb is None or summary.cpu_time_s is None:
+        return None
+    rss: MetricSummary = summary.peak_rss_mb
+    cpu: MetricSummary = summary.cpu_time_s
+    return Text(
+        f"Chromium process tree per session: peak RSS median {rss.median:,.0f} MB "
+        f"(max {rss.max:,.0f}), CPU time median {cpu.median:.2f} s (max {cpu.max:.2f})",
+        style="dim",
+    )
+
+
+def failures_table(summary: RunSummary) -> Table | None:
+    if not summary.failures:
+        return None
+    table = Table(title="Failures", title_justify="left", show_edge=False)
+    table.add_column("stage")
+    table.add_column("error")
+    table.add_column("count", justify="right")
+    table.add_column("example")
+    for failure in summary.failures:
+        table.add_row(failure.stage, failure.type, str(failure.count), failure.example)
+    return table
+
+
+def run_report(title: str, summary: RunSummary) -> RenderableType:
+    parts: list[RenderableType] = [run_table(title, summary), Text(), verdict_line(summary)]
+    resources = resources_line(summary)
+    if resources is not None:
+        parts.append(resources)
+    cache = ", ".join(f"{outcome} {count}" for outcome, count in summary.web_cache.items())
+    parts.append(Text(f"web-version cache: {cache}", style="dim"))
+    failures = failures_table(summary)
+    if failures is not None:
+        parts.extend([Text(), failures])
+    for warning in summary.warnings:
+        parts.append(Text(f"warning: {warning}", style="yellow"))
+    return Group(*parts)
+
+
+def print_run(console: Console, title: str, summary: RunSummary) -> None:
+    console.print()
+    console.print(run_report(title, summary))

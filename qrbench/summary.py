@@ -1,0 +1,111 @@
+"""The summary of a run: per-stage statistics, success and the verdict against the deadline."""
+
+from collections import Counter
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import Any
+
+from qrbench.session import SessionResult
+from qrbench.stats import MetricSummary, stability_warnings, summarize
+
+
+class Verdict(StrEnum):
+    PASS = "PASS"
+    FAIL = "FAIL"
+
+
+@dataclass(frozen=True)
+class StageSummary:
+    name: str
+    critical: bool
+    timing: MetricSummary
+
+
+@dataclass(frozen=True)
+class FailureCount:
+    stage: str
+    type: str
+    count: int
+    example: str
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    measured: int
+    succeeded: int
+    within_deadline: int
+    deadline_ms: float
+    verdict: Verdict
+    time_to_qr_ms: MetricSummary | None
+    stages: list[StageSummary]
+    peak_rss_mb: MetricSummary | None
+    cpu_time_s: MetricSummary | None
+    failures: list[FailureCount]
+    web_cache: dict[str, int]
+    warnings: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        rounded: dict[str, Any] = _rounded(asdict(self))
+        return rounded
+
+
+def _rounded(value: Any) -> Any:
+    # Timings are taken to the microsecond; more digits in a file only hide the numbers.
+    if isinstance(value, float):
+        return round(value, 3)
+    if isinstance(value, dict):
+        return {key: _rounded(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_rounded(item) for item in value]
+    return value
+
+
+def summarize_run(sessions: list[SessionResult], deadline_ms: float) -> RunSummary:
+    """Statistics over the measured (non-warmup) sessions; timings over successful ones."""
+    measured = [s for s in sessions if not s.warmup]
+    succeeded = [s for s in measured if s.ok]
+    within = sum(1 for s in measured if s.within_deadline)
+    time_to_qr = summarize([s.time_to_qr_ms for s in succeeded if s.time_to_qr_ms is not None])
+    return RunSummary(
+        measured=len(measured),
+        succeeded=len(succeeded),
+        within_deadline=within,
+        deadline_ms=deadline_ms,
+        verdict=Verdict.PASS if measured and within == len(measured) else Verdict.FAIL,
+        time_to_qr_ms=time_to_qr,
+        stages=_stage_summaries(succeeded),
+        peak_rss_mb=summarize([s.resources.peak_rss_mb for s in succeeded if s.resources]),
+        cpu_time_s=summarize([s.resources.cpu_time_s for s in succeeded if s.resources]),
+        failures=_failures(measured),
+        web_cache=dict(Counter(s.web_cache for s in measured)),
+        warnings=stability_warnings("time-to-QR", time_to_qr),
+    )
+
+
+def _stage_summaries(sessions: list[SessionResult]) -> list[StageSummary]:
+    durations: dict[str, list[float]] = {}
+    critical: dict[str, bool] = {}
+    for session in sessions:
+        for stage in session.stages:
+            durations.setdefault(stage.name, []).append(stage.duration_ms)
+            critical[stage.name] = stage.critical
+    summaries = []
+    for name, values in durations.items():
+        timing = summarize(values)
+        assert timing is not None  # every listed stage has at least one sample
+        summaries.append(StageSummary(name=name, critical=critical[name], timing=timing))
+    return summaries
+
+
+def _failures(sessions: list[SessionResult]) -> list[FailureCount]:
+    counts: Counter[tuple[str, str]] = Counter()
+    examples: dict[tuple[str, str], str] = {}
+    for session in sessions:
+        if session.error is not None:
+            key = (session.error.stage, session.error.type)
+            counts[key] += 1
+            examples.setdefault(key, session.error.message)
+    return [
+        FailureCount(stage=stage, type=kind, count=count, example=examples[(stage, kind)])
+        for (stage, kind), count in counts.most_common()
+    ]

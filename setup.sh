@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Set up qrbench on Debian: Chromium and Redis from apt, qrbench and its test tools in .venv.
+# Safe to run again: it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "qrbench needs Debian packages: ${missing[*]}. Install them with:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+    echo "then run ./setup.sh again." >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]} with apt-get" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+venv=.venv
+if [ ! -x "$venv/bin/python" ]; then
+  echo "setup: creating $venv" >&2
+  python3 -m venv "$venv" || {
+    echo "python3 -m venv failed: install it with 'apt-get install -y python3-venv'" >&2
+    exit 1
+  }
+fi
+echo "setup: installing qrbench with its test extras into $venv" >&2
+"$venv/bin/python" -m pip install -q --disable-pip-version-check -e ".[test]"
+echo "setup: done. Chromium: $(command -v chromium), qrbench: $venv/bin/qrbench" >&2

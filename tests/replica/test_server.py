@@ -1,0 +1,432 @@
+"""The WhatsApp Web replica: origins, content, the ref socket and the page in real Chromium."""
+
+import asyncio
+import base64
+import io
+import itertools
+import re
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import psutil
+import pytest
+import zxingcpp
+from PIL import Image
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from qrbench.errors import ReplicaError
+from qrbench.replica import Replica, ReplicaConfig, ReplicaUrls, server
+from qrbench.replica.content import build_bundles
+from qrbench.replica.server import (
+    STATIC_HOST,
+    VERSION_HOST,
+    WHATSAPP_HOST,
+    new_qr_string,
+    qr_matrix,
+)
+
+CHROMIUM_ARGS = [
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--no-sandbox",
+]
+ALLOW_LOOPBACK_FROM_FULFILLED_PAGES = "--disable-features=LocalNetworkAccessChecks"
+# Small enough to start fast wherever size is not what a test checks.
+SMALL = ReplicaConfig(index_kb=64, bundle_kb=256)
+SCRIPT_SRC = re.compile(r'<script src="([^"]+)"></script>')
+
+
+def http_get(url: str, host: str | None = None) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, headers={"Host": host} if host else {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def loopback_url(urls: ReplicaUrls, host: str, path: str) -> str:
+    return f"http://{urls.loopback[host]}{path}"
+
+
+def port_of(urls: ReplicaUrls, host: str) -> int:
+    return int(urls.loopback[host].rsplit(":", 1)[1])
+
+
+def accepts(address: str, port: int) -> bool:
+    try:
+        with socket.create_connection((address, port), timeout=2):
+            return True
+    except ConnectionRefusedError:
+        return False
+
+
+def chat_url(urls: ReplicaUrls) -> str:
+    return f"ws://{urls.loopback[WHATSAPP_HOST]}/ws/chat"
+
+
+def decode_qr(image: Image.Image) -> list[str]:
+    # Searching every format now and then also "finds" a 1D barcode inside the QR's modules.
+    barcodes = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    return [barcode.text for barcode in barcodes]
+
+
+def receive_all(url: str) -> list[tuple[float, dict[str, Any]]]:
+    """Every JSON message of one /ws/chat connection with its monotonic arrival time."""
+
+    async def run() -> list[tuple[float, dict[str, Any]]]:
+        received: list[tuple[float, dict[str, Any]]] = []
+        async with aiohttp.ClientSession() as session, session.ws_connect(url) as chat:
+            async for message in chat:
+                received.append((time.monotonic(), message.json()))
+        return received
+
+    return asyncio.run(run())
+
+
+# -- origins and lifecycle -------------------------------------------------------------------
+
+
+def test_origins_listen_on_distinct_loopback_ports_only() -> None:
+    with Replica(SMALL) as urls:
+        assert set(urls.loopback) == {WHATSAPP_HOST, STATIC_HOST, VERSION_HOST}
+        assert all(address.startswith("127.0.0.1:") for address in urls.loopback.values())
+        ports = {port_of(urls, host) for host in urls.loopback}
+        assert len(ports) == 3
+        for port in ports:
+            assert accepts("127.0.0.1", port)
+            # Another loopback address reaches a 0.0.0.0 listener but not a 127.0.0.1 one.
+            assert not accepts("127.0.0.2", port)
+
+
+def test_stop_closes_every_port_and_is_idempotent() -> None:
+    replica = Replica(SMALL)
+    urls = replica.start()
+    try:
+        ports = [port_of(urls, host) for host in urls.loopback]
+    finally:
+        replica.stop()
+    assert not any(accepts("127.0.0.1", port) for port in ports)
+    assert not any(thread.name == "qrbench-replica" for thread in threading.enumerate())
+    replica.stop()
+
+
+def test_stop_closes_open_websockets_without_waiting_for_ref_expiry() -> None:
+    replica = Replica(SMALL)
+    urls = replica.start()
+
+    async def run() -> tuple[float, int | None]:
+        async with aiohttp.ClientSession() as session, session.ws_connect(chat_url(urls)) as chat:
+            first = await chat.receive_json()
+            assert first["type"] == "ref"
+            started = time.monotonic()
+            stopping = asyncio.create_task(asyncio.to_thread(replica.stop))
+            closing = await chat.receive()
+            await stopping
+            assert closing.type is aiohttp.WSMsgType.CLOSE
+            return time.monotonic() - started, chat.close_code
+
+    try:
+        stop_s, close_code = asyncio.run(run())
+    finally:
+        replica.stop()
+    # The first ref lives 60 s; a stop that waited for it or for the shutdown grace is a bug.
+    assert stop_s < 1.5
+    assert close_code == aiohttp.WSCloseCode.GOING_AWAY
+
+
+def test_start_failure_raises_replica_error_and_leaves_nothing_running(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(server, "_APP_JS", tmp_path / "missing.js")
+    replica = Replica(SMALL)
+    with pytest.raises(ReplicaError):
+        replica.start()
+    assert not any(thread.name == "qrbench-replica" for thread in threading.enumerate())
+    replica.stop()
+
+
+def test_config_rejects_unusable_values() -> None:
+    for bad in (
+        {"version": "2.3000"},
+        {"version": '2.3000.1"; alert(1)'},
+        {"refs": 0},
+        {"bundles": 0},
+        {"first_ttl_s": 0},
+        {"next_ttl_s": -1},
+    ):
+        with pytest.raises(ValueError):
+            ReplicaConfig(**bad)
+
+
+def test_urls_map_stable_names_to_loopback() -> None:
+    with Replica(SMALL) as urls:
+        whatsapp = urls.loopback[WHATSAPP_HOST]
+        assert urls.whatsapp == "http://web.wa-replica.test/"
+        assert urls.host_resolver_rules() == ", ".join(
+            f"MAP {host} {urls.loopback[host]}"
+            for host in (WHATSAPP_HOST, STATIC_HOST, VERSION_HOST)
+        )
+        assert urls.to_loopback("ws://web.wa-replica.test/ws/chat?x=1") == (
+            f"ws://{whatsapp}/ws/chat?x=1"
+        )
+        assert urls.to_loopback(urls.version_host + "html/2.3000.1.html") == (
+            f"http://{urls.loopback[VERSION_HOST]}/html/2.3000.1.html"
+        )
+        assert urls.to_loopback("https://web.whatsapp.com/") == "https://web.whatsapp.com/"
+        assert urls.index_url_loopback == f"http://{whatsapp}/"
+
+
+# -- content ---------------------------------------------------------------------------------
+
+
+def test_index_is_600_kb_and_sets_debug_version() -> None:
+    config = ReplicaConfig(bundle_kb=256)
+    with Replica(config) as urls:
+        status, headers, body = http_get(loopback_url(urls, WHATSAPP_HOST, "/"), WHATSAPP_HOST)
+    assert status == 200
+    assert headers["Content-Type"].startswith("text/html")
+    assert abs(len(body) - 600 * 1024) <= 0.05 * 600 * 1024
+    head = body.split(b"</head>", 1)[0]
+    assert b'window.Debug = {VERSION: "2.3000.1017054665"}' in head
+    assert b"<progress" in body
+
+
+def test_index_script_urls_follow_the_host_it_was_requested_under() -> None:
+    replica = Replica(SMALL)
+    with replica as urls:
+        index_url = loopback_url(urls, WHATSAPP_HOST, "/")
+        _, _, stable = http_get(index_url, WHATSAPP_HOST)
+        _, _, loopback = http_get(index_url)
+    names = [f"bundle-{number}.js" for number in range(SMALL.bundles)] + ["app.js"]
+    stable_srcs = SCRIPT_SRC.findall(stable.decode())
+    loopback_srcs = SCRIPT_SRC.findall(loopback.decode())
+    assert stable_srcs == [f"http://static.wa-replica.test/bundles/{name}" for name in names]
+    assert loopback_srcs == [
+        f"http://{urls.loopback[STATIC_HOST]}/bundles/{name}" for name in names
+    ]
+    assert abs(len(stable) - len(loopback)) <= 1024
+    assert stable == replica.index_html(SMALL.version)
+
+
+def test_version_host_serves_the_stable_index_by_version() -> None:
+    replica = Replica(SMALL)
+    with replica as urls:
+        known = loopback_url(urls, VERSION_HOST, f"/html/{SMALL.version}.html")
+        responses = [http_get(known, VERSION_HOST), http_get(known)]
+        unknown = [
+            http_get(loopback_url(urls, VERSION_HOST, f"/html/{version}.html"), VERSION_HOST)[0]
+            for version in ("2.3000.1", "latest")
+        ]
+    for status, _, body in responses:
+        assert status == 200
+        assert body == replica.index_html(SMALL.version)
+    assert unknown == [404, 404]
+
+
+def test_bundles_total_bundle_kb_of_uncacheable_javascript() -> None:
+    config = ReplicaConfig(index_kb=64)
+    with Replica(config) as urls:
+        _, _, index = http_get(loopback_url(urls, WHATSAPP_HOST, "/"))
+        responses = [http_get(src) for src in SCRIPT_SRC.findall(index.decode())]
+        missing = http_get(loopback_url(urls, STATIC_HOST, "/bundles/bundle-99.js"))[0]
+    bundle_bytes = sum(len(body) for _, _, body in responses[:-1])
+    assert abs(bundle_bytes - 4096 * 1024) <= 0.05 * 4096 * 1024
+    for status, headers, _ in responses:
+        assert status == 200
+        assert headers["Content-Type"].startswith("application/javascript")
+        assert headers["Cache-Control"] == "no-store"
+    assert missing == 404
+
+
+def test_bundles_are_deterministic_per_version() -> None:
+    assert build_bundles("2.3000.1", 64, 2) == build_bundles("2.3000.1", 64, 2)
+    assert build_bundles("2.3000.1", 64, 2) != build_bundles("2.3000.2", 64, 2)
+
+
+# -- the ref socket --------------------------------------------------------------------------
+
+
+def test_websocket_pushes_refs_at_their_ttls_then_says_they_ran_out() -> None:
+    config = ReplicaConfig(index_kb=64, bundle_kb=64, refs=3, first_ttl_s=0.6, next_ttl_s=0.2)
+    with Replica(config) as urls:
+        received = receive_all(chat_url(urls))
+    kinds = [message["type"] for _, message in received]
+    assert kinds == ["ref", "ref", "ref", "refs-exhausted"]
+    gaps = [later[0] - earlier[0] for earlier, later in itertools.pairwise(received)]
+    for gap, ttl_s in zip(gaps, [0.6, 0.2, 0.2], strict=True):
+        # Early is always wrong; late only beyond what a busy machine explains.
+        assert ttl_s - 0.02 <= gap <= ttl_s + 0.25
+    refs = [message["ref"] for _, message in received[:-1]]
+    assert len(set(refs)) == 3
+
+
+def test_qr_string_has_whatsapp_format() -> None:
+    ref, *keys = new_qr_string().split(",")
+    assert ref.startswith("2@")
+    assert 80 <= len(ref) <= 100
+    assert len(keys) == 3
+    assert all(len(base64.b64decode(key, validate=True)) == 32 for key in keys)
+
+
+def test_qr_matrix_encodes_the_qr_string() -> None:
+    qr_string = new_qr_string()
+    rows = qr_matrix(qr_string)
+    assert all(len(row) == len(rows) for row in rows)
+    quiet, scale = 4, 4
+    size = (len(rows) + 2 * quiet) * scale
+    image = Image.new("L", (size, size), 255)
+    for y, row in enumerate(rows):
+        for x, module in enumerate(row):
+            if module == "1":
+                left, top = (x + quiet) * scale, (y + quiet) * scale
+                image.paste(0, (left, top, left + scale, top + scale))
+    assert decode_qr(image) == [qr_string]
+
+
+# -- the page in real Chromium ---------------------------------------------------------------
+
+
+LaunchChromium = Callable[[list[str]], Browser]
+
+
+@pytest.fixture
+def launch_chromium(no_leftover_chromium: None) -> Iterator[LaunchChromium]:
+    """Launches headless Chromium with extra arguments; closes every one it launched."""
+    with sync_playwright() as playwright:
+        browsers: list[Browser] = []
+
+        def launch(extra_args: list[str]) -> Browser:
+            browser = playwright.chromium.launch(
+                executable_path="/usr/bin/chromium", args=[*CHROMIUM_ARGS, *extra_args]
+            )
+            browsers.append(browser)
+            return browser
+
+        try:
+            yield launch
+        finally:
+            helpers = [
+                process
+                for process in psutil.Process().children(recursive=True)
+                if "chrom" in process.name()
+            ]
+            for browser in browsers:
+                browser.close()
+            # Chromium's helper processes outlive browser.close() by a moment.
+            wait_until_exited(helpers, timeout_s=5.0)
+
+
+def wait_until_exited(processes: list[psutil.Process], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and any(is_running(process) for process in processes):
+        time.sleep(0.05)
+
+
+def is_running(process: psutil.Process) -> bool:
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def host_rules_arg(urls: ReplicaUrls) -> str:
+    return f"--host-resolver-rules={urls.host_resolver_rules()}"
+
+
+def canvas_text(page: Page) -> list[str]:
+    screenshot = page.locator("div[data-ref] canvas").screenshot()
+    return decode_qr(Image.open(io.BytesIO(screenshot)))
+
+
+def data_ref(page: Page) -> str | None:
+    return page.locator("div[data-ref]").get_attribute("data-ref")
+
+
+@pytest.mark.browser
+def test_page_shows_whatsapp_qr_dom_that_decodes_to_data_ref(
+    launch_chromium: LaunchChromium,
+) -> None:
+    with Replica(SMALL) as urls:
+        page = launch_chromium([host_rules_arg(urls)]).new_page()
+        page.add_init_script(
+            "const PageWebSocket = window.WebSocket;"
+            "window.WebSocket = function (url) {"
+            "  window.readyStateAtConnect = document.readyState;"
+            "  return new PageWebSocket(url);"
+            "};"
+        )
+        page.goto(urls.whatsapp)
+        canvas = page.wait_for_selector("div[data-ref] canvas")
+        assert canvas is not None
+        assert canvas.get_attribute("aria-label") == "Scan this QR code to link a device!"
+        assert canvas.get_attribute("role") == "img"
+        assert (canvas.get_attribute("width"), canvas.get_attribute("height")) == ("264", "264")
+        box = canvas.bounding_box()
+        assert box is not None
+        assert (box["width"], box["height"]) == (264, 264)
+        assert canvas_text(page) == [data_ref(page)]
+        assert page.evaluate("window.Debug.VERSION") == SMALL.version
+        assert page.evaluate("window.readyStateAtConnect") == "complete"
+        assert page.evaluate("document.getElementById('startup-progress').value") == SMALL.bundles
+        assert not page.locator("#startup-progress").is_visible()
+
+
+@pytest.mark.browser
+def test_page_redraws_each_ref_then_offers_a_reload_that_reconnects(
+    launch_chromium: LaunchChromium,
+) -> None:
+    config = ReplicaConfig(index_kb=64, bundle_kb=256, refs=2, first_ttl_s=1.0, next_ttl_s=1.0)
+    with Replica(config) as urls:
+        page = launch_chromium([host_rules_arg(urls)]).new_page()
+        page.goto(urls.whatsapp)
+        page.wait_for_selector("div[data-ref] canvas")
+        first_ref = data_ref(page)
+        page.wait_for_function(
+            "ref => document.querySelector('div[data-ref]').dataset.ref !== ref", arg=first_ref
+        )
+        assert canvas_text(page) == [data_ref(page)]
+        page.wait_for_selector("div[data-ref]", state="detached", timeout=5000)
+        reload_button = page.get_by_role("button", name="Click to reload QR code")
+        reload_button.click()
+        page.wait_for_selector("div[data-ref] canvas")
+        assert data_ref(page) != first_ref
+        assert canvas_text(page) == [data_ref(page)]
+
+
+@pytest.mark.browser
+def test_loopback_url_shows_qr_without_host_resolver_rules(
+    launch_chromium: LaunchChromium,
+) -> None:
+    with Replica(SMALL) as urls:
+        page = launch_chromium([]).new_page()
+        page.goto(urls.index_url_loopback)
+        page.wait_for_selector("div[data-ref] canvas", timeout=10000)
+        assert canvas_text(page) == [data_ref(page)]
+
+
+@pytest.mark.browser
+def test_index_cached_in_another_run_boots_through_route_interception(
+    launch_chromium: LaunchChromium,
+) -> None:
+    # Built by a replica that never listened: only the stable names tie it to this run.
+    cached = Replica(SMALL).index_html("2.3000.999")
+    with Replica(SMALL) as urls:
+        # A fulfilled document counts as public, and Chromium blocks its loopback bundles.
+        browser = launch_chromium([host_rules_arg(urls), ALLOW_LOOPBACK_FROM_FULFILLED_PAGES])
+        page = browser.new_page()
+        page.route(
+            urls.whatsapp, lambda route: route.fulfill(body=cached, content_type="text/html")
+        )
+        page.goto(urls.whatsapp)
+        page.wait_for_selector("div[data-ref] canvas", timeout=10000)
+        assert page.evaluate("window.Debug.VERSION") == "2.3000.999"

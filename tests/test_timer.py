@@ -1,0 +1,51 @@
+import pytest
+
+from qrbench.timer import SessionTimer
+
+
+def test_stages_are_recorded_in_order_on_one_clock() -> None:
+    timer = SessionTimer()
+    with timer.stage("first", critical=True):
+        pass
+    with timer.stage("second", critical=False):
+        pass
+    first, second = timer.stages
+    assert (first.name, first.critical, first.ok) == ("first", True, True)
+    assert (second.name, second.critical) == ("second", False)
+    assert second.start_ms >= first.end_ms
+    assert timer.failed_stage is None
+
+
+def test_a_raising_stage_is_recorded_as_failed_and_reraised() -> None:
+    timer = SessionTimer()
+    with pytest.raises(ValueError), timer.stage("broken", critical=True):
+        raise ValueError("boom")
+    assert timer.failed_stage == "broken"
+    assert timer.stages[-1].ok is False
+
+
+def test_end_at_closes_a_stage_at_an_event_stamped_elsewhere() -> None:
+    timer = SessionTimer()
+    with timer.stage("wait", critical=True, start_ms=100.0) as span:
+        span.end_at(350.0)
+    assert timer.stages[-1].start_ms == 100.0
+    assert timer.stages[-1].duration_ms == 250.0
+
+
+def test_critical_end_ignores_background_stages() -> None:
+    timer = SessionTimer()
+    with timer.stage("critical", critical=True, start_ms=0.0) as span:
+        span.end_at(10.0)
+    with timer.stage("background", critical=False, start_ms=10.0) as span:
+        span.end_at(500.0)
+    assert timer.critical_end_ms() == 10.0
+
+
+def test_listener_hears_each_stage_start() -> None:
+    heard: list[str] = []
+    timer = SessionTimer(on_stage_start=heard.append)
+    with timer.stage("a", critical=True):
+        pass
+    with timer.stage("b", critical=True):
+        pass
+    assert heard == ["a", "b"]
