@@ -9,7 +9,8 @@ from qrbench.summary import RunSummary, Verdict
 
 
 def _ms(value: float) -> str:
-    return f"{value:,.0f}"
+    # Sub-10 ms stages (auth, cache lookups) would all read "0" without a decimal.
+    return f"{value:.1f}" if value < 10 else f"{value:,.0f}"
 
 
 def run_table(title: str, summary: RunSummary) -> Table:
