@@ -213,7 +213,13 @@ def profiles_show(
 ) -> None:
     """Print a profile (or scenario) fully resolved: extends followed, defaults filled in."""
     model = load_scenario(name) if scenario else load_profile(name)
-    console.print(yaml.safe_dump(profile_to_dict(model), sort_keys=False), end="", markup=False)
+    console.print(
+        yaml.safe_dump(profile_to_dict(model), sort_keys=False),
+        end="",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @profiles_app.command("validate")

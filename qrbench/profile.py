@@ -72,6 +72,29 @@ class _StrictModel(BaseModel):
 
 class AuthStrategy(StrEnum):
     LOCALAUTH = "localauth"
+    REMOTEAUTH = "remoteauth"
+
+
+class RemoteAuthFor(StrEnum):
+    ALL = "all"  # every session goes through the remote store
+    RESTORE_ONLY = "restore_only"  # the study's fix: new accounts use LocalAuth
+
+
+class StoreBackend(StrEnum):
+    AUTO = "auto"  # Redis when one can be had, else SQLite (with a warning)
+    REDIS = "redis"
+    SQLITE = "sqlite"
+
+
+class WebhookMode(StrEnum):
+    OFF = "off"
+    BLOCKING = "blocking"  # the QR waits for the receiver's answer
+    BACKGROUND = "background"  # fire-and-forget
+
+
+class DbUpdates(StrEnum):
+    COMBINED = "combined"  # one UPDATE
+    SPLIT = "split"  # status, then instance assignment: two transactions
 
 
 class CacheType(StrEnum):
@@ -90,9 +113,18 @@ class Target(_StrictModel):
     deadline_s: float = Field(default=10.0, gt=0)
 
 
+class Store(_StrictModel):
+    backend: StoreBackend = StoreBackend.AUTO
+    # None: QRBENCH_REDIS_URL, else a private redis-server qrbench starts for the run.
+    url: str | None = None
+
+
 class Auth(_StrictModel):
     strategy: AuthStrategy = AuthStrategy.LOCALAUTH
     data_path: str | None = None  # None: a temporary directory qrbench creates
+    remoteauth_for: RemoteAuthFor = RemoteAuthFor.ALL
+    backup_sync_interval_ms: int = Field(default=60000, gt=0)
+    store: Store = Field(default_factory=Store)
 
 
 class Browser(_StrictModel):
@@ -124,6 +156,30 @@ class QrOptions(_StrictModel):
     error_correction: Literal["L", "M", "Q", "H"] = "M"  # node-qrcode's default
     width: int | None = Field(default=None, gt=0)
     margin: int = Field(default=4, ge=0)
+    # The study's check: drop a QR event when one was generated < 300 s ago for the session.
+    dedupe: bool = False
+
+
+class Webhook(_StrictModel):
+    mode: WebhookMode = WebhookMode.OFF
+    url: str | None = None  # None: qrbench's own receiver
+    secret: str = "qrbench-webhook-secret"
+    timeout_ms: int = Field(default=10000, gt=0)
+
+
+class Db(_StrictModel):
+    updates: DbUpdates = DbUpdates.COMBINED
+
+
+class Routing(_StrictModel):
+    multi_instance: bool = False
+    instances: int = Field(default=1, ge=1)
+
+
+class ChatSync(_StrictModel):
+    on_ready: bool = False
+    chats: int = Field(default=500, ge=0)
+    batch_size: int = Field(default=50, gt=0)
 
 
 class Profile(_StrictModel):
@@ -135,6 +191,10 @@ class Profile(_StrictModel):
     web_version: str = Field(default=DEFAULT_WEB_VERSION, pattern=r"^\d+\.\d+\.\d+$")
     web_version_cache: WebVersionCache = Field(default_factory=WebVersionCache)
     qr: QrOptions = Field(default_factory=QrOptions)
+    webhook: Webhook = Field(default_factory=Webhook)
+    db: Db = Field(default_factory=Db)
+    routing: Routing = Field(default_factory=Routing)
+    chat_sync: ChatSync = Field(default_factory=ChatSync)
 
 
 class Replica(_StrictModel):
@@ -142,15 +202,43 @@ class Replica(_StrictModel):
     bundle_kb: int = Field(default=4096, gt=0)
 
 
+class RemoteSession(_StrictModel):
+    """A session already in the RemoteAuth store (stale or real) when the user clicks."""
+
+    present: bool = False
+    size_mb: float = Field(default=5.0, ge=0)
+
+
+class ScenarioWebhook(_StrictModel):
+    processing_ms: int = Field(default=0, ge=0)  # what the receiver spends on each request
+
+
+class ScenarioQr(_StrictModel):
+    refs: int = Field(default=6, ge=1)
+    first_ttl_s: float = Field(default=60.0, gt=0)
+    next_ttl_s: float = Field(default=20.0, gt=0)
+
+
 class Scenario(_StrictModel):
     name: str  # the file stem, set by the loader
     description: str = ""
     replica: Replica = Field(default_factory=Replica)
+    remote_session: RemoteSession = Field(default_factory=RemoteSession)
+    webhook: ScenarioWebhook = Field(default_factory=ScenarioWebhook)
+    qr: ScenarioQr = Field(default_factory=ScenarioQr)
+    # None: nobody scans; else the phone scans the QR this long after it was first shown.
+    scan_after_ms: int | None = Field(default=None, gt=0)
+
+
+REDACTED = "<redacted>"
 
 
 def profile_to_dict(model: BaseModel) -> dict[str, Any]:
-    """A JSON-safe dict of a profile or scenario, for `profiles show` and results files."""
-    return model.model_dump(mode="json")
+    """A JSON-safe dict of a profile or scenario, secrets redacted, for display and results."""
+    data = model.model_dump(mode="json")
+    if isinstance(model, Profile):
+        data["webhook"]["secret"] = REDACTED
+    return data
 
 
 # --- where files live -------------------------------------------------------------------

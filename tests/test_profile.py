@@ -341,11 +341,11 @@ BAD_PROFILES = {
         "web_version_cache.type",
         "must be 'none', 'local' or 'remote' (got 'disk')",
     ),
-    "strategy not available yet": (
-        "auth:\n  strategy: remoteauth\n",
+    "unknown strategy": (
+        "auth:\n  strategy: cloudauth\n",
         2,
         "auth.strategy",
-        "'localauth' (got 'remoteauth')",
+        "'localauth' or 'remoteauth' (got 'cloudauth')",
     ),
     "bad error correction": ("qr:\n  error_correction: X\n", 2, "qr.error_correction", "'H'"),
     "bad web version": ("web_version: latest\n", 1, "web_version", "(got 'latest')"),
@@ -428,7 +428,7 @@ def test_unknown_key_lists_the_allowed_keys(tmp_path: Path) -> None:
 
     error = profile_error("p.yaml", tmp_path)
 
-    assert "(allowed: error_correction, width, margin)" in error.message
+    assert "(allowed: error_correction, width, margin, dedupe)" in error.message
 
 
 def test_error_in_parent_names_the_parent_file_and_line(tmp_path: Path) -> None:
