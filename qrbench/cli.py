@@ -15,9 +15,13 @@ from rich.table import Table
 
 from qrbench import __version__, runner
 from qrbench.aio import Interrupted, run_until_signalled
+from qrbench.compare import compare, load_runs, resolve_reference
 from qrbench.errors import ConfigError, QrbenchError
-from qrbench.export import STDOUT, write
+from qrbench.export import STDOUT, Exporter, write
+from qrbench.export import csv as csv_export
 from qrbench.export import json as json_export
+from qrbench.export import markdown as markdown_export
+from qrbench.output.compare import print_comparison
 from qrbench.output.progress import RichRunListener
 from qrbench.output.tables import print_run
 from qrbench.profile import (
@@ -241,6 +245,75 @@ def profiles_validate(
             console.print(f"[green]✓[/green] {ref}")
     if bad:
         raise typer.Exit(ConfigError.exit_code)
+
+
+@app.command("compare")
+def compare_profiles(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="FILE",
+            help="Results files written by `qrbench run` (two or more).",
+            show_default=False,
+        ),
+    ],
+    reference: Annotated[
+        str | None,
+        typer.Option(
+            help="Label (profile name) or file the others are compared with.",
+            show_default="the first file",
+        ),
+    ] = None,
+    markdown_file: Annotated[
+        str | None,
+        typer.Option(
+            "--markdown",
+            help="Also write GitHub-flavoured Markdown ('-': stdout), e.g. $GITHUB_STEP_SUMMARY.",
+        ),
+    ] = None,
+    json_file: Annotated[
+        str | None, typer.Option("--json", help="Also write the comparison as JSON ('-': stdout).")
+    ] = None,
+    csv_file: Annotated[
+        str | None,
+        typer.Option("--csv", help="Also write one CSV row per metric and profile ('-': stdout)."),
+    ] = None,
+) -> None:
+    """Compare saved runs side by side: every stage, time-to-QR and the success rate.
+
+    Each profile is labelled with its profile name (a repeated name becomes NAME#2).
+    Against the reference, each other profile gets the ratio of medians with a 95 %
+    bootstrap CI and a Mann-Whitney U test: "slower"/"faster" only when p < 0.05 with
+    at least 5 successful runs per profile, "not significant" otherwise. Warnings with
+    hints follow: noise, outliers, too few runs, a slow first run, a busy machine,
+    differing machines or Chromium builds.
+
+    \b
+    Example:
+      qrbench run --profile old --runs 10 --output old.json
+      qrbench run --profile new --runs 10 --output new.json
+      qrbench compare old.json new.json --markdown "$GITHUB_STEP_SUMMARY"
+    """
+    if len(files) < 2:
+        raise typer.BadParameter("give at least two results files", param_hint="FILES...")
+    exports: list[tuple[Exporter, str]] = [
+        (exporter, destination)
+        for exporter, destination in (
+            (markdown_export, markdown_file),
+            (json_export, json_file),
+            (csv_export, csv_file),
+        )
+        if destination is not None
+    ]
+    on_stdout = [destination for _, destination in exports if destination == STDOUT]
+    if len(on_stdout) > 1:
+        raise ConfigError("only one of --markdown, --json and --csv can write to stdout ('-')")
+    runs = load_runs(files)
+    comparison = compare(runs, resolve_reference(reference, runs))
+    # With an export on stdout, the human-readable output goes to stderr.
+    print_comparison(errors if on_stdout else console, comparison)
+    for exporter, destination in exports:
+        write(exporter.render_comparison(comparison), destination)
 
 
 def main() -> None:

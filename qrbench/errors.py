@@ -65,5 +65,9 @@ class QrTimeout(SessionFailure):
     """No QR appeared in the page within `browser.timeout_ms`."""
 
 
+class ReadyTimeout(SessionFailure):
+    """The phone scanned, but the page never reached its logged-in state."""
+
+
 class QrMismatch(SessionFailure):
     """The canvas did not decode to the page's `data-ref`."""

@@ -3,24 +3,32 @@
 The runner never prints; a `RunListener` hears about progress.
 """
 
+import contextlib
 import shutil
 import tempfile
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
+import aiohttp
 from playwright.async_api import async_playwright
 
 import qrbench
 from qrbench import environment
 from qrbench.processes import reap
-from qrbench.profile import Profile, Scenario, profile_to_dict
+from qrbench.profile import Profile, Scenario, WebhookMode, profile_to_dict
+from qrbench.receiver import Receiver
+from qrbench.remote_session import build_preloaded_session
 from qrbench.replica.server import Replica, ReplicaConfig, ReplicaUrls
 from qrbench.results import ResultsFile
-from qrbench.session import SessionResult, SessionSetup, run_session
+from qrbench.session import SessionResult, SessionSetup, run_session, uses_remote_auth
+from qrbench.stages.auth import remote_session_name
 from qrbench.stages.browser import check_executable
+from qrbench.stages.db import GatewayDb
+from qrbench.stores import SessionStore, StoreUnavailable, open_store
 from qrbench.summary import RunSummary, summarize_run
 
 
@@ -29,6 +37,7 @@ class RunListener(Protocol):
     def session_started(self, number: int, warmup: bool) -> None: ...
     def stage_started(self, number: int, stage: str) -> None: ...
     def session_finished(self, result: SessionResult) -> None: ...
+    def warning(self, message: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -56,58 +65,59 @@ class RunOutcome:
 async def run(plan: RunPlan, listener: RunListener) -> RunOutcome:
     """Run the plan's sessions one after another; results are on disk after each one.
 
-    On cancellation (Ctrl-C) the finished sessions and their summary are still written
-    and every browser and server this run started is stopped before it propagates.
+    On cancellation (Ctrl-C) the finished sessions and their summary are still written,
+    and every browser, server and store this run started is stopped before it propagates.
     """
-    profile = plan.profile
+    profile, scenario = plan.profile, plan.scenario
     check_executable(profile.browser.executable_path)
     run_id = uuid.uuid4().hex[:8]
-    results = ResultsFile(plan.results_path, _header(plan, run_id))
     owns_data_path = profile.auth.data_path is None
     data_path = (
         Path(tempfile.mkdtemp(prefix="qrbench-"))
         if owns_data_path
         else Path(profile.auth.data_path or "")
     )
+    data_path.mkdir(parents=True, exist_ok=True)
     sessions: list[SessionResult] = []
     user_data_dirs: list[Path] = []
-    replica = (
-        Replica(_replica_config(profile, plan.scenario)) if profile.target.url is None else None
-    )
+    results: ResultsFile | None = None
     schedule = plan.schedule()
-    listener.run_started(len(schedule), plan.results_path)
     try:
-        urls = replica.start() if replica is not None else None
-        async with async_playwright() as playwright:
-            setup = SessionSetup(
-                playwright=playwright,
-                profile=profile,
-                data_path=data_path,
-                target_url=urls.whatsapp if urls else str(profile.target.url),
-                extra_args=_replica_args(urls),
-                to_loopback=urls.to_loopback if urls else _unchanged,
-            )
+        async with contextlib.AsyncExitStack() as services:
+            setup, store_description = await _open_services(plan, data_path, services, listener)
+            results = ResultsFile(plan.results_path, _header(plan, run_id, store_description))
+            preloaded = await _preload(setup, scenario, data_path)
+            listener.run_started(len(schedule), plan.results_path)
             for number, warmup in enumerate(schedule, start=1):
                 session_id = f"{run_id}-{number}"
-                user_data_dirs.append(data_path / f"session-{session_id}")
+                user_data_dirs += [
+                    data_path / f"session-{session_id}",
+                    data_path / remote_session_name(session_id),
+                ]
+                setup.db.create_account(number, session_id)
+                if preloaded is not None and setup.store is not None:
+                    await _store_quietly(
+                        setup.store.save(remote_session_name(session_id), preloaded)
+                    )
                 listener.session_started(number, warmup)
                 result = await run_session(
                     setup,
                     session_id,
                     number=number,
                     warmup=warmup,
+                    workspace_id=number,
                     on_stage_start=lambda stage, n=number: listener.stage_started(n, stage),
                 )
+                if setup.store is not None:
+                    await _store_quietly(setup.store.delete(remote_session_name(session_id)))
                 sessions.append(result)
                 results.add_session(result)
                 listener.session_finished(result)
     finally:
         summary = summarize_run(sessions, profile.target.deadline_s * 1000)
-        if sessions:
+        if results is not None and sessions:
             results.set_summary(summary)
         reap(user_data_dirs)
-        if replica is not None:
-            replica.stop()
         if not plan.keep_profiles:
             _remove_profiles(data_path, user_data_dirs, whole=owns_data_path)
     return RunOutcome(
@@ -118,7 +128,76 @@ async def run(plan: RunPlan, listener: RunListener) -> RunOutcome:
     )
 
 
-def _header(plan: RunPlan, run_id: str) -> dict[str, object]:
+async def _open_services(
+    plan: RunPlan,
+    data_path: Path,
+    services: contextlib.AsyncExitStack,
+    listener: RunListener,
+) -> tuple[SessionSetup, str | None]:
+    """Start what the gateway's process holds for all its sessions; `services` stops them."""
+    profile, scenario = plan.profile, plan.scenario
+    urls: ReplicaUrls | None = None
+    if profile.target.url is None:
+        replica = Replica(_replica_config(profile, scenario))
+        urls = replica.start()
+        services.callback(replica.stop)
+    webhook_url = profile.webhook.url
+    if profile.webhook.mode is not WebhookMode.OFF and webhook_url is None:
+        receiver = Receiver(profile.webhook.secret, scenario.webhook.processing_ms)
+        webhook_url = receiver.start()
+        services.callback(receiver.stop)
+    store: SessionStore | None = None
+    store_description: str | None = None
+    if uses_remote_auth(profile, restoring=scenario.remote_session.present):
+        opened = await services.enter_async_context(
+            open_store(profile.auth.store, workdir=data_path)
+        )
+        store, store_description = opened.store, opened.description
+        if opened.warning is not None:
+            listener.warning(opened.warning)
+    http = await services.enter_async_context(aiohttp.ClientSession())
+    db = GatewayDb(data_path / "gateway.db")
+    services.callback(db.close)
+    playwright = await services.enter_async_context(async_playwright())
+    setup = SessionSetup(
+        playwright=playwright,
+        profile=profile,
+        data_path=data_path,
+        target_url=urls.whatsapp if urls else str(profile.target.url),
+        extra_args=_replica_args(urls),
+        to_loopback=urls.to_loopback if urls else _unchanged,
+        db=db,
+        http=http,
+        store=store,
+        restoring=scenario.remote_session.present,
+        webhook_url=webhook_url,
+        expect_scan=urls is not None and scenario.scan_after_ms is not None,
+    )
+    return setup, store_description
+
+
+async def _preload(setup: SessionSetup, scenario: Scenario, data_path: Path) -> Path | None:
+    """The scenario's existing remote session, when a RemoteAuth session will look for it."""
+    if not scenario.remote_session.present or setup.store is None:
+        return None
+    return await build_preloaded_session(
+        setup.playwright,
+        setup.profile.browser,
+        setup.target_url,
+        setup.extra_args,
+        data_path,
+        scenario.remote_session.size_mb,
+    )
+
+
+async def _store_quietly(work: Awaitable[None]) -> None:
+    # Harness bookkeeping around a session: a store that is down shows up as the
+    # session's own failure in auth_restore, where the gateway would meet it.
+    with contextlib.suppress(StoreUnavailable):
+        await work
+
+
+def _header(plan: RunPlan, run_id: str, store_description: str | None) -> dict[str, object]:
     return {
         "qrbench_version": qrbench.__version__,
         "run_id": run_id,
@@ -127,6 +206,7 @@ def _header(plan: RunPlan, run_id: str) -> dict[str, object]:
         "profile": profile_to_dict(plan.profile),
         "scenario": profile_to_dict(plan.scenario),
         "environment": environment.describe(plan.profile.browser.executable_path),
+        "auth_store": store_description,
     }
 
 
@@ -135,6 +215,10 @@ def _replica_config(profile: Profile, scenario: Scenario) -> ReplicaConfig:
         version=profile.web_version,
         index_kb=scenario.replica.index_kb,
         bundle_kb=scenario.replica.bundle_kb,
+        refs=scenario.qr.refs,
+        first_ttl_s=scenario.qr.first_ttl_s,
+        next_ttl_s=scenario.qr.next_ttl_s,
+        scan_after_s=None if scenario.scan_after_ms is None else scenario.scan_after_ms / 1000,
     )
 
 

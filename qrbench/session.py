@@ -7,32 +7,52 @@ timed but never counted in it. Whatever goes wrong becomes a recorded failure.
 
 import asyncio
 import contextlib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Any, assert_never
 
+import aiohttp
 from playwright.async_api import BrowserContext, Page, Playwright, Response
 from playwright.async_api import Error as PlaywrightError
 
 from qrbench.errors import BrowserError, NavigationFailed, SessionFailure
 from qrbench.processes import ResourceSampler, ResourceUsage, reap
-from qrbench.profile import CachePersist, CacheType, Profile
+from qrbench.profile import (
+    AuthStrategy,
+    CachePersist,
+    CacheType,
+    Profile,
+    RemoteAuthFor,
+    WebhookMode,
+)
 from qrbench.stages import auth, browser, webcache
-from qrbench.stages.qr import QrWatcher, encode_png_data_url, verify_canvas
-from qrbench.timer import SessionTimer, StageTiming
+from qrbench.stages.chatsync import sync_chats
+from qrbench.stages.db import Assignment, GatewayDb
+from qrbench.stages.pagewatch import PageWatcher
+from qrbench.stages.qr import encode_png_data_url, verify_canvas
+from qrbench.stores.base import SessionStore
+from qrbench.timer import SessionTimer, StageTiming, failed_stage_of
+from qrbench.webhook import QR_CODE_GENERATED, post_event, qr_code_generated_payload
 
 CLOSE_TIMEOUT_S = 5.0
 
 
 class Stage(StrEnum):
+    ROUTE = "route"
     AUTH_RESTORE = "auth_restore"
     BROWSER_LAUNCH = "browser_launch"
     WEB_VERSION = "web_version"
     PAGE_LOAD = "page_load"
     QR_WAIT = "qr_wait"
+    QR_DEDUPE = "qr_dedupe"
     QR_ENCODE = "qr_encode"
+    WEBHOOK = "webhook"
+    DB_UPDATE = "db_update"
     QR_VERIFY = "qr_verify"
+    CHAT_SYNC = "chat_sync"
+    BACKUP_SYNC = "backup_sync"
 
 
 @dataclass(frozen=True)
@@ -50,17 +70,24 @@ class SessionResult:
     warmup: bool
     ok: bool
     time_to_qr_ms: float | None
+    qr_delivered_ms: float | None
+    time_to_ready_ms: float | None
     within_deadline: bool
     error: SessionError | None
     stages: list[StageTiming]
     resources: ResourceUsage | None
+    auth: str
     web_cache: str
     refs_seen: int
+    refs_delivered: int
+    db_statements: int
+    chats_synced: int
+    background_errors: list[SessionError] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class SessionSetup:
-    """What every session of a run shares."""
+    """What every session of a run shares: the gateway's process-wide parts."""
 
     playwright: Playwright
     profile: Profile
@@ -69,6 +96,26 @@ class SessionSetup:
     # Harness-only Chromium args, e.g. the replica's host-resolver rules.
     extra_args: list[str]
     to_loopback: Callable[[str], str]
+    db: GatewayDb
+    http: aiohttp.ClientSession
+    store: SessionStore | None = None
+    # The store already holds a session for each account (scenario remote_session).
+    restoring: bool = False
+    webhook_url: str | None = None
+    # The scenario's phone scans the QR: wait for the ready state.
+    expect_scan: bool = False
+
+
+def uses_remote_auth(profile: Profile, *, restoring: bool) -> bool:
+    if profile.auth.strategy is AuthStrategy.LOCALAUTH:
+        return False
+    match profile.auth.remoteauth_for:
+        case RemoteAuthFor.ALL:
+            return True
+        case RemoteAuthFor.RESTORE_ONLY:
+            return restoring
+        case _:
+            assert_never(profile.auth.remoteauth_for)
 
 
 async def run_session(
@@ -77,83 +124,278 @@ async def run_session(
     *,
     number: int,
     warmup: bool,
+    workspace_id: int = 1,
     on_stage_start: Callable[[str], None] | None = None,
 ) -> SessionResult:
-    profile = setup.profile
-    timer = SessionTimer(on_stage_start)
-    user_data_dir: Path | None = None
-    context: BrowserContext | None = None
-    sampler: ResourceSampler | None = None
-    watcher: QrWatcher | None = None
-    resolved = webcache.ResolvedIndex(webcache.CacheOutcome.NOT_USED, None)
-    time_to_qr_ms: float | None = None
-    error: SessionError | None = None
-    try:
-        with timer.stage(Stage.AUTH_RESTORE, critical=True):
-            user_data_dir = auth.prepare_local_auth(setup.data_path, session_id)
-        sampler = ResourceSampler(user_data_dir)
-        sampler.start()
-        with timer.stage(Stage.BROWSER_LAUNCH, critical=True):
-            context = await browser.launch(
-                setup.playwright, profile.browser, user_data_dir, setup.extra_args
+    session = _Session(setup, session_id, workspace_id, on_stage_start)
+    await session.run()
+    return session.result(number=number, warmup=warmup)
+
+
+class _Session:
+    def __init__(
+        self,
+        setup: SessionSetup,
+        session_id: str,
+        workspace_id: int,
+        on_stage_start: Callable[[str], None] | None,
+    ) -> None:
+        self.setup = setup
+        self.profile = setup.profile
+        self.session_id = session_id
+        self.workspace_id = workspace_id
+        self.timer = SessionTimer(on_stage_start)
+        self.remote = uses_remote_auth(self.profile, restoring=setup.restoring)
+        self.assignment: Assignment | None = None
+        self.user_data_dir: Path | None = None
+        self.context: BrowserContext | None = None
+        self.sampler: ResourceSampler | None = None
+        self.resources: ResourceUsage | None = None
+        self.watcher: PageWatcher | None = None
+        self.cache = webcache.ResolvedIndex(webcache.CacheOutcome.NOT_USED, None)
+        self.time_to_qr_ms: float | None = None
+        self.qr_delivered_ms: float | None = None
+        self.time_to_ready_ms: float | None = None
+        self.refs_delivered = 0
+        self.chats_synced = 0
+        self.statements_before = setup.db.statements
+        self.error: SessionError | None = None
+        self.background_errors: list[SessionError] = []
+        self.tasks: list[asyncio.Task[None]] = []
+        self.backup_loop: asyncio.Task[None] | None = None
+
+    async def run(self) -> None:
+        try:
+            page = await self._start_browser()
+            await self._show_qr(page)
+            await self._after_qr(page)
+        except Exception as exc:
+            # Anything a session meets (a crashed browser, a hung page, a dead Redis, a bug
+            # in a stage) is that session's recorded failure; the run goes on.
+            self.error = self._session_error(exc)
+        finally:
+            await self._finish()
+
+    async def _start_browser(self) -> Page:
+        profile, setup = self.profile, self.setup
+        with self.timer.stage(Stage.ROUTE, critical=True):
+            self.assignment = setup.db.route(self.workspace_id, profile.routing)
+        with self.timer.stage(Stage.AUTH_RESTORE, critical=True):
+            if self.remote:
+                assert setup.store is not None  # the runner opens a store for RemoteAuth
+                self.user_data_dir, _ = await auth.restore_remote_auth(
+                    setup.store, setup.data_path, self.session_id
+                )
+            else:
+                self.user_data_dir = auth.prepare_local_auth(setup.data_path, self.session_id)
+        self.sampler = ResourceSampler(self.user_data_dir)
+        self.sampler.start()
+        with self.timer.stage(Stage.BROWSER_LAUNCH, critical=True):
+            self.context = await browser.launch(
+                setup.playwright, profile.browser, self.user_data_dir, setup.extra_args
             )
-            page = context.pages[0] if context.pages else await context.new_page()
-            watcher = QrWatcher(timer.now_ms)
-            await watcher.install(context, page)
-        with timer.stage(Stage.WEB_VERSION, critical=True):
-            resolved = await webcache.resolve(
+            page = self.context.pages[0] if self.context.pages else await self.context.new_page()
+            self.watcher = PageWatcher(self.timer.now_ms)
+            await self.watcher.install(self.context, page)
+        if self.remote:
+            self.backup_loop = asyncio.create_task(self._backup_sync())
+        return page
+
+    async def _show_qr(self, page: Page) -> None:
+        profile, setup, watcher = self.profile, self.setup, self.watcher
+        assert watcher is not None
+        with self.timer.stage(Stage.WEB_VERSION, critical=True):
+            self.cache = await webcache.resolve(
                 profile.web_version_cache,
                 profile.web_version,
                 timeout_ms=profile.browser.timeout_ms,
                 to_loopback=setup.to_loopback,
             )
-            if resolved.html is not None:
-                await webcache.serve_index(page, setup.target_url, resolved.html)
-        with timer.stage(Stage.PAGE_LOAD, critical=True):
+            if self.cache.html is not None:
+                await webcache.serve_index(page, setup.target_url, self.cache.html)
+        with self.timer.stage(Stage.PAGE_LOAD, critical=True):
             response = await _navigate(page, setup.target_url)
-        load_end_ms = timer.stages[-1].end_ms
-        with timer.stage(Stage.QR_WAIT, critical=True, start_ms=load_end_ms) as span:
+        load_end_ms = self.timer.stages[-1].end_ms
+        with self.timer.stage(Stage.QR_WAIT, critical=True, start_ms=load_end_ms) as span:
             shown_ms, data_ref = await watcher.first_qr(profile.browser.timeout_ms)
             # A page may draw its QR before `load`; the wait after load is then zero.
             span.end_at(max(shown_ms, load_end_ms))
-        with timer.stage(Stage.QR_ENCODE, critical=True):
-            encode_png_data_url(data_ref, profile.qr)
-        time_to_qr_ms = timer.critical_end_ms()
-        if _should_persist(profile, resolved) and response is not None:
+        if profile.qr.dedupe:
+            with self.timer.stage(Stage.QR_DEDUPE, critical=True):
+                # A new account has no earlier QR, so its first one passes: what is
+                # measured here is the check's cost; its effect shows on rotated refs.
+                setup.db.dedupe_allows(self.session_id)
+        with self.timer.stage(Stage.QR_ENCODE, critical=True):
+            qr_png = encode_png_data_url(data_ref, profile.qr)
+        await self._deliver(qr_png)
+        with self.timer.stage(Stage.DB_UPDATE, critical=True):
+            assert self.assignment is not None
+            setup.db.record_qr(self.session_id, profile.db.updates, self.assignment)
+        self.time_to_qr_ms = self.timer.critical_end_ms()
+        self.refs_delivered = 1
+        watcher.on_new_ref = self._on_new_ref
+        if _should_persist(profile, self.cache) and response is not None:
             webcache.persist(profile.web_version_cache, profile.web_version, await response.body())
-        with timer.stage(Stage.QR_VERIFY, critical=False):
+
+    async def _after_qr(self, page: Page) -> None:
+        profile, watcher = self.profile, self.watcher
+        assert watcher is not None
+        with self.timer.stage(Stage.QR_VERIFY, critical=False):
             await verify_canvas(page)
-    except Exception as exc:
-        # Anything a session meets (a crashed browser, a hung page, a bug in a stage) is
-        # that session's recorded failure; the run goes on.
+        if not self.setup.expect_scan:
+            return
+        try:
+            self.time_to_ready_ms = await watcher.ready(profile.browser.timeout_ms)
+        except SessionFailure as exc:
+            # The QR was shown and delivered; a login that never completes is worth
+            # knowing but does not undo that.
+            self.background_errors.append(self._session_error(exc, stage="ready"))
+            return
+        if profile.chat_sync.on_ready:
+            await self._background(self._sync_chats(page), Stage.CHAT_SYNC)
+
+    async def _deliver(self, qr_png: str) -> None:
+        """Hand the QR to the webhook receiver, waiting for it or not as the profile says."""
+        match self.profile.webhook.mode:
+            case WebhookMode.OFF:
+                return
+            case WebhookMode.BLOCKING:
+                with self.timer.stage(Stage.WEBHOOK, critical=True):
+                    await self._post_qr(qr_png)
+                self.qr_delivered_ms = self.timer.now_ms()
+            case WebhookMode.BACKGROUND:
+                self.tasks.append(asyncio.create_task(self._deliver_in_background(qr_png)))
+            case _:
+                assert_never(self.profile.webhook.mode)
+
+    async def _deliver_in_background(self, qr_png: str) -> None:
+        try:
+            with self.timer.stage(Stage.WEBHOOK, critical=False):
+                await self._post_qr(qr_png)
+        except Exception as exc:
+            # An undelivered QR never reaches the user: the session failed.
+            if self.error is None:
+                self.error = self._session_error(exc)
+            return
+        self.qr_delivered_ms = self.timer.now_ms()
+
+    async def _post_qr(self, qr_png: str) -> None:
+        webhook, url = self.profile.webhook, self.setup.webhook_url
+        assert url is not None  # the runner provides a receiver whenever the webhook is on
+        payload = qr_code_generated_payload(self.workspace_id, self.session_id, qr_png)
+        await post_event(
+            self.setup.http, url, webhook.secret, QR_CODE_GENERATED, payload, webhook.timeout_ms
+        )
+
+    def _on_new_ref(self, data_ref: str) -> None:
+        """A rotated ref: the gateway's qr event fires again (unless dedupe drops it)."""
+        if self.profile.qr.dedupe and not self.setup.db.dedupe_allows(self.session_id):
+            return
+        self.refs_delivered += 1
+        qr_png = encode_png_data_url(data_ref, self.profile.qr)
+        if self.profile.webhook.mode is not WebhookMode.OFF:
+            self.tasks.append(asyncio.create_task(self._background(self._post_qr(qr_png))))
+
+    async def _sync_chats(self, page: Page) -> None:
+        chat_sync, webhook = self.profile.chat_sync, self.profile.webhook
+        post_batch = None
+        if webhook.mode is not WebhookMode.OFF:
+
+            async def post_batch(chats: list[dict[str, Any]]) -> None:
+                assert self.setup.webhook_url is not None
+                data = {"session_id": self.session_id, "chats": chats}
+                await post_event(
+                    self.setup.http,
+                    self.setup.webhook_url,
+                    webhook.secret,
+                    "chats_synced",
+                    data,
+                    webhook.timeout_ms,
+                )
+
+        self.chats_synced = await sync_chats(
+            page,
+            self.setup.db,
+            self.session_id,
+            chats=chat_sync.chats,
+            batch_size=chat_sync.batch_size,
+            post_batch=post_batch,
+        )
+
+    async def _backup_sync(self) -> None:
+        store, interval_s = self.setup.store, self.profile.auth.backup_sync_interval_ms / 1000
+        assert store is not None and self.user_data_dir is not None
+        while True:
+            await asyncio.sleep(interval_s)
+            await self._background(
+                auth.backup_remote_auth(store, self.user_data_dir, self.session_id),
+                Stage.BACKUP_SYNC,
+            )
+
+    async def _background(self, work: Awaitable[object], stage: Stage | None = None) -> None:
+        """Work beside the QR path (timed as `stage` if given); its failure is recorded
+        without failing the session."""
+        try:
+            if stage is None:
+                await work
+            else:
+                with self.timer.stage(stage, critical=False):
+                    await work
+        except Exception as exc:
+            self.background_errors.append(self._session_error(exc))
+
+    def _session_error(self, exc: Exception, stage: str | None = None) -> SessionError:
         failure = browser.translate(exc) if isinstance(exc, PlaywrightError) else exc
-        error = SessionError(
-            stage=timer.failed_stage or "setup",
+        return SessionError(
+            stage=stage or failed_stage_of(exc) or "setup",
             type=type(failure).__name__,
             message=str(failure) if isinstance(failure, SessionFailure) else repr(failure),
-            elapsed_ms=round(timer.now_ms(), 1),
+            elapsed_ms=round(self.timer.now_ms(), 1),
         )
-    finally:
-        resources = await sampler.stop() if sampler is not None else None
-        await _close(context)
-        if user_data_dir is not None:
-            reap([user_data_dir])
-    ok = error is None
-    return SessionResult(
-        number=number,
-        session_id=session_id,
-        warmup=warmup,
-        ok=ok,
-        time_to_qr_ms=round(time_to_qr_ms, 1) if ok and time_to_qr_ms is not None else None,
-        within_deadline=ok
-        and time_to_qr_ms is not None
-        and time_to_qr_ms <= profile.target.deadline_s * 1000,
-        error=error,
-        stages=timer.stages,
-        resources=resources,
-        web_cache=resolved.outcome.value,
-        refs_seen=len(watcher.refs) if watcher is not None else 0,
-    )
+
+    async def _finish(self) -> None:
+        if self.backup_loop is not None:
+            self.backup_loop.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.backup_loop
+        if self.tasks:
+            # Background deliveries give up by themselves after webhook.timeout_ms.
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+        if self.sampler is not None:
+            self.resources = await self.sampler.stop()
+        await _close(self.context)
+        if self.user_data_dir is not None:
+            reap([self.user_data_dir])
+        self.statements = self.setup.db.statements - self.statements_before
+
+    def result(self, *, number: int, warmup: bool) -> SessionResult:
+        ok = self.error is None and self.time_to_qr_ms is not None
+        time_to_qr_ms = round(self.time_to_qr_ms, 1) if ok and self.time_to_qr_ms else None
+        deadline_ms = self.profile.target.deadline_s * 1000
+        return SessionResult(
+            number=number,
+            session_id=self.session_id,
+            warmup=warmup,
+            ok=ok,
+            time_to_qr_ms=time_to_qr_ms,
+            qr_delivered_ms=_rounded(self.qr_delivered_ms) if ok else None,
+            time_to_ready_ms=_rounded(self.time_to_ready_ms) if ok else None,
+            within_deadline=time_to_qr_ms is not None and time_to_qr_ms <= deadline_ms,
+            error=self.error,
+            stages=sorted(self.timer.stages, key=lambda stage: stage.start_ms),
+            resources=self.resources,
+            auth="remoteauth" if self.remote else "localauth",
+            web_cache=self.cache.outcome.value,
+            refs_seen=len(self.watcher.refs) if self.watcher is not None else 0,
+            refs_delivered=self.refs_delivered,
+            db_statements=self.statements,
+            chats_synced=self.chats_synced,
+            background_errors=self.background_errors,
+        )
+
+
+def _rounded(value: float | None) -> float | None:
+    return round(value, 1) if value is not None else None
 
 
 async def _navigate(page: Page, url: str) -> Response | None:

@@ -2,14 +2,24 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
+from scipy import stats as scipy_stats
 
 BOOTSTRAP_RESAMPLES = 2000
 # A fixed seed makes the same samples give the same interval in every report.
 BOOTSTRAP_SEED = 20251121
 NOISY_CV = 0.10
+# Below this many runs per side no difference is called significant: with 4 and 4 the
+# smallest possible p is 0.029, so a "significant" call would rest on one lucky ordering.
 FEW_RUNS = 5
+SIGNIFICANCE_LEVEL = 0.05
+# Iglewicz and Hoaglin's cut-off for the modified z-score.
+OUTLIER_Z = 3.5
+FIRST_RUN_SLOW_FACTOR = 1.5
+# More runnable tasks than cores means the benchmark queued behind something else.
+BUSY_LOAD_PER_CORE = 1.0
 
 
 @dataclass(frozen=True)
@@ -49,12 +59,28 @@ def summarize(values: Sequence[float]) -> MetricSummary | None:
 
 def median_ci(sample: np.ndarray, confidence: float = 0.95) -> tuple[float, float]:
     """Percentile-bootstrap confidence interval of the median."""
-    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    medians = _bootstrap_medians(sample, np.random.default_rng(BOOTSTRAP_SEED))
+    return _percentile_interval(medians, confidence)
+
+
+def _bootstrap_medians(sample: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     resamples = rng.choice(sample, size=(BOOTSTRAP_RESAMPLES, len(sample)), replace=True)
-    medians = np.median(resamples, axis=1)
+    medians: np.ndarray = np.median(resamples, axis=1)
+    return medians
+
+
+def _percentile_interval(estimates: np.ndarray, confidence: float) -> tuple[float, float]:
     tail = (1 - confidence) / 2 * 100
-    low, high = np.percentile(medians, [tail, 100 - tail])
+    low, high = np.percentile(estimates, [tail, 100 - tail])
     return float(low), float(high)
+
+
+def too_few_runs(n: int) -> bool:
+    return n < FEW_RUNS
+
+
+def is_noisy(summary: MetricSummary) -> bool:
+    return summary.n > 1 and summary.cv > NOISY_CV
 
 
 def stability_warnings(label: str, summary: MetricSummary | None) -> list[str]:
@@ -62,14 +88,142 @@ def stability_warnings(label: str, summary: MetricSummary | None) -> list[str]:
     if summary is None:
         return []
     warnings = []
-    if summary.n < FEW_RUNS:
+    if too_few_runs(summary.n):
         warnings.append(
             f"only {summary.n} measured run(s) of {label}: use --runs {FEW_RUNS} or more "
             "before drawing conclusions"
         )
-    if summary.n > 1 and summary.cv > NOISY_CV:
+    if is_noisy(summary):
         warnings.append(
             f"{label} is noisy (CV {summary.cv:.0%} > {NOISY_CV:.0%}): close other programs "
             "or add runs"
         )
     return warnings
+
+
+class Significance(StrEnum):
+    """The verdict on a sample against a reference sample of the same metric."""
+
+    FASTER = "faster"
+    SLOWER = "slower"
+    NOT_SIGNIFICANT = "not significant"
+    TOO_FEW_RUNS = "too few runs"
+
+
+@dataclass(frozen=True)
+class RatioOfMedians:
+    """median(sample) / median(reference), with a percentile-bootstrap confidence interval."""
+
+    value: float
+    ci_low: float
+    ci_high: float
+
+
+@dataclass(frozen=True)
+class RankTest:
+    """Two-sided Mann-Whitney U test of a sample against a reference."""
+
+    p_value: float
+    # P(sample value > reference value), ties counting half: the direction the test itself
+    # saw, which stays defined when the medians are equal.
+    superiority: float
+
+
+@dataclass(frozen=True)
+class Difference:
+    """How a sample differs from a reference, and whether the difference is real."""
+
+    ratio: RatioOfMedians | None
+    test: RankTest
+    significance: Significance
+
+
+def ratio_of_medians(
+    sample: Sequence[float], reference: Sequence[float], confidence: float = 0.95
+) -> RatioOfMedians | None:
+    """None when the reference median can be 0 (a stage that takes no time): no ratio exists.
+
+    Both samples are resampled independently, as they were measured independently.
+    """
+    sample_values = np.asarray(sample, dtype=float)
+    reference_values = np.asarray(reference, dtype=float)
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    sample_medians = _bootstrap_medians(sample_values, rng)
+    reference_medians = _bootstrap_medians(reference_values, rng)
+    if np.any(reference_medians <= 0):
+        return None
+    low, high = _percentile_interval(sample_medians / reference_medians, confidence)
+    return RatioOfMedians(
+        value=float(np.median(sample_values) / np.median(reference_values)),
+        ci_low=low,
+        ci_high=high,
+    )
+
+
+def mann_whitney(sample: Sequence[float], reference: Sequence[float]) -> RankTest:
+    result = scipy_stats.mannwhitneyu(sample, reference, alternative="two-sided")
+    return RankTest(
+        p_value=float(result.pvalue),
+        superiority=float(result.statistic) / (len(sample) * len(reference)),
+    )
+
+
+def decide(test: RankTest, n_sample: int, n_reference: int) -> Significance:
+    if too_few_runs(n_sample) or too_few_runs(n_reference):
+        return Significance.TOO_FEW_RUNS
+    if test.p_value >= SIGNIFICANCE_LEVEL:
+        return Significance.NOT_SIGNIFICANT
+    return Significance.SLOWER if test.superiority > 0.5 else Significance.FASTER
+
+
+def difference(sample: Sequence[float], reference: Sequence[float]) -> Difference:
+    """Ratio of medians, rank test and verdict of a timing sample against a reference."""
+    test = mann_whitney(sample, reference)
+    return Difference(
+        ratio=ratio_of_medians(sample, reference),
+        test=test,
+        significance=decide(test, len(sample), len(reference)),
+    )
+
+
+def fisher_p_value(
+    successes: int, trials: int, reference_successes: int, reference_trials: int
+) -> float:
+    """Two-sided Fisher exact test of two success rates."""
+    table = [
+        [successes, trials - successes],
+        [reference_successes, reference_trials - reference_successes],
+    ]
+    return float(scipy_stats.fisher_exact(table, alternative="two-sided").pvalue)
+
+
+def outlier_indices(values: Sequence[float]) -> list[int]:
+    """Positions whose modified z-score (Iglewicz and Hoaglin) exceeds OUTLIER_Z."""
+    sample = np.asarray(values, dtype=float)
+    if len(sample) < 3:
+        return []
+    deviations = np.abs(sample - np.median(sample))
+    mad = float(np.median(deviations))
+    if mad > 0:
+        scores = 0.6745 * deviations / mad
+    else:
+        # Half the runs or more agree to the recorded precision, so the MAD is 0; Iglewicz
+        # and Hoaglin's fallback scales by the mean absolute deviation instead.
+        mean_deviation = float(np.mean(deviations))
+        if mean_deviation == 0:
+            return []
+        scores = deviations / (1.253314 * mean_deviation)
+    return [int(index) for index in np.flatnonzero(scores > OUTLIER_Z)]
+
+
+def first_run_slow(values_in_run_order: Sequence[float]) -> bool:
+    """The first run is much slower than the median of the rest: a cold start leaked in."""
+    if len(values_in_run_order) < 3:
+        return False
+    rest = float(np.median(values_in_run_order[1:]))
+    return values_in_run_order[0] > rest * FIRST_RUN_SLOW_FACTOR
+
+
+def machine_busy(load_average: Sequence[float], cores: int) -> bool:
+    """The 1-minute load average exceeds the core count: other work competed for the CPU."""
+    return bool(load_average) and cores > 0 and load_average[0] > cores * BUSY_LOAD_PER_CORE

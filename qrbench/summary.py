@@ -5,7 +5,7 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
-from qrbench.session import SessionResult
+from qrbench.session import SessionError, SessionResult
 from qrbench.stats import MetricSummary, stability_warnings, summarize
 
 
@@ -37,10 +37,14 @@ class RunSummary:
     deadline_ms: float
     verdict: Verdict
     time_to_qr_ms: MetricSummary | None
+    qr_delivered_ms: MetricSummary | None
+    time_to_ready_ms: MetricSummary | None
     stages: list[StageSummary]
     peak_rss_mb: MetricSummary | None
     cpu_time_s: MetricSummary | None
     failures: list[FailureCount]
+    background_failures: list[FailureCount]
+    auth: dict[str, int]
     web_cache: dict[str, int]
     warnings: list[str]
 
@@ -73,10 +77,18 @@ def summarize_run(sessions: list[SessionResult], deadline_ms: float) -> RunSumma
         deadline_ms=deadline_ms,
         verdict=Verdict.PASS if measured and within == len(measured) else Verdict.FAIL,
         time_to_qr_ms=time_to_qr,
+        qr_delivered_ms=summarize(
+            [s.qr_delivered_ms for s in succeeded if s.qr_delivered_ms is not None]
+        ),
+        time_to_ready_ms=summarize(
+            [s.time_to_ready_ms for s in succeeded if s.time_to_ready_ms is not None]
+        ),
         stages=_stage_summaries(succeeded),
         peak_rss_mb=summarize([s.resources.peak_rss_mb for s in succeeded if s.resources]),
         cpu_time_s=summarize([s.resources.cpu_time_s for s in succeeded if s.resources]),
-        failures=_failures(measured),
+        failures=count_failures([s.error for s in measured if s.error is not None]),
+        background_failures=count_failures([e for s in measured for e in s.background_errors]),
+        auth=dict(Counter(s.auth for s in measured)),
         web_cache=dict(Counter(s.web_cache for s in measured)),
         warnings=stability_warnings("time-to-QR", time_to_qr),
     )
@@ -97,14 +109,14 @@ def _stage_summaries(sessions: list[SessionResult]) -> list[StageSummary]:
     return summaries
 
 
-def _failures(sessions: list[SessionResult]) -> list[FailureCount]:
+def count_failures(errors: list[SessionError]) -> list[FailureCount]:
+    """Failures by (stage, error type), most frequent first, each with an example message."""
     counts: Counter[tuple[str, str]] = Counter()
     examples: dict[tuple[str, str], str] = {}
-    for session in sessions:
-        if session.error is not None:
-            key = (session.error.stage, session.error.type)
-            counts[key] += 1
-            examples.setdefault(key, session.error.message)
+    for error in errors:
+        key = (error.stage, error.type)
+        counts[key] += 1
+        examples.setdefault(key, error.message)
     return [
         FailureCount(stage=stage, type=kind, count=count, example=examples[(stage, kind)])
         for (stage, kind), count in counts.most_common()

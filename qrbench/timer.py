@@ -19,6 +19,15 @@ class StageTiming:
         return self.start_ms + self.duration_ms
 
 
+_STAGE_ATTRIBUTE = "qrbench_stage"
+
+
+def failed_stage_of(exc: BaseException) -> str | None:
+    """The stage an exception escaped from, if it escaped from one."""
+    stage = getattr(exc, _STAGE_ATTRIBUTE, None)
+    return stage if isinstance(stage, str) else None
+
+
 class StageSpan:
     """An open stage. `end_at` lets an event stamped elsewhere (a page binding)
     close the stage at the moment it happened rather than when we got around to it."""
@@ -36,7 +45,6 @@ class SessionTimer:
         self._origin = time.monotonic()
         self._on_stage_start = on_stage_start
         self.stages: list[StageTiming] = []
-        self.failed_stage: str | None = None
 
     def now_ms(self) -> float:
         return (time.monotonic() - self._origin) * 1000.0
@@ -45,14 +53,18 @@ class SessionTimer:
     def stage(
         self, name: str, *, critical: bool, start_ms: float | None = None
     ) -> Iterator[StageSpan]:
-        """Time the body as stage `name`; a raising body is recorded as the failed stage."""
+        """Time the body as stage `name`; a raising body is recorded as failed, and the
+        exception remembers the stage (see `failed_stage_of`)."""
         span = StageSpan(self.now_ms() if start_ms is None else start_ms)
         if self._on_stage_start is not None:
             self._on_stage_start(name)
         try:
             yield span
-        except BaseException:
-            self.failed_stage = name
+        except BaseException as exc:
+            # The innermost stage is where it failed; background stages fail on their own
+            # exceptions, so concurrent stages cannot blame each other.
+            if failed_stage_of(exc) is None:
+                setattr(exc, _STAGE_ATTRIBUTE, name)
             self._record(name, span, critical=critical, ok=False)
             raise
         self._record(name, span, critical=critical, ok=True)

@@ -65,7 +65,7 @@ def test_shipped_profile_loads_from_an_unrelated_directory(name: str, tmp_path: 
 def test_optimized_profile_carries_the_studys_fix(tmp_path: Path) -> None:
     profile = load_profile("optimized", cwd=tmp_path)
 
-    assert profile.auth.strategy == "localauth"
+    assert (profile.auth.strategy, profile.auth.remoteauth_for) == ("remoteauth", "restore_only")
     assert profile.browser.timeout_ms == profile.browser.protocol_timeout_ms == 30000
     assert profile.browser.args == OPTIMIZED_ARGS
     assert profile.web_version_cache.type is CacheType.LOCAL
@@ -73,6 +73,8 @@ def test_optimized_profile_carries_the_studys_fix(tmp_path: Path) -> None:
     assert profile.web_version_cache.persist is CachePersist.NEVER
     assert (profile.qr.error_correction, profile.qr.width, profile.qr.margin) == ("M", 256, 2)
     assert profile.target.deadline_s == 10
+    assert (profile.webhook.mode, profile.db.updates) == ("background", "combined")
+    assert not (profile.routing.multi_instance or profile.chat_sync.on_ready or profile.qr.dedupe)
 
 
 def test_old_and_new_profiles_differ_where_the_study_says(tmp_path: Path) -> None:
@@ -87,8 +89,15 @@ def test_old_and_new_profiles_differ_where_the_study_says(tmp_path: Path) -> Non
     assert old.web_version_cache.type is CacheType.LOCAL
     assert new.web_version_cache.type is CacheType.REMOTE
     assert "{version}" in (new.web_version_cache.remote_path or "")
-    assert old.qr == new.qr
-    assert (old.qr.error_correction, old.qr.width, old.qr.margin) == ("M", None, 4)
+    assert (old.qr.dedupe, new.qr.dedupe) == (False, True)
+    for qr in (old.qr, new.qr):
+        assert (qr.error_correction, qr.width, qr.margin) == ("M", None, 4)
+    assert (old.auth.strategy, new.auth.strategy) == ("localauth", "remoteauth")
+    assert new.auth.backup_sync_interval_ms == 60000
+    assert (old.webhook.mode, new.webhook.mode) == ("background", "blocking")
+    assert (old.db.updates, new.db.updates) == ("combined", "split")
+    assert (old.routing.multi_instance, new.routing.multi_instance) == (False, True)
+    assert (old.chat_sync.on_ready, new.chat_sync.on_ready) == (False, True)
 
 
 def test_shipped_lan_scenario_uses_default_replica_sizes(tmp_path: Path) -> None:

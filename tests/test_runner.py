@@ -30,6 +30,9 @@ class RecordingListener:
     def session_finished(self, result: SessionResult) -> None:
         self.events.append(("done", result.number, result.ok))
 
+    def warning(self, message: str) -> None:
+        self.events.append(("warning", message))
+
 
 @pytest.fixture
 def small_world(tmp_path: Path) -> Path:
@@ -40,7 +43,14 @@ def small_world(tmp_path: Path) -> Path:
 
 
 def run_profile(
-    tmp_path: Path, profile_yaml: str, scenario: Path, *, runs: int, warmup: int = 0, **kw: bool
+    tmp_path: Path,
+    profile_yaml: str,
+    scenario: Path,
+    *,
+    runs: int,
+    warmup: int = 0,
+    keep_profiles: bool = False,
+    listener: RecordingListener | None = None,
 ) -> tuple[RunOutcome, RecordingListener]:
     profile = load_profile(str(write_yaml(tmp_path / "profile.yaml", profile_yaml)))
     plan = RunPlan(
@@ -49,9 +59,9 @@ def run_profile(
         runs=runs,
         warmup=warmup,
         results_path=tmp_path / "results" / "run.json",
-        **kw,
+        keep_profiles=keep_profiles,
     )
-    listener = RecordingListener()
+    listener = listener or RecordingListener()
     return asyncio.run(run(plan, listener)), listener
 
 

@@ -3,11 +3,13 @@
 import asyncio
 from pathlib import Path
 
+import aiohttp
 import pytest
 from playwright.async_api import async_playwright
 
 from qrbench.profile import Profile, load_profile
 from qrbench.session import SessionResult, SessionSetup, Stage, run_session
+from qrbench.stages.db import GatewayDb
 from tests.conftest import PageServer, qr_page, write_yaml
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("no_leftover_chromium")]
@@ -26,16 +28,23 @@ def profile_for(tmp_path: Path, url: str, extra: str = "") -> Profile:
 
 def run_one(profile: Profile, tmp_path: Path) -> SessionResult:
     async def go() -> SessionResult:
-        async with async_playwright() as playwright:
-            setup = SessionSetup(
-                playwright=playwright,
-                profile=profile,
-                data_path=tmp_path / "data",
-                target_url=str(profile.target.url),
-                extra_args=[],
-                to_loopback=lambda url: url,
-            )
-            return await run_session(setup, "test", number=1, warmup=False)
+        db = GatewayDb(tmp_path / "gateway.db")
+        db.create_account(1, "test")
+        try:
+            async with async_playwright() as playwright, aiohttp.ClientSession() as http:
+                setup = SessionSetup(
+                    playwright=playwright,
+                    profile=profile,
+                    data_path=tmp_path / "data",
+                    target_url=str(profile.target.url),
+                    extra_args=[],
+                    to_loopback=lambda url: url,
+                    db=db,
+                    http=http,
+                )
+                return await run_session(setup, "test", number=1, warmup=False)
+        finally:
+            db.close()
 
     return asyncio.run(go())
 
@@ -49,8 +58,10 @@ def test_custom_page_qr_is_timed_and_verified(tmp_path: Path) -> None:
     with PageServer({"/": qr_page(DATA_REF, delay_after_load_ms=0)}) as server:
         result = run_one(profile_for(tmp_path, server.url("/")), tmp_path)
     assert result.ok, result.error
-    assert [s.name for s in result.stages] == [s.value for s in Stage]
-    assert [s.ok for s in result.stages] == [True] * len(Stage)
+    expected = ["route", "auth_restore", "browser_launch", "web_version", "page_load",
+                "qr_wait", "qr_encode", "db_update", "qr_verify"]  # fmt: skip
+    assert [s.name for s in result.stages] == expected
+    assert all(s.ok for s in result.stages)
     assert result.refs_seen == 1
     critical_end = max(s.start_ms + s.duration_ms for s in result.stages if s.critical)
     assert result.time_to_qr_ms == pytest.approx(critical_end, abs=0.2)

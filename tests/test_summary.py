@@ -13,12 +13,18 @@ def session(number: int, time_to_qr_ms: float | None, *, warmup: bool = False) -
         warmup=warmup,
         ok=ok,
         time_to_qr_ms=time_to_qr_ms,
+        qr_delivered_ms=None,
+        time_to_ready_ms=None,
         within_deadline=ok and time_to_qr_ms is not None and time_to_qr_ms <= 10_000,
         error=None if ok else SessionError("qr_wait", "QrTimeout", "no QR", 30_000.0),
         stages=stages,
         resources=ResourceUsage(peak_rss_mb=300.0, cpu_time_s=1.0, processes=6) if ok else None,
+        auth="localauth",
         web_cache="miss",
         refs_seen=1 if ok else 0,
+        refs_delivered=1 if ok else 0,
+        db_statements=1,
+        chats_synced=0,
     )
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from qrbench.timer import SessionTimer
+from qrbench.timer import SessionTimer, failed_stage_of
 
 
 def test_stages_are_recorded_in_order_on_one_clock() -> None:
@@ -13,15 +13,30 @@ def test_stages_are_recorded_in_order_on_one_clock() -> None:
     assert (first.name, first.critical, first.ok) == ("first", True, True)
     assert (second.name, second.critical) == ("second", False)
     assert second.start_ms >= first.end_ms
-    assert timer.failed_stage is None
 
 
 def test_a_raising_stage_is_recorded_as_failed_and_reraised() -> None:
     timer = SessionTimer()
-    with pytest.raises(ValueError), timer.stage("broken", critical=True):
+    with pytest.raises(ValueError) as raised, timer.stage("broken", critical=True):
         raise ValueError("boom")
-    assert timer.failed_stage == "broken"
+    assert failed_stage_of(raised.value) == "broken"
     assert timer.stages[-1].ok is False
+
+
+def test_the_innermost_stage_is_blamed() -> None:
+    timer = SessionTimer()
+    with (
+        pytest.raises(ValueError) as raised,
+        timer.stage("outer", critical=True),
+        timer.stage("inner", critical=True),
+    ):
+        raise ValueError("boom")
+    assert failed_stage_of(raised.value) == "inner"
+    assert [s.ok for s in timer.stages] == [False, False]
+
+
+def test_an_exception_from_outside_any_stage_blames_none() -> None:
+    assert failed_stage_of(ValueError("boom")) is None
 
 
 def test_end_at_closes_a_stage_at_an_event_stamped_elsewhere() -> None:

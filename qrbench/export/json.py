@@ -1,8 +1,9 @@
-"""The JSON summary of a run: the form every later command's exports share."""
+"""The JSON summary of a run or a comparison: the form every later command's exports share."""
 
 import json
 from pathlib import Path
 
+from qrbench.compare import Comparison
 from qrbench.summary import RunSummary
 
 SUMMARY_SCHEMA_VERSION = 1
@@ -16,4 +17,9 @@ def render_run(profile: str, scenario: str, results_path: Path, summary: RunSumm
         "results_file": str(results_path),
         "summary": summary.to_dict(),
     }
+    return json.dumps(document, indent=2) + "\n"
+
+
+def render_comparison(comparison: Comparison) -> str:
+    document = {"schema_version": SUMMARY_SCHEMA_VERSION, "comparison": comparison.to_dict()}
     return json.dumps(document, indent=2) + "\n"

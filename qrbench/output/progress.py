@@ -61,3 +61,6 @@ class RichRunListener:
                 f"{result.error.stage} after {result.error.elapsed_ms:,.0f} ms: "
                 f"{result.error.message}"
             )
+
+    def warning(self, message: str) -> None:
+        self._console.print(f"[yellow]warning:[/yellow] {message}", highlight=False)

@@ -4,13 +4,9 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from qrbench.compare import format_ms
 from qrbench.stats import MetricSummary
-from qrbench.summary import RunSummary, Verdict
-
-
-def _ms(value: float) -> str:
-    # Sub-10 ms stages (auth, cache lookups) would all read "0" without a decimal.
-    return f"{value:.1f}" if value < 10 else f"{value:,.0f}"
+from qrbench.summary import FailureCount, RunSummary, Verdict
 
 
 def run_table(title: str, summary: RunSummary) -> Table:
@@ -27,26 +23,41 @@ def run_table(title: str, summary: RunSummary) -> Table:
             stage.name,
             "critical" if stage.critical else "background",
             str(timing.n),
-            _ms(timing.median),
-            _ms(timing.p95),
-            _ms(timing.max),
+            format_ms(timing.median),
+            format_ms(timing.p95),
+            format_ms(timing.max),
         )
     table.add_section()
     ttq = summary.time_to_qr_ms
     over = ttq is not None and ttq.p95 > summary.deadline_ms
-    style = "bold red" if over else "bold green"
-    if ttq is None:
-        table.add_row(Text("time-to-QR", style="bold"), "", "0", "-", "-", "-")
-    else:
-        table.add_row(
-            Text("time-to-QR", style="bold"),
-            f"target {_ms(summary.deadline_ms)}",
-            str(ttq.n),
-            Text(_ms(ttq.median), style=style),
-            Text(_ms(ttq.p95), style=style),
-            Text(_ms(ttq.max), style=style),
-        )
+    _headline_row(
+        table,
+        Text("time-to-QR", style="bold"),
+        f"target {format_ms(summary.deadline_ms)}",
+        ttq,
+        "bold red" if over else "bold green",
+    )
+    if summary.qr_delivered_ms is not None:
+        _headline_row(table, Text("QR delivered"), "receiver 200", summary.qr_delivered_ms, "")
+    if summary.time_to_ready_ms is not None:
+        _headline_row(table, Text("time-to-ready"), "after scan", summary.time_to_ready_ms, "")
     return table
+
+
+def _headline_row(
+    table: Table, label: Text, kind: str, timing: MetricSummary | None, style: str
+) -> None:
+    if timing is None:
+        table.add_row(label, kind, "0", "-", "-", "-")
+        return
+    table.add_row(
+        label,
+        kind,
+        str(timing.n),
+        Text(format_ms(timing.median), style=style),
+        Text(format_ms(timing.p95), style=style),
+        Text(format_ms(timing.max), style=style),
+    )
 
 
 def verdict_line(summary: RunSummary) -> Text:
@@ -63,8 +74,8 @@ def verdict_line(summary: RunSummary) -> Text:
     ttq = summary.time_to_qr_ms
     if ttq is not None:
         text.append(
-            f"; median time-to-QR {_ms(ttq.median)} ms "
-            f"(95% CI {_ms(ttq.median_ci_low)} to {_ms(ttq.median_ci_high)})"
+            f"; median time-to-QR {format_ms(ttq.median)} ms "
+            f"(95% CI {format_ms(ttq.median_ci_low)} to {format_ms(ttq.median_ci_high)})"
         )
     return text
 
@@ -81,15 +92,15 @@ def resources_line(summary: RunSummary) -> Text | None:
     )
 
 
-def failures_table(summary: RunSummary) -> Table | None:
-    if not summary.failures:
+def failures_table(title: str, failures: list[FailureCount]) -> Table | None:
+    if not failures:
         return None
-    table = Table(title="Failures", title_justify="left", show_edge=False)
+    table = Table(title=title, title_justify="left", show_edge=False)
     table.add_column("stage")
     table.add_column("error")
     table.add_column("count", justify="right")
     table.add_column("example")
-    for failure in summary.failures:
+    for failure in failures:
         table.add_row(failure.stage, failure.type, str(failure.count), failure.example)
     return table
 
@@ -99,11 +110,16 @@ def run_report(title: str, summary: RunSummary) -> RenderableType:
     resources = resources_line(summary)
     if resources is not None:
         parts.append(resources)
+    auth = ", ".join(f"{strategy} {count}" for strategy, count in summary.auth.items())
     cache = ", ".join(f"{outcome} {count}" for outcome, count in summary.web_cache.items())
-    parts.append(Text(f"web-version cache: {cache}", style="dim"))
-    failures = failures_table(summary)
-    if failures is not None:
-        parts.extend([Text(), failures])
+    parts.append(Text(f"auth: {auth}; web-version cache: {cache}", style="dim"))
+    for title, failures in (
+        ("Failures", summary.failures),
+        ("Background failures (the QR was still delivered)", summary.background_failures),
+    ):
+        table = failures_table(title, failures)
+        if table is not None:
+            parts.extend([Text(), table])
     for warning in summary.warnings:
         parts.append(Text(f"warning: {warning}", style="yellow"))
     return Group(*parts)

@@ -1,4 +1,4 @@
-"""Deterministic page content for the replica: the index HTML and the JavaScript bundles.
+"""Deterministic content for the replica: the index HTML, the JavaScript bundles, the chats.
 
 Everything is generated from a seeded RNG, so one version always yields the same bytes.
 """
@@ -7,6 +7,7 @@ import json
 import random
 import re
 from collections.abc import Callable, Sequence
+from typing import TypedDict
 
 VERSION_PATTERN = re.compile(r"\d+\.\d+\.\d+")
 APP_SCRIPT = "app.js"
@@ -22,12 +23,32 @@ _WORDS = (
     "locale", "emoji", "keyboard", "composer", "quoted", "forward", "ephemeral", "disappearing",
     "wallpaper", "avatar", "banner", "settings",
 )
+_FIRST_NAMES = (
+    "Budi", "Siti", "Agus", "Dewi", "Rina", "Andi", "Putri", "Eko", "Wahyu", "Fitri", "Joko",
+    "Sri", "Hendra", "Yuni", "Rudi", "Ayu", "Bayu", "Indah", "Fajar", "Nur",
+)
+_LAST_NAMES = (
+    "Santoso", "Wijaya", "Saputra", "Lestari", "Hidayat", "Pratama", "Kusuma", "Setiawan",
+    "Nugroho", "Rahmawati", "Susanto", "Purnama", "Halim", "Siregar", "Simanjuntak",
+)
+_GROUP_KINDS = ("Keluarga", "Arisan", "Alumni", "Kantor", "Tim", "Komunitas", "Kelas", "Grup")
 # fmt: on
+_LONGEST_WORD = max(len(word) for word in _WORDS)
 # Startup entries and what they require make about 60 % of the modules run at load; the
 # rest are only parsed, as in the real client. Together these set the page's load time.
 _STARTUP_SHARE = 0.4
 _DEPENDENCY_COUNTS = (0, 0, 1, 2)
 _MODULE_SUFFIXES = ("Store", "Action", "Utils", "Model", "Bridge", "Collection", "Job", "Cache")
+# Chats: a multiplier coprime with 9 * 10**9 turns each index into its own 10-digit number.
+_CHAT_NUMBER_BASE = 10**9
+_CHAT_NUMBER_SPAN = 9 * 10**9
+_CHAT_NUMBER_FACTOR = 2_654_435_761
+_GROUP_SHARE = 0.2
+_UNREAD_SHARE = 0.3
+_MESSAGE_CHARS = (20, 200)
+# Newest first, as the chat list sorts them; fixed so every run serves the same chats.
+_NEWEST_CHAT_TIMESTAMP = 1_735_689_600
+_CHAT_SPACING_S = 900
 _CSS_DECLARATIONS = (
     "position:relative",
     "display:flex",
@@ -127,6 +148,9 @@ body{margin:0;font-family:Segoe UI,Helvetica Neue,Helvetica,Arial,sans-serif;bac
 #link-device{display:flex;flex-direction:column;align-items:center;margin-top:10vh}
 #link-device[hidden],#startup[hidden]{display:none}
 div[data-ref] canvas{width:264px;height:264px}
+#pane-side{max-width:480px;margin:0 auto;background:#fff}
+#pane-side [role=listitem]{padding:10px 16px;border-bottom:1px solid #e9edef}
+.chat-last{color:#667781;overflow:hidden;white-space:nowrap;text-overflow:ellipsis}
 %(css)s
 </style>
 <script type="application/json" id="wa-i18n">%(i18n)s</script>
@@ -342,3 +366,44 @@ _MODULE_BODIES: tuple[Callable[[random.Random], str], ...] = (
     _config_body,
     _class_body,
 )
+
+
+class Chat(TypedDict):
+    """One chat as the replica's chat API serves it."""
+
+    id: str
+    name: str
+    unread: int
+    timestamp: int
+    last_message: str
+    is_group: bool
+
+
+def chat(index: int) -> Chat:
+    """The chat at position `index` of the chat list: the same for every run and version."""
+    rng = random.Random(f"chat:{index}")
+    number = _CHAT_NUMBER_BASE + (index * _CHAT_NUMBER_FACTOR) % _CHAT_NUMBER_SPAN
+    newest_s = _NEWEST_CHAT_TIMESTAMP - index * _CHAT_SPACING_S
+    is_group = rng.random() < _GROUP_SHARE
+    if is_group:
+        chat_id = f"120363{number:012d}@g.us"
+        name = f"{rng.choice(_GROUP_KINDS)} {rng.choice(_LAST_NAMES)}"
+    else:
+        chat_id = f"628{number:010d}@c.us"
+        name = f"{rng.choice(_FIRST_NAMES)} {rng.choice(_LAST_NAMES)}"
+    return {
+        "id": chat_id,
+        "name": name,
+        "unread": rng.randint(1, 99) if rng.random() < _UNREAD_SHARE else 0,
+        "timestamp": newest_s - rng.randrange(_CHAT_SPACING_S),
+        "last_message": _message_text(rng),
+        "is_group": is_group,
+    }
+
+
+def _message_text(rng: random.Random) -> str:
+    shortest, longest = _MESSAGE_CHARS
+    # Words are added until the text reaches `length`, so the last one may overshoot it by
+    # a whole word; the full stop adds one more character.
+    length = rng.randint(shortest, longest - _LONGEST_WORD - 1)
+    return " ".join(_filled(length, lambda: _word(rng))).capitalize() + "."

@@ -1,12 +1,11 @@
-"""The replica's three loopback origins (page, static bundles, version host) and its QR socket."""
+"""The replica's three loopback origins (page, static bundles, version host), its QR socket
+and, once the simulated phone has scanned, its chat API."""
 
 import asyncio
 import base64
-import concurrent.futures
 import contextlib
+import math
 import secrets
-import socket
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -15,19 +14,18 @@ import qrcode
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from qrbench.errors import ReplicaError
+from qrbench.loopback import LoopbackServer
 from qrbench.replica import content
 
 WHATSAPP_HOST = "web.wa-replica.test"
 STATIC_HOST = "static.wa-replica.test"
 VERSION_HOST = "versions.wa-replica.test"
 
-_BIND_ADDRESS = "127.0.0.1"
 _APP_JS = Path(__file__).with_name("static") / "app.js"
-_START_TIMEOUT_S = 30.0
 # Handlers end as soon as their sockets close, so a long grace period would only hide a bug.
 _SHUTDOWN_TIMEOUT_S = 2.0
-_STOP_TIMEOUT_S = 10.0
 _NO_STORE = {"Cache-Control": "no-store"}
+MAX_CHATS_PER_PAGE = 500
 
 
 @dataclass(frozen=True)
@@ -39,6 +37,10 @@ class ReplicaConfig:
     refs: int = 6
     first_ttl_s: float = 60.0
     next_ttl_s: float = 20.0
+    # None: nobody scans. Otherwise the phone scans this long after the first ref was pushed,
+    # provided the refs have not run out by then.
+    scan_after_s: float | None = None
+    chats: int = 5000
 
     def __post_init__(self) -> None:
         content.check_version(self.version)
@@ -47,6 +49,12 @@ class ReplicaConfig:
                 raise ValueError(f"ReplicaConfig.{name} must be at least 1")
         if self.first_ttl_s <= 0 or self.next_ttl_s <= 0:
             raise ValueError("ReplicaConfig ref lifetimes must be positive")
+        if self.scan_after_s is not None and not (
+            math.isfinite(self.scan_after_s) and self.scan_after_s >= 0
+        ):
+            raise ValueError("ReplicaConfig.scan_after_s must be None or a finite delay >= 0")
+        if self.chats < 0:
+            raise ValueError("ReplicaConfig.chats must not be negative")
 
 
 @dataclass(frozen=True)
@@ -108,9 +116,9 @@ class Replica:
     def __init__(self, config: ReplicaConfig = ReplicaConfig()) -> None:
         self.config = config
         self._bundle_bodies: list[bytes] | None = None
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop_requested: asyncio.Event | None = None
+        self._server = LoopbackServer(
+            "replica", ReplicaError, shutdown_timeout_s=_SHUTDOWN_TIMEOUT_S
+        )
         self._chats: set[web.WebSocketResponse] = set()
 
     def __enter__(self) -> ReplicaUrls:
@@ -127,15 +135,10 @@ class Replica:
 
     def start(self) -> ReplicaUrls:
         """Listen on three ephemeral loopback ports; blocks until all three accept."""
-        if self._thread is not None:
-            raise RuntimeError("replica already started")
         config = self.config
         scripts = self._scripts()
-        sockets = _listen_on_loopback(count=3)
-        loopback = {
-            host: f"{_BIND_ADDRESS}:{sock.getsockname()[1]}"
-            for host, sock in zip((WHATSAPP_HOST, STATIC_HOST, VERSION_HOST), sockets, strict=True)
-        }
+        hosts = (WHATSAPP_HOST, STATIC_HOST, VERSION_HOST)
+        loopback = dict(zip(hosts, self._server.bind(len(hosts)), strict=True))
         served = _Served(
             index_stable=self.index_html(config.version),
             index_loopback=content.build_index(
@@ -143,23 +146,9 @@ class Replica:
             ),
             scripts=scripts,
         )
-        started: concurrent.futures.Future[None] = concurrent.futures.Future()
-        self._loop = asyncio.new_event_loop()
-        self._stop_requested = asyncio.Event()
-        self._thread = threading.Thread(
-            target=self._run,
-            args=(self._loop, self._stop_requested, sockets, served, started),
-            name="qrbench-replica",
-            daemon=True,
+        self._server.serve(
+            lambda: [self._whatsapp_app(served), _static_app(served), _version_app(config, served)]
         )
-        self._thread.start()
-        try:
-            started.result(timeout=_START_TIMEOUT_S)
-        except BaseException as exc:
-            self.stop()
-            if isinstance(exc, Exception):
-                raise ReplicaError(f"replica could not start: {exc!r}") from exc
-            raise
         return ReplicaUrls(
             whatsapp=f"http://{WHATSAPP_HOST}/",
             static=f"http://{STATIC_HOST}/",
@@ -169,14 +158,7 @@ class Replica:
 
     def stop(self) -> None:
         """Close every socket (listening and WebSocket), cancel ref timers, join the thread."""
-        if self._thread is None or self._loop is None or self._stop_requested is None:
-            return
-        with contextlib.suppress(RuntimeError):  # the loop already ended on a failed start
-            self._loop.call_soon_threadsafe(self._stop_requested.set)
-        self._thread.join(_STOP_TIMEOUT_S)
-        if self._thread.is_alive():
-            raise ReplicaError(f"replica did not stop within {_STOP_TIMEOUT_S:.0f} s")
-        self._thread = self._loop = self._stop_requested = None
+        self._server.stop()
 
     def _scripts(self) -> dict[str, bytes]:
         """Every script the static origin serves, by file name; bundles are built only once."""
@@ -192,49 +174,6 @@ class Replica:
         bodies = [*self._bundle_bodies, app_js]
         return dict(zip(content.script_names(config.bundles), bodies, strict=True))
 
-    def _run(
-        self,
-        loop: asyncio.AbstractEventLoop,
-        stop_requested: asyncio.Event,
-        sockets: list[socket.socket],
-        served: _Served,
-        started: concurrent.futures.Future[None],
-    ) -> None:
-        # asyncio.Runner cancels leftover tasks and closes the loop when serving ends.
-        with asyncio.Runner(loop_factory=lambda: loop) as runner:
-            runner.run(self._serve(stop_requested, sockets, served, started))
-
-    async def _serve(
-        self,
-        stop_requested: asyncio.Event,
-        sockets: list[socket.socket],
-        served: _Served,
-        started: concurrent.futures.Future[None],
-    ) -> None:
-        runners: list[web.AppRunner] = []
-        try:
-            apps = [
-                self._whatsapp_app(served),
-                _static_app(served),
-                _version_app(self.config, served),
-            ]
-            for app, sock in zip(apps, sockets, strict=True):
-                runner = web.AppRunner(app, access_log=None, shutdown_timeout=_SHUTDOWN_TIMEOUT_S)
-                runners.append(runner)
-                await runner.setup()
-                await web.SockSite(runner, sock).start()
-        except Exception as exc:
-            started.set_exception(exc)
-        else:
-            started.set_result(None)
-            await stop_requested.wait()
-        finally:
-            for runner in runners:
-                await runner.cleanup()
-            # Sockets a site never took over would otherwise stay open.
-            for sock in sockets:
-                sock.close()
-
     def _whatsapp_app(self, served: _Served) -> web.Application:
         async def index(request: web.Request) -> web.Response:
             stable = request.url.host == WHATSAPP_HOST
@@ -249,24 +188,44 @@ class Replica:
                 )
             )
 
+        async def chat_page(request: web.Request) -> web.Response:
+            offset = _query_count(request, "offset", minimum=0)
+            limit = min(_query_count(request, "limit", minimum=1), MAX_CHATS_PER_PAGE)
+            end = min(offset + limit, self.config.chats)
+            chats = [content.chat(index) for index in range(offset, end)]
+            return web.json_response(
+                {"total": self.config.chats, "chats": chats}, headers=_NO_STORE
+            )
+
         app = web.Application()
         app.router.add_get("/", index)
         app.router.add_get("/ws/chat", self._chat)
+        app.router.add_get("/api/chats", chat_page)
         app.on_shutdown.append(close_chats)
         return app
 
     async def _chat(self, request: web.Request) -> web.WebSocketResponse:
-        """Push `refs` refs, each when the previous one expires, then say they ran out."""
+        """Push `refs` refs, each when the previous one expires, then say they ran out;
+        a simulated scan ends the rotation instead, see `_pair`."""
+        config = self.config
+        loop = asyncio.get_running_loop()
         chat = web.WebSocketResponse(timeout=_SHUTDOWN_TIMEOUT_S)
         await chat.prepare(request)
         self._chats.add(chat)
+        scan_at: float | None = None
         try:
-            for number in range(self.config.refs):
+            for number in range(config.refs):
                 qr_string = new_qr_string()
                 await chat.send_json(
                     {"type": "ref", "ref": qr_string, "matrix": qr_matrix(qr_string)}
                 )
-                ttl_s = self.config.first_ttl_s if number == 0 else self.config.next_ttl_s
+                sent_at = loop.time()
+                if number == 0 and config.scan_after_s is not None:
+                    scan_at = sent_at + config.scan_after_s
+                ttl_s = config.first_ttl_s if number == 0 else config.next_ttl_s
+                if scan_at is not None and scan_at <= sent_at + ttl_s:
+                    await _pair(chat, scan_at - sent_at)
+                    return chat
                 if not await _stay_open(chat, ttl_s):
                     return chat
             await chat.send_json({"type": "refs-exhausted"})
@@ -274,19 +233,6 @@ class Replica:
         finally:
             self._chats.discard(chat)
         return chat
-
-
-def _listen_on_loopback(count: int) -> list[socket.socket]:
-    """`count` listening sockets on ephemeral loopback ports, bound before anything serves."""
-    sockets: list[socket.socket] = []
-    try:
-        for _ in range(count):
-            sockets.append(socket.create_server((_BIND_ADDRESS, 0)))
-    except OSError as exc:
-        for sock in sockets:
-            sock.close()
-        raise ReplicaError(f"replica cannot listen on {_BIND_ADDRESS}: {exc}") from exc
-    return sockets
 
 
 async def _stay_open(chat: web.WebSocketResponse, seconds: float) -> bool:
@@ -301,6 +247,28 @@ async def _stay_open(chat: web.WebSocketResponse, seconds: float) -> bool:
         if message.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
             return False
     return True
+
+
+async def _pair(chat: web.WebSocketResponse, after_s: float) -> None:
+    """Say the phone scanned after `after_s`, then keep the socket open as a logged-in
+    session's is, until the peer or `Replica.stop` closes it."""
+    if await _stay_open(chat, after_s):
+        await chat.send_json({"type": "scanned"})
+        async for _message in chat:
+            pass
+
+
+def _query_count(request: web.Request, name: str, minimum: int) -> int:
+    """The whole number in query parameter `name`; HTTP 400 unless it is at least `minimum`."""
+    raw = request.query.get(name, "")
+    # int() alone would also accept " 5", "+5", "1_0" and non-ASCII digits.
+    if raw.isascii() and raw.isdigit():
+        with contextlib.suppress(ValueError):  # beyond int()'s digit limit
+            if (value := int(raw)) >= minimum:
+                return value
+    raise web.HTTPBadRequest(
+        text=f"{name} must be a whole number of at least {minimum}", headers=_NO_STORE
+    )
 
 
 def _static_app(served: _Served) -> web.Application:

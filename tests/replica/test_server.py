@@ -4,6 +4,8 @@ import asyncio
 import base64
 import io
 import itertools
+import json
+import math
 import re
 import socket
 import threading
@@ -11,6 +13,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +23,10 @@ import pytest
 import zxingcpp
 from PIL import Image
 from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 from qrbench.errors import ReplicaError
-from qrbench.replica import Replica, ReplicaConfig, ReplicaUrls, server
+from qrbench.replica import Replica, ReplicaConfig, ReplicaUrls, content, server
 from qrbench.replica.content import build_bundles
 from qrbench.replica.server import (
     STATIC_HOST,
@@ -80,17 +84,37 @@ def decode_qr(image: Image.Image) -> list[str]:
     return [barcode.text for barcode in barcodes]
 
 
-def receive_all(url: str) -> list[tuple[float, dict[str, Any]]]:
-    """Every JSON message of one /ws/chat connection with its monotonic arrival time."""
+Received = list[tuple[float, dict[str, Any]]]
 
-    async def run() -> list[tuple[float, dict[str, Any]]]:
-        received: list[tuple[float, dict[str, Any]]] = []
+
+def receive(url: str, within_s: float) -> tuple[Received, bool]:
+    """The JSON messages of one /ws/chat connection within `within_s`, each with its monotonic
+    arrival time, and whether the server still held the socket open at the end."""
+
+    async def run() -> tuple[Received, bool]:
+        received: Received = []
         async with aiohttp.ClientSession() as session, session.ws_connect(url) as chat:
-            async for message in chat:
+            deadline = time.monotonic() + within_s
+            while (remaining_s := deadline - time.monotonic()) > 0:
+                try:
+                    message = await chat.receive(timeout=remaining_s)
+                except TimeoutError:
+                    break
+                if message.type is not aiohttp.WSMsgType.TEXT:
+                    break
                 received.append((time.monotonic(), message.json()))
-        return received
+            return received, not chat.closed
 
     return asyncio.run(run())
+
+
+def kinds(received: Received) -> list[str]:
+    return [message["type"] for _, message in received]
+
+
+def assert_arrived_after(earlier: float, later: float, delay_s: float) -> None:
+    # Early is always wrong; late only beyond what a busy machine explains.
+    assert delay_s - 0.02 <= later - earlier <= delay_s + 0.25
 
 
 # -- origins and lifecycle -------------------------------------------------------------------
@@ -120,14 +144,26 @@ def test_stop_closes_every_port_and_is_idempotent() -> None:
     replica.stop()
 
 
-def test_stop_closes_open_websockets_without_waiting_for_ref_expiry() -> None:
-    replica = Replica(SMALL)
+@pytest.mark.parametrize(
+    ("config", "before_stop"),
+    [
+        (SMALL, ["ref"]),
+        (replace(SMALL, scan_after_s=30.0), ["ref"]),
+        # Logged in, the socket has no timer left and stays open for good.
+        (replace(SMALL, scan_after_s=0.1), ["ref", "scanned"]),
+    ],
+    ids=["ref-timer", "scan-timer", "scanned"],
+)
+def test_stop_closes_open_websockets_without_waiting_for_their_timers(
+    config: ReplicaConfig, before_stop: list[str]
+) -> None:
+    replica = Replica(config)
     urls = replica.start()
 
     async def run() -> tuple[float, int | None]:
         async with aiohttp.ClientSession() as session, session.ws_connect(chat_url(urls)) as chat:
-            first = await chat.receive_json()
-            assert first["type"] == "ref"
+            for kind in before_stop:
+                assert (await chat.receive_json())["type"] == kind
             started = time.monotonic()
             stopping = asyncio.create_task(asyncio.to_thread(replica.stop))
             closing = await chat.receive()
@@ -163,6 +199,10 @@ def test_config_rejects_unusable_values() -> None:
         {"bundles": 0},
         {"first_ttl_s": 0},
         {"next_ttl_s": -1},
+        {"scan_after_s": -0.1},
+        {"scan_after_s": math.nan},
+        {"scan_after_s": math.inf},
+        {"chats": -1},
     ):
         with pytest.raises(ValueError):
             ReplicaConfig(**bad)
@@ -259,15 +299,51 @@ def test_bundles_are_deterministic_per_version() -> None:
 def test_websocket_pushes_refs_at_their_ttls_then_says_they_ran_out() -> None:
     config = ReplicaConfig(index_kb=64, bundle_kb=64, refs=3, first_ttl_s=0.6, next_ttl_s=0.2)
     with Replica(config) as urls:
-        received = receive_all(chat_url(urls))
-    kinds = [message["type"] for _, message in received]
-    assert kinds == ["ref", "ref", "ref", "refs-exhausted"]
-    gaps = [later[0] - earlier[0] for earlier, later in itertools.pairwise(received)]
-    for gap, ttl_s in zip(gaps, [0.6, 0.2, 0.2], strict=True):
-        # Early is always wrong; late only beyond what a busy machine explains.
-        assert ttl_s - 0.02 <= gap <= ttl_s + 0.25
+        received, still_open = receive(chat_url(urls), within_s=10.0)
+    assert kinds(received) == ["ref", "ref", "ref", "refs-exhausted"]
+    assert not still_open
+    arrivals = [arrived for arrived, _ in received]
+    for (earlier, later), ttl_s in zip(itertools.pairwise(arrivals), [0.6, 0.2, 0.2], strict=True):
+        assert_arrived_after(earlier, later, ttl_s)
     refs = [message["ref"] for _, message in received[:-1]]
     assert len(set(refs)) == 3
+
+
+@pytest.mark.parametrize(
+    ("scan_after_s", "first_ttl_s", "expected"),
+    [
+        (None, 60.0, ["ref"]),
+        # Without the scan, refs would follow at 0.5 s and 0.9 s.
+        (0.3, 0.5, ["ref", "scanned"]),
+        # Timed from the first ref, not the one on screen; refs would follow at 0.8 s and 1.2 s.
+        (0.6, 0.4, ["ref", "ref", "scanned"]),
+    ],
+    ids=["no-scan", "scan-during-first-ref", "scan-during-second-ref"],
+)
+def test_scan_ends_ref_rotation_and_keeps_the_socket_open(
+    scan_after_s: float | None, first_ttl_s: float, expected: list[str]
+) -> None:
+    config = ReplicaConfig(
+        index_kb=64,
+        bundle_kb=64,
+        first_ttl_s=first_ttl_s,
+        next_ttl_s=0.4,
+        scan_after_s=scan_after_s,
+    )
+    with Replica(config) as urls:
+        received, still_open = receive(chat_url(urls), within_s=1.25)
+    assert kinds(received) == expected
+    assert still_open
+    if scan_after_s is not None:
+        assert_arrived_after(received[0][0], received[-1][0], scan_after_s)
+
+
+def test_refs_that_run_out_before_the_scan_end_the_socket_unscanned() -> None:
+    config = ReplicaConfig(index_kb=64, bundle_kb=64, refs=1, first_ttl_s=0.3, scan_after_s=0.6)
+    with Replica(config) as urls:
+        received, still_open = receive(chat_url(urls), within_s=2.0)
+    assert kinds(received) == ["ref", "refs-exhausted"]
+    assert not still_open
 
 
 def test_qr_string_has_whatsapp_format() -> None:
@@ -291,6 +367,77 @@ def test_qr_matrix_encodes_the_qr_string() -> None:
                 left, top = (x + quiet) * scale, (y + quiet) * scale
                 image.paste(0, (left, top, left + scale, top + scale))
     assert decode_qr(image) == [qr_string]
+
+
+# -- the chat API ----------------------------------------------------------------------------
+
+CHAT_FIELDS = {"id", "name", "unread", "timestamp", "last_message", "is_group"}
+PERSON_ID = re.compile(r"628\d{10}@c\.us")
+GROUP_ID = re.compile(r"\d+@g\.us")
+
+
+def get_chats(urls: ReplicaUrls, query: str) -> tuple[int, dict[str, str], bytes]:
+    return http_get(loopback_url(urls, WHATSAPP_HOST, f"/api/chats?{query}"))
+
+
+def chat_page(urls: ReplicaUrls, query: str) -> dict[str, Any]:
+    status, headers, body = get_chats(urls, query)
+    assert status == 200
+    assert headers["Cache-Control"] == "no-store"
+    page: dict[str, Any] = json.loads(body)
+    return page
+
+
+def test_chat_pages_cover_every_chat_exactly_once() -> None:
+    config = replace(SMALL, chats=1234)
+    with Replica(config) as urls:
+        pages = [chat_page(urls, f"offset={offset}&limit=500") for offset in range(0, 2000, 500)]
+    assert [page["total"] for page in pages] == [1234] * 4
+    assert [len(page["chats"]) for page in pages] == [500, 500, 234, 0]
+    chats = [chat for page in pages for chat in page["chats"]]
+    assert len({chat["id"] for chat in chats}) == 1234
+    for chat in chats:
+        assert set(chat) == CHAT_FIELDS
+        id_pattern = GROUP_ID if chat["is_group"] else PERSON_ID
+        assert id_pattern.fullmatch(chat["id"])
+        assert chat["name"]
+        assert 20 <= len(chat["last_message"]) <= 200
+        assert isinstance(chat["unread"], int)
+        assert chat["unread"] >= 0
+    assert {chat["is_group"] for chat in chats} == {True, False}
+    assert any(chat["unread"] for chat in chats)
+    timestamps = [chat["timestamp"] for chat in chats]
+    assert all(isinstance(timestamp, int) for timestamp in timestamps)
+    assert timestamps == sorted(timestamps, reverse=True)
+
+
+def test_chats_are_the_same_in_every_replica() -> None:
+    with Replica(SMALL) as first, Replica(SMALL) as second:
+        pages = [chat_page(urls, "offset=4900&limit=200") for urls in (first, second)]
+        other_page = chat_page(first, "offset=0&limit=100")
+    assert pages[0] == pages[1]
+    assert pages[0]["total"] == 5000
+    assert len(pages[0]["chats"]) == 100
+    assert pages[0]["chats"] != other_page["chats"]
+
+
+def test_chat_api_caps_the_limit_and_rejects_bad_paging() -> None:
+    with Replica(SMALL) as urls:
+        capped = chat_page(urls, "offset=0&limit=100000")
+        statuses = [
+            get_chats(urls, query)[0]
+            for query in (
+                "offset=-1&limit=10",
+                "offset=0&limit=abc",
+                "offset=0&limit=0",
+                "offset=1.5&limit=10",
+                "offset=+1&limit=10",
+                "offset=0",
+                "limit=10",
+            )
+        ]
+    assert len(capped["chats"]) == server.MAX_CHATS_PER_PAGE == 500
+    assert statuses == [400] * 7
 
 
 # -- the page in real Chromium ---------------------------------------------------------------
@@ -430,3 +577,40 @@ def test_index_cached_in_another_run_boots_through_route_interception(
         page.goto(urls.whatsapp)
         page.wait_for_selector("div[data-ref] canvas", timeout=10000)
         assert page.evaluate("window.Debug.VERSION") == "2.3000.999"
+
+
+# Records, in the page, the order in which the QR and the chat list first appear: the QR may
+# live shorter than Playwright's polling interval.
+RECORD_APPEARANCES = """
+window.appeared = [];
+new MutationObserver(() => {
+  for (const [name, selector] of [["qr", "div[data-ref] canvas"], ["chat list", "#pane-side"]]) {
+    if (!window.appeared.includes(name) && document.querySelector(selector)) {
+      window.appeared.push(name);
+    }
+  }
+}).observe(document, {childList: true, subtree: true});
+"""
+
+
+@pytest.mark.browser
+def test_scan_swaps_the_qr_for_the_chat_list_and_the_page_serves_chats(
+    launch_chromium: LaunchChromium,
+) -> None:
+    config = ReplicaConfig(index_kb=100, bundle_kb=256, scan_after_s=0.5)
+    with Replica(config) as urls:
+        page = launch_chromium([host_rules_arg(urls)]).new_page()
+        page.add_init_script(RECORD_APPEARANCES)
+        page.goto(urls.whatsapp)
+        page.wait_for_selector("#pane-side", state="attached", timeout=10000)
+        assert page.evaluate("window.appeared") == ["qr", "chat list"]
+        assert page.locator("div[data-ref]").count() == 0
+        row_ids = page.locator("#pane-side [role=listitem]").evaluate_all(
+            "rows => rows.map((row) => row.dataset.id)"
+        )
+        assert row_ids
+        assert row_ids == [content.chat(index)["id"] for index in range(len(row_ids))]
+        chats = page.evaluate("WAReplica.fetchChats(10, 20)")
+        assert chats == [content.chat(index) for index in range(10, 30)]
+        with pytest.raises(PlaywrightError, match="HTTP 400"):
+            page.evaluate("WAReplica.fetchChats(-1, 20)")

@@ -1,11 +1,15 @@
-// The replica's login screen: after `load`, open /ws/chat and show each pushed ref as a QR.
+// The replica's login screen: after `load`, open /ws/chat and show each pushed ref as a QR;
+// once the phone has scanned, swap the QR for the chat list.
 (function () {
   "use strict";
 
   var CANVAS_PX = 264;
   var QUIET_ZONE_MODULES = 4;
   var QR_LABEL = "Scan this QR code to link a device!";
+  // About what fits on screen: WhatsApp renders only the visible rows of its chat list.
+  var CHAT_LIST_ROWS = 20;
 
+  var app = document.getElementById("app");
   var startup = document.getElementById("startup");
   var linkDevice = document.getElementById("link-device");
   var slot = document.getElementById("qr-slot");
@@ -63,6 +67,59 @@
     slot.replaceChildren(button);
   }
 
+  function fetchChats(offset, limit) {
+    var query = "?offset=" + encodeURIComponent(offset) + "&limit=" + encodeURIComponent(limit);
+    return fetch("/api/chats" + query, {cache: "no-store"}).then(function (response) {
+      if (!response.ok) {
+        throw new Error("GET /api/chats" + query + " failed: HTTP " + response.status);
+      }
+      return response.json();
+    }).then(function (page) {
+      return page.chats;
+    });
+  }
+
+  function chatRow(chat) {
+    var row = document.createElement("div");
+    row.setAttribute("role", "listitem");
+    row.setAttribute("data-id", chat.id);
+    var name = document.createElement("span");
+    name.className = "chat-name";
+    name.title = chat.name;
+    name.textContent = chat.name;
+    var lastMessage = document.createElement("div");
+    lastMessage.className = "chat-last";
+    lastMessage.textContent = chat.last_message;
+    row.append(name, lastMessage);
+    if (chat.unread > 0) {
+      var unread = document.createElement("span");
+      unread.className = "chat-unread";
+      unread.setAttribute("aria-label", chat.unread + " unread messages");
+      unread.textContent = String(chat.unread);
+      row.append(unread);
+    }
+    return row;
+  }
+
+  function showChatList(chats) {
+    var pane = document.createElement("div");
+    pane.id = "pane-side";
+    pane.setAttribute("role", "list");
+    pane.setAttribute("aria-label", "Chat list");
+    chats.forEach(function (chat) {
+      pane.appendChild(chatRow(chat));
+    });
+    // Like the QR, the list enters the DOM complete: `#pane-side` appearing means ready.
+    app.append(pane);
+  }
+
+  function onScanned() {
+    qrContainer = null;
+    slot.replaceChildren();
+    linkDevice.hidden = true;
+    fetchChats(0, CHAT_LIST_ROWS).then(showChatList);
+  }
+
   function connect() {
     var socket = new WebSocket("ws://" + location.host + "/ws/chat");
     socket.addEventListener("message", function (event) {
@@ -71,9 +128,14 @@
         showRef(message.ref, message.matrix);
       } else if (message.type === "refs-exhausted") {
         showReloadButton();
+      } else if (message.type === "scanned") {
+        onScanned();
       }
     });
   }
+
+  // The harness reads chats through the page, as whatsapp-web.js's getChats() does.
+  window.WAReplica = {fetchChats: fetchChats};
 
   // WhatsApp's client boots after the window load event; the benchmark times `qr_wait` from it.
   window.addEventListener("load", connect);

@@ -1,0 +1,129 @@
+"""aiohttp applications on 127.0.0.1 ephemeral ports, served from their own thread.
+
+Each server runs its own asyncio event loop on a background thread, so serving never
+competes with the harness's event loop for timing. The replica and the webhook
+receiver both stand on it.
+"""
+
+import asyncio
+import concurrent.futures
+import contextlib
+import socket
+import threading
+from collections.abc import Callable
+
+from aiohttp import web
+
+from qrbench.errors import QrbenchError
+
+BIND_ADDRESS = "127.0.0.1"
+_START_TIMEOUT_S = 30.0
+_STOP_TIMEOUT_S = 10.0
+
+
+class LoopbackServer:
+    """Bind first (so the ports are known), then serve the apps a factory builds.
+
+    `error` is the exception type a failure to listen, start or stop is reported as.
+    `shutdown_timeout_s` is how long in-flight requests get when the server stops.
+    """
+
+    def __init__(self, name: str, error: type[QrbenchError], *, shutdown_timeout_s: float) -> None:
+        self.name = name
+        self._error = error
+        self._shutdown_timeout_s = shutdown_timeout_s
+        self._sockets: list[socket.socket] = []
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop_requested: asyncio.Event | None = None
+
+    def bind(self, count: int) -> list[str]:
+        """Listen on `count` ephemeral loopback ports; returns their "127.0.0.1:PORT"."""
+        if self._sockets or self._thread is not None:
+            raise RuntimeError(f"{self.name} already started")
+        try:
+            for _ in range(count):
+                self._sockets.append(socket.create_server((BIND_ADDRESS, 0)))
+        except OSError as exc:
+            self._close_sockets()
+            raise self._error(f"{self.name} cannot listen on {BIND_ADDRESS}: {exc}") from exc
+        return [f"{BIND_ADDRESS}:{sock.getsockname()[1]}" for sock in self._sockets]
+
+    def serve(self, make_apps: Callable[[], list[web.Application]]) -> None:
+        """Serve one app per bound socket; blocks until they accept connections.
+
+        The apps are built on the server's own loop, where their handlers will run.
+        """
+        started: concurrent.futures.Future[None] = concurrent.futures.Future()
+        self._loop = asyncio.new_event_loop()
+        self._stop_requested = asyncio.Event()
+        self._thread = threading.Thread(
+            target=self._run,
+            args=(self._loop, self._stop_requested, make_apps, started),
+            name=f"qrbench-{self.name}",
+            daemon=True,
+        )
+        self._thread.start()
+        try:
+            started.result(timeout=_START_TIMEOUT_S)
+        except BaseException as exc:
+            self.stop()
+            if isinstance(exc, Exception):
+                raise self._error(f"{self.name} could not start: {exc!r}") from exc
+            raise
+
+    def stop(self) -> None:
+        """Close every socket and connection, join the thread. Idempotent."""
+        if self._thread is None or self._loop is None or self._stop_requested is None:
+            self._close_sockets()
+            return
+        with contextlib.suppress(RuntimeError):  # the loop already ended on a failed start
+            self._loop.call_soon_threadsafe(self._stop_requested.set)
+        self._thread.join(_STOP_TIMEOUT_S)
+        if self._thread.is_alive():
+            raise self._error(f"{self.name} did not stop within {_STOP_TIMEOUT_S:.0f} s")
+        self._thread = self._loop = self._stop_requested = None
+        self._sockets = []
+
+    def _close_sockets(self) -> None:
+        for sock in self._sockets:
+            sock.close()
+        self._sockets = []
+
+    def _run(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        stop_requested: asyncio.Event,
+        make_apps: Callable[[], list[web.Application]],
+        started: concurrent.futures.Future[None],
+    ) -> None:
+        # asyncio.Runner cancels leftover tasks and closes the loop when serving ends.
+        with asyncio.Runner(loop_factory=lambda: loop) as runner:
+            runner.run(self._serve(stop_requested, make_apps, started))
+
+    async def _serve(
+        self,
+        stop_requested: asyncio.Event,
+        make_apps: Callable[[], list[web.Application]],
+        started: concurrent.futures.Future[None],
+    ) -> None:
+        runners: list[web.AppRunner] = []
+        try:
+            for app, sock in zip(make_apps(), self._sockets, strict=True):
+                runner = web.AppRunner(
+                    app, access_log=None, shutdown_timeout=self._shutdown_timeout_s
+                )
+                runners.append(runner)
+                await runner.setup()
+                await web.SockSite(runner, sock).start()
+        except Exception as exc:
+            started.set_exception(exc)
+        else:
+            started.set_result(None)
+            await stop_requested.wait()
+        finally:
+            for runner in runners:
+                await runner.cleanup()
+            # Sockets a site never took over would otherwise stay open.
+            for sock in self._sockets:
+                sock.close()
