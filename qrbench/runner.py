@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 import aiohttp
-from playwright.async_api import async_playwright
+from playwright.async_api import Playwright, async_playwright
 
 import qrbench
 from qrbench import environment
@@ -33,10 +33,12 @@ from qrbench.summary import RunSummary, summarize_run
 
 
 class RunListener(Protocol):
-    def run_started(self, total_sessions: int, results_path: Path) -> None: ...
-    def session_started(self, number: int, warmup: bool) -> None: ...
-    def stage_started(self, number: int, stage: str) -> None: ...
-    def session_finished(self, result: SessionResult) -> None: ...
+    """Progress of a run; `label` names the profile (several in a comparison)."""
+
+    def run_started(self, total_sessions: int, results_paths: list[Path]) -> None: ...
+    def session_started(self, label: str, number: int, warmup: bool) -> None: ...
+    def stage_started(self, label: str, number: int, stage: str) -> None: ...
+    def session_finished(self, label: str, result: SessionResult) -> None: ...
     def warning(self, message: str) -> None: ...
 
 
@@ -48,6 +50,8 @@ class RunPlan:
     warmup: int
     results_path: Path
     keep_profiles: bool = False
+    # What progress calls this profile; tells apart A/A comparisons of one profile.
+    label: str = ""
 
     def schedule(self) -> list[bool]:
         """One entry per session, True for a warmup session."""
@@ -68,68 +72,111 @@ async def run(plan: RunPlan, listener: RunListener) -> RunOutcome:
     On cancellation (Ctrl-C) the finished sessions and their summary are still written,
     and every browser, server and store this run started is stopped before it propagates.
     """
-    profile, scenario = plan.profile, plan.scenario
-    check_executable(profile.browser.executable_path)
-    run_id = uuid.uuid4().hex[:8]
-    owns_data_path = profile.auth.data_path is None
-    data_path = (
-        Path(tempfile.mkdtemp(prefix="qrbench-"))
-        if owns_data_path
-        else Path(profile.auth.data_path or "")
-    )
-    data_path.mkdir(parents=True, exist_ok=True)
-    sessions: list[SessionResult] = []
-    user_data_dirs: list[Path] = []
-    results: ResultsFile | None = None
-    schedule = plan.schedule()
+    (outcome,) = await run_interleaved([plan], listener)
+    return outcome
+
+
+async def run_interleaved(plans: list[RunPlan], listener: RunListener) -> list[RunOutcome]:
+    """Run several profiles' sessions in turns (A B A B ...), each into its own results file.
+
+    Interleaving spreads drift (a warming machine, a neighbour's load) evenly over the
+    profiles instead of loading it onto whichever ran last. The plans share runs and warmup.
+    """
+    if len({tuple(plan.schedule()) for plan in plans}) != 1:
+        raise ValueError("interleaved plans must share runs and warmup")
+    for plan in plans:
+        check_executable(plan.profile.browser.executable_path)
+    profile_runs = [_ProfileRun(plan, listener) for plan in plans]
     try:
         async with contextlib.AsyncExitStack() as services:
-            setup, store_description = await _open_services(plan, data_path, services, listener)
-            results = ResultsFile(plan.results_path, _header(plan, run_id, store_description))
-            preloaded = await _preload(setup, scenario, data_path)
-            listener.run_started(len(schedule), plan.results_path)
+            playwright = await services.enter_async_context(async_playwright())
+            for profile_run in profile_runs:
+                await profile_run.open(playwright, services)
+            schedule = plans[0].schedule()
+            listener.run_started(len(schedule) * len(plans), [plan.results_path for plan in plans])
             for number, warmup in enumerate(schedule, start=1):
-                session_id = f"{run_id}-{number}"
-                user_data_dirs += [
-                    data_path / f"session-{session_id}",
-                    data_path / remote_session_name(session_id),
-                ]
-                setup.db.create_account(number, session_id)
-                if preloaded is not None and setup.store is not None:
-                    await _store_quietly(
-                        setup.store.save(remote_session_name(session_id), preloaded)
-                    )
-                listener.session_started(number, warmup)
-                result = await run_session(
-                    setup,
-                    session_id,
-                    number=number,
-                    warmup=warmup,
-                    workspace_id=number,
-                    on_stage_start=lambda stage, n=number: listener.stage_started(n, stage),
-                )
-                if setup.store is not None:
-                    await _store_quietly(setup.store.delete(remote_session_name(session_id)))
-                sessions.append(result)
-                results.add_session(result)
-                listener.session_finished(result)
+                for profile_run in profile_runs:
+                    await profile_run.session(number, warmup)
     finally:
-        summary = summarize_run(sessions, profile.target.deadline_s * 1000)
-        if results is not None and sessions:
-            results.set_summary(summary)
-        reap(user_data_dirs)
+        outcomes = [profile_run.close() for profile_run in profile_runs]
+    return outcomes
+
+
+class _ProfileRun:
+    """One profile's part of a run: its services, sessions and results file."""
+
+    def __init__(self, plan: RunPlan, listener: RunListener) -> None:
+        self.plan = plan
+        self.label = plan.label or plan.profile.name
+        self._listener = listener
+        self._run_id = uuid.uuid4().hex[:8]
+        self._owns_data_path = plan.profile.auth.data_path is None
+        self._data_path = (
+            Path(tempfile.mkdtemp(prefix="qrbench-"))
+            if self._owns_data_path
+            else Path(plan.profile.auth.data_path or "")
+        )
+        self._data_path.mkdir(parents=True, exist_ok=True)
+        self._sessions: list[SessionResult] = []
+        self._user_data_dirs: list[Path] = []
+        self._results: ResultsFile | None = None
+        self._setup: SessionSetup | None = None
+        self._preloaded: Path | None = None
+
+    async def open(self, playwright: Playwright, services: contextlib.AsyncExitStack) -> None:
+        self._setup, store_description = await _open_services(
+            self.plan, playwright, self._data_path, services, self._listener
+        )
+        header = _header(self.plan, self._run_id, store_description)
+        self._results = ResultsFile(self.plan.results_path, header)
+        self._preloaded = await _preload(self._setup, self.plan.scenario, self._data_path)
+
+    async def session(self, number: int, warmup: bool) -> None:
+        setup, results, listener, label = self._setup, self._results, self._listener, self.label
+        assert setup is not None and results is not None  # open() came first
+        session_id = f"{self._run_id}-{number}"
+        self._user_data_dirs += [
+            self._data_path / f"session-{session_id}",
+            self._data_path / remote_session_name(session_id),
+        ]
+        setup.db.create_account(number, session_id)
+        if self._preloaded is not None and setup.store is not None:
+            await _store_quietly(setup.store.save(remote_session_name(session_id), self._preloaded))
+        listener.session_started(label, number, warmup)
+        result = await run_session(
+            setup,
+            session_id,
+            number=number,
+            warmup=warmup,
+            workspace_id=number,
+            on_stage_start=lambda stage: listener.stage_started(label, number, stage),
+        )
+        if setup.store is not None:
+            await _store_quietly(setup.store.delete(remote_session_name(session_id)))
+        self._sessions.append(result)
+        results.add_session(result)
+        listener.session_finished(label, result)
+
+    def close(self) -> RunOutcome:
+        """Write the summary and clean up; safe after a failure or cancellation."""
+        plan = self.plan
+        summary = summarize_run(self._sessions, plan.profile.target.deadline_s * 1000)
+        if self._results is not None and self._sessions:
+            self._results.set_summary(summary)
+        reap(self._user_data_dirs)
         if not plan.keep_profiles:
-            _remove_profiles(data_path, user_data_dirs, whole=owns_data_path)
-    return RunOutcome(
-        results_path=plan.results_path,
-        sessions=sessions,
-        summary=summary,
-        data_path=data_path if plan.keep_profiles else None,
-    )
+            _remove_profiles(self._data_path, self._user_data_dirs, whole=self._owns_data_path)
+        return RunOutcome(
+            results_path=plan.results_path,
+            sessions=self._sessions,
+            summary=summary,
+            data_path=self._data_path if plan.keep_profiles else None,
+        )
 
 
 async def _open_services(
     plan: RunPlan,
+    playwright: Playwright,
     data_path: Path,
     services: contextlib.AsyncExitStack,
     listener: RunListener,
@@ -158,7 +205,6 @@ async def _open_services(
     http = await services.enter_async_context(aiohttp.ClientSession())
     db = GatewayDb(data_path / "gateway.db")
     services.callback(db.close)
-    playwright = await services.enter_async_context(async_playwright())
     setup = SessionSetup(
         playwright=playwright,
         profile=profile,

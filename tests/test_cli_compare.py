@@ -137,11 +137,53 @@ def test_fewer_than_two_files_is_a_usage_error(
     old, _ = old_and_new
     done = qrbench("compare", str(old), cwd=tmp_path)
     assert done.returncode == 2
-    assert "at least two results files" in done.stderr
+    assert "at least two profiles or results files" in done.stderr
 
 
 def test_help_teaches_with_an_example(tmp_path: Path) -> None:
     done = qrbench("compare", "--help", cwd=tmp_path)
     assert done.returncode == 0
-    assert "qrbench compare old.json new.json" in done.stdout
+    assert "qrbench compare old new optimized" in done.stdout
+    assert "qrbench compare results/a.json results/b.json" in done.stdout
     assert "not significant" in done.stdout
+
+
+def test_mixing_profiles_and_files_is_refused(
+    old_and_new: tuple[Path, Path], tmp_path: Path
+) -> None:
+    old, _ = old_and_new
+    done = qrbench("compare", "optimized", str(old), cwd=tmp_path)
+    assert done.returncode == 2
+    assert "not a mix" in done.stderr
+
+
+@pytest.mark.browser
+@pytest.mark.usefixtures("no_leftover_chromium")
+def test_profiles_run_interleaved_into_their_own_results_files(tmp_path: Path) -> None:
+    (tmp_path / "small.yaml").write_text(
+        "extends: lan\nreplica:\n  index_kb: 100\n  bundle_kb: 256\n", encoding="utf-8"
+    )
+    done = qrbench(
+        "compare", "old", "optimized", "--scenario", "small.yaml", "--runs", "2",
+        "--warmup", "1", "--json", "-",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    comparison = json.loads(done.stdout)["comparison"]
+    files = {path.name.split("-")[-2]: path for path in (tmp_path / "results").glob("*.json")}
+    assert set(files) == {"old", "optimized"}
+    documents = {name: json.loads(path.read_text()) for name, path in files.items()}
+    for document in documents.values():
+        assert [s["warmup"] for s in document["sessions"]] == [True, False, False]
+    # A B A B: each optimized session started after the old session of the same number.
+    for old_session, new_session in zip(
+        documents["old"]["sessions"], documents["optimized"]["sessions"], strict=True
+    ):
+        assert old_session["number"] == new_session["number"]
+    found = comparison["time_to_qr"]["differences"]["optimized"]
+    expected = np.median(_measured_times(files["optimized"])) / np.median(
+        _measured_times(files["old"])
+    )
+    assert found["ratio"]["value"] == pytest.approx(expected, rel=1e-12)
+    assert found["significance"] == "too few runs"
+    assert "old session 2" in done.stderr and "optimized session 2" in done.stderr

@@ -49,8 +49,8 @@ class RedisWatchingListener(RecordingListener):
         self.client = redis.Redis.from_url(url)
         self.keys_seen: list[set[bytes]] = []
 
-    def stage_started(self, number: int, stage: str) -> None:
-        super().stage_started(number, stage)
+    def stage_started(self, label: str, number: int, stage: str) -> None:
+        super().stage_started(label, number, stage)
         if stage == "browser_launch":
             self.keys_seen.append(set(self.client.keys("*")))
 

@@ -18,17 +18,17 @@ class RecordingListener:
     def __init__(self) -> None:
         self.events: list[tuple[object, ...]] = []
 
-    def run_started(self, total_sessions: int, results_path: Path) -> None:
+    def run_started(self, total_sessions: int, results_paths: list[Path]) -> None:
         self.events.append(("run", total_sessions))
 
-    def session_started(self, number: int, warmup: bool) -> None:
-        self.events.append(("start", number, warmup))
+    def session_started(self, label: str, number: int, warmup: bool) -> None:
+        self.events.append(("start", label, number, warmup))
 
-    def stage_started(self, number: int, stage: str) -> None:
-        self.events.append(("stage", number, stage))
+    def stage_started(self, label: str, number: int, stage: str) -> None:
+        self.events.append(("stage", label, number, stage))
 
-    def session_finished(self, result: SessionResult) -> None:
-        self.events.append(("done", result.number, result.ok))
+    def session_finished(self, label: str, result: SessionResult) -> None:
+        self.events.append(("done", label, result.number, result.ok))
 
     def warning(self, message: str) -> None:
         self.events.append(("warning", message))
@@ -85,9 +85,9 @@ def test_run_writes_the_results_contract_and_tells_the_listener(
         assert record["resources"]["cpu_time_s"] > 0
     assert document["summary"]["time_to_qr_ms"]["n"] == 2
     assert listener.events[0] == ("run", 3)
-    assert ("start", 1, True) in listener.events
-    assert ("stage", 2, "qr_wait") in listener.events
-    assert listener.events[-1] == ("done", 3, True)
+    assert ("start", "profile", 1, True) in listener.events
+    assert ("stage", "profile", 2, "qr_wait") in listener.events
+    assert listener.events[-1] == ("done", "profile", 3, True)
 
 
 def test_local_cache_persisted_after_load_is_a_hit_next_time(

@@ -82,14 +82,15 @@ def test_page_without_qr_is_a_recorded_timeout(tmp_path: Path) -> None:
     with PageServer({"/": page}) as server:
         profile = profile_for(tmp_path, server.url("/"))
         profile = profile.model_copy(
-            update={"browser": profile.browser.model_copy(update={"timeout_ms": 800})}
+            update={"browser": profile.browser.model_copy(update={"timeout_ms": 3000})}
         )
         result = run_one(profile, tmp_path)
     assert not result.ok
     assert result.time_to_qr_ms is None
     assert result.error is not None
     assert (result.error.stage, result.error.type) == ("qr_wait", "QrTimeout")
-    assert stage(result, Stage.QR_WAIT) == pytest.approx(800, abs=150)
+    # browser.timeout_ms also bounds the launch, so it cannot be tiny on a busy machine.
+    assert stage(result, Stage.QR_WAIT) == pytest.approx(3000, abs=300)
     assert result.stages[-1].ok is False
 
 

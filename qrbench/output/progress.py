@@ -10,8 +10,11 @@ from qrbench.session import SessionResult
 
 
 class RichRunListener:
-    def __init__(self, console: Console) -> None:
+    """Progress bar and a line per finished session; `show_labels` when several profiles run."""
+
+    def __init__(self, console: Console, *, show_labels: bool = False) -> None:
         self._console = console
+        self._show_labels = show_labels
         self._progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -35,31 +38,37 @@ class RichRunListener:
     ) -> None:
         self._progress.stop()
 
-    def run_started(self, total_sessions: int, results_path: Path) -> None:
+    def run_started(self, total_sessions: int, results_paths: list[Path]) -> None:
         self._progress.update(self._task, total=total_sessions, description="starting")
-        self._console.print(f"[dim]results: {results_path}[/dim]")
+        for path in results_paths:
+            self._console.print(f"[dim]results: {path}[/dim]")
 
-    def session_started(self, number: int, warmup: bool) -> None:
-        self._label = f"session {number}" + (" (warmup)" if warmup else "")
+    def _name(self, label: str, number: int) -> str:
+        return f"{label} session {number}" if self._show_labels else f"session {number}"
+
+    def session_started(self, label: str, number: int, warmup: bool) -> None:
+        self._label = self._name(label, number) + (" (warmup)" if warmup else "")
         self._progress.update(self._task, description=self._label)
 
-    def stage_started(self, number: int, stage: str) -> None:
+    def stage_started(self, label: str, number: int, stage: str) -> None:
         self._progress.update(self._task, description=f"{self._label} · {stage}")
 
-    def session_finished(self, result: SessionResult) -> None:
+    def session_finished(self, label: str, result: SessionResult) -> None:
         self._progress.advance(self._task)
+        name = self._name(label, result.number)
         tag = " (warmup, discarded)" if result.warmup else ""
         if result.ok:
             mark = "[green]✓[/green]" if result.within_deadline else "[yellow]![/yellow]"
             self._console.print(
-                f"{mark} session {result.number}{tag}: time-to-QR {result.time_to_qr_ms:,.0f} ms"
+                f"{mark} {name}{tag}: time-to-QR {result.time_to_qr_ms:,.0f} ms", highlight=False
             )
         else:
             assert result.error is not None
             self._console.print(
-                f"[red]✗[/red] session {result.number}{tag}: {result.error.type} in "
+                f"[red]✗[/red] {name}{tag}: {result.error.type} in "
                 f"{result.error.stage} after {result.error.elapsed_ms:,.0f} ms: "
-                f"{result.error.message}"
+                f"{result.error.message}",
+                highlight=False,
             )
 
     def warning(self, message: str) -> None:
