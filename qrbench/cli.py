@@ -4,9 +4,10 @@ Every `QrbenchError` is caught once, in `main`, and becomes one line and an exit
 """
 
 import asyncio
+import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 import yaml
@@ -15,16 +16,22 @@ from rich.table import Table
 
 from qrbench import __version__, runner
 from qrbench.aio import Interrupted, run_until_signalled
-from qrbench.compare import compare, load_runs, resolve_reference
+from qrbench.baseline import baseline_path, copy_to_baseline, read_baseline
+from qrbench.compare import compare, load_runs, resolve_reference, unique_labels
 from qrbench.errors import ConfigError, QrbenchError
 from qrbench.export import STDOUT, Exporter, write
 from qrbench.export import csv as csv_export
 from qrbench.export import json as json_export
+from qrbench.export import junit as junit_export
 from qrbench.export import markdown as markdown_export
+from qrbench.gate import judge, parse_overrides, read_run
 from qrbench.output.compare import print_comparison
+from qrbench.output.gate import print_gate
 from qrbench.output.progress import RichRunListener
 from qrbench.output.tables import print_run
 from qrbench.profile import (
+    Profile,
+    Scenario,
     list_profiles,
     list_scenarios,
     load_profile,
@@ -130,12 +137,7 @@ def run(
         with RichRunListener(screen) as listener:
             outcome = run_until_signalled(runner.run(plan, listener))
     except Interrupted as exc:
-        errors.print(
-            f"qrbench: interrupted ({exc.signal_name}); finished sessions are kept in "
-            f"{plan.results_path}",
-            highlight=False,
-        )
-        raise typer.Exit(130) from None
+        _interrupted(exc, [plan.results_path])
     title = f"{loaded.name} on {world.name}: {outcome.summary.measured} measured sessions"
     if warmup:
         title += f" ({warmup} warmup discarded)"
@@ -152,6 +154,15 @@ def run(
         raise QrbenchError(
             f"every session failed; see the failures above and {outcome.results_path}"
         )
+
+
+def _interrupted(exc: Interrupted, results_paths: list[Path]) -> NoReturn:
+    kept = ", ".join(str(path) for path in results_paths)
+    errors.print(
+        f"qrbench: interrupted ({exc.signal_name}); finished sessions are kept in {kept}",
+        highlight=False,
+    )
+    raise typer.Exit(130)
 
 
 @app.command()
@@ -249,19 +260,27 @@ def profiles_validate(
 
 @app.command("compare")
 def compare_profiles(
-    files: Annotated[
-        list[Path],
+    targets: Annotated[
+        list[str],
         typer.Argument(
-            metavar="FILE",
-            help="Results files written by `qrbench run` (two or more).",
+            help="Two or more profiles (names or YAML paths) to run interleaved, "
+            "or two or more results files (*.json) written by `qrbench run`.",
             show_default=False,
         ),
     ],
+    scenario: Annotated[
+        str, typer.Option("--scenario", "-s", help="Scenario every profile runs in.")
+    ] = "lan",
+    runs: Annotated[
+        int, typer.Option("--runs", "-n", min=1, help="Measured sessions per profile.")
+    ] = 10,
+    warmup: Annotated[
+        int, typer.Option(min=0, help="Warmup sessions per profile, left out of the statistics.")
+    ] = 1,
     reference: Annotated[
         str | None,
         typer.Option(
-            help="Label (profile name) or file the others are compared with.",
-            show_default="the first file",
+            help="Label (profile name) or file the others are compared with [default: the first]."
         ),
     ] = None,
     markdown_file: Annotated[
@@ -279,23 +298,25 @@ def compare_profiles(
         typer.Option("--csv", help="Also write one CSV row per metric and profile ('-': stdout)."),
     ] = None,
 ) -> None:
-    """Compare saved runs side by side: every stage, time-to-QR and the success rate.
+    """Compare profiles side by side: every stage, time-to-QR and the success rate.
 
-    Each profile is labelled with its profile name (a repeated name becomes NAME#2).
-    Against the reference, each other profile gets the ratio of medians with a 95 %
-    bootstrap CI and a Mann-Whitney U test: "slower"/"faster" only when p < 0.05 with
-    at least 5 successful runs per profile, "not significant" otherwise. Warnings with
-    hints follow: noise, outliers, too few runs, a slow first run, a busy machine,
+    Given profiles, it runs their sessions interleaved (A B A B ...) under one scenario,
+    each into its own results file; given results files, it compares them without
+    running anything. Each profile is labelled with its name (a repeated name becomes
+    NAME#2). Against the reference, each other profile gets the ratio of medians with a
+    95 % bootstrap CI and a Mann-Whitney U test: "slower"/"faster" only when p < 0.05
+    with at least 5 successful runs per profile, "not significant" otherwise. Warnings
+    with hints follow: noise, outliers, too few runs, a slow first run, a busy machine,
     differing machines or Chromium builds.
 
     \b
-    Example:
-      qrbench run --profile old --runs 10 --output old.json
-      qrbench run --profile new --runs 10 --output new.json
-      qrbench compare old.json new.json --markdown "$GITHUB_STEP_SUMMARY"
+    Examples:
+      qrbench compare old new optimized --runs 10
+      qrbench compare optimized optimized          # A/A: expect "not significant"
+      qrbench compare results/a.json results/b.json --markdown "$GITHUB_STEP_SUMMARY"
     """
-    if len(files) < 2:
-        raise typer.BadParameter("give at least two results files", param_hint="FILES...")
+    if len(targets) < 2:
+        raise typer.BadParameter("give at least two profiles or results files")
     exports: list[tuple[Exporter, str]] = [
         (exporter, destination)
         for exporter, destination in (
@@ -308,12 +329,281 @@ def compare_profiles(
     on_stdout = [destination for _, destination in exports if destination == STDOUT]
     if len(on_stdout) > 1:
         raise ConfigError("only one of --markdown, --json and --csv can write to stdout ('-')")
-    runs = load_runs(files)
-    comparison = compare(runs, resolve_reference(reference, runs))
     # With an export on stdout, the human-readable output goes to stderr.
-    print_comparison(errors if on_stdout else console, comparison)
+    screen = errors if on_stdout else console
+    files = [target for target in targets if target.endswith(".json")]
+    if files and len(files) != len(targets):
+        raise ConfigError("compare either profiles or results files (*.json), not a mix")
+    paths = [Path(f) for f in files] or _run_interleaved(targets, scenario, runs, warmup, screen)
+    compared = load_runs(paths)
+    comparison = compare(compared, resolve_reference(reference, compared))
+    print_comparison(screen, comparison)
     for exporter, destination in exports:
         write(exporter.render_comparison(comparison), destination)
+
+
+def _run_interleaved(
+    profile_refs: list[str], scenario: str, runs: int, warmup: int, screen: Console
+) -> list[Path]:
+    """Run the profiles in turns; returns their results files."""
+    profiles = [load_profile(ref) for ref in profile_refs]
+    world = load_scenario(scenario)
+    labels = unique_labels([profile.name for profile in profiles])
+    plans = [
+        runner.RunPlan(
+            profile=profile,
+            scenario=world,
+            runs=runs,
+            warmup=warmup,
+            results_path=default_path(label.replace("#", "-"), world.name),
+            label=label,
+        )
+        for profile, label in zip(profiles, labels, strict=True)
+    ]
+    try:
+        with RichRunListener(screen, show_labels=True) as listener:
+            run_until_signalled(runner.run_interleaved(plans, listener))
+    except Interrupted as exc:
+        _interrupted(exc, [plan.results_path for plan in plans])
+    return [plan.results_path for plan in plans]
+
+
+baseline_app = typer.Typer(help="Save the run `qrbench gate --baseline` compares against.")
+app.add_typer(baseline_app, name="baseline")
+
+STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
+DEFAULT_PROFILE = "optimized"
+DEFAULT_SCENARIO = "lan"
+DEFAULT_RUNS = 5
+DEFAULT_WARMUP = 1
+
+
+def _measure(
+    profile: Profile,
+    scenario: Scenario,
+    runs: int,
+    warmup: int,
+    output: Path | None,
+    screen: Console,
+) -> runner.RunOutcome:
+    """Run sessions as `qrbench run` does: progress, the run's table, its results file."""
+    plan = runner.RunPlan(
+        profile=profile,
+        scenario=scenario,
+        runs=runs,
+        warmup=warmup,
+        results_path=output or default_path(profile.name, scenario.name),
+    )
+    try:
+        with RichRunListener(screen) as listener:
+            outcome = run_until_signalled(runner.run(plan, listener))
+    except Interrupted as exc:
+        _interrupted(exc, [plan.results_path])
+    title = f"{profile.name} on {scenario.name}: {outcome.summary.measured} measured sessions"
+    if warmup:
+        title += f" ({warmup} warmup discarded)"
+    print_run(screen, title, outcome.summary)
+    screen.print(f"[dim]results written to {outcome.results_path}[/dim]")
+    return outcome
+
+
+@app.command()
+def gate(
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile", "-p", help=f"Profile to run, a name or path (default: {DEFAULT_PROFILE})."
+        ),
+    ] = None,
+    scenario: Annotated[
+        str | None,
+        typer.Option(
+            "--scenario", "-s", help=f"Scenario to run it in (default: {DEFAULT_SCENARIO})."
+        ),
+    ] = None,
+    runs: Annotated[
+        int | None,
+        typer.Option("--runs", "-n", min=1, help=f"Measured sessions (default: {DEFAULT_RUNS})."),
+    ] = None,
+    warmup: Annotated[
+        int | None,
+        typer.Option(min=0, help=f"Sessions run first and left out (default: {DEFAULT_WARMUP})."),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            help="Results file of the run (default: results/<UTC time>-<profile>-<scenario>.json)."
+        ),
+    ] = None,
+    results_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--results",
+            help="Judge this results file instead of running sessions (its own profile's "
+            "gate: section applies).",
+        ),
+    ] = None,
+    target: Annotated[
+        str | None,
+        typer.Option(
+            help="Time-to-QR at --percentile must be at most this, e.g. 10s or 800ms "
+            "(default: the profile's gate.target_s, else its target.deadline_s).",
+        ),
+    ] = None,
+    percentile: Annotated[
+        str | None,
+        typer.Option(
+            help="Percentile of the successful sessions' time-to-QR held to --target "
+            "(default: gate.percentile, 95).",
+        ),
+    ] = None,
+    min_success: Annotated[
+        str | None,
+        typer.Option(
+            "--min-success",
+            help="Share of the sessions that must show a verified QR, e.g. 98% "
+            "(default: gate.min_success_percent, 98%).",
+        ),
+    ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            help="Results file to check for regressions against, e.g. "
+            "results/baselines/optimized-lan.json.",
+        ),
+    ] = None,
+    max_regression: Annotated[
+        str | None,
+        typer.Option(
+            "--max-regression",
+            help="How much slower than the baseline (median) a significant slowdown may be "
+            "(default: gate.max_regression_percent, 10%).",
+        ),
+    ] = None,
+    save_baseline: Annotated[
+        bool,
+        typer.Option(
+            "--save-baseline",
+            help="When the gate passes, save the run as the baseline "
+            "results/baselines/<profile>-<scenario>.json.",
+        ),
+    ] = False,
+    junit_file: Annotated[
+        str | None,
+        typer.Option("--junit", help="Write JUnit XML, one testcase per check ('-': stdout)."),
+    ] = None,
+    markdown_file: Annotated[
+        str | None,
+        typer.Option(
+            "--markdown",
+            help=f"Write the verdict as Markdown ('-': stdout); with ${STEP_SUMMARY_ENV} set, "
+            "it is appended there as well.",
+        ),
+    ] = None,
+) -> None:
+    """Fail a CI build when the QR got slow, unreliable or slower than the baseline.
+
+    Runs sessions exactly like `qrbench run` (or judges --results FILE), then checks:
+    time-to-QR at --percentile of the successful sessions <= --target; the share of
+    sessions that showed a verified QR >= --min-success; and, with --baseline, that
+    time-to-QR and every stage's median is not slower by more than --max-regression
+    AND significantly so (Mann-Whitney U, p < 0.05, at least 5 successful runs a side:
+    too few runs is reported, never failed on). Thresholds not given here come from the
+    profile's gate: section. Warns when the baseline ran on another machine or Chromium.
+
+    Exit codes: 0 every check passed, 1 a check failed, 2 usage or configuration error
+    (a bad threshold, a missing baseline file), 3 environment failure (no Chromium,
+    every session failed).
+
+    \b
+    Example:
+      qrbench gate --profile optimized --runs 5 --target 10s \\
+        --baseline results/baselines/optimized-lan.json --junit gate.xml
+    """
+    overrides = parse_overrides(
+        target=target, percentile=percentile, min_success=min_success, max_regression=max_regression
+    )
+    # Read before any session runs: a typo in the path must not cost a benchmark first.
+    reference = None if baseline is None else read_baseline(baseline)
+    if markdown_file == STDOUT and junit_file == STDOUT:
+        raise ConfigError("only one of --markdown and --junit can write to stdout ('-')")
+    # With an export on stdout, the human-readable output goes to stderr.
+    screen = errors if STDOUT in (markdown_file, junit_file) else console
+    if results_file is None:
+        outcome = _measure(
+            load_profile(profile or DEFAULT_PROFILE),
+            load_scenario(scenario or DEFAULT_SCENARIO),
+            DEFAULT_RUNS if runs is None else runs,
+            DEFAULT_WARMUP if warmup is None else warmup,
+            output,
+            screen,
+        )
+        judged = read_run(outcome.results_path)
+    else:
+        run_options = {
+            "--profile": profile,
+            "--scenario": scenario,
+            "--runs": runs,
+            "--warmup": warmup,
+            "--output": output,
+        }
+        given = [option for option, value in run_options.items() if value is not None]
+        if given:
+            raise ConfigError(
+                f"{', '.join(given)}: only for a gate that runs sessions, not with --results"
+            )
+        judged = read_run(results_file)
+    report = judge(judged, overrides, reference)
+    print_gate(screen, report)
+    markdown = markdown_export.render_gate(report)
+    if markdown_file is not None:
+        write(markdown, markdown_file)
+    step_summary = os.environ.get(STEP_SUMMARY_ENV)
+    if step_summary:
+        markdown_export.append(markdown, Path(step_summary))
+    if junit_file is not None:
+        write(junit_export.render_gate(report), junit_file)
+    if report.every_session_failed:
+        raise QrbenchError(f"every session failed; see the failures above and {report.source}")
+    if save_baseline:
+        if report.passed:
+            destination = baseline_path(report.profile, report.scenario)
+            copy_to_baseline(report.source, destination)
+            screen.print(f"baseline saved to {destination}")
+        else:
+            screen.print("[yellow]baseline not saved: the gate failed[/yellow]")
+    if not report.passed:
+        raise typer.Exit(1)
+
+
+@baseline_app.command("save")
+def baseline_save(
+    profile: Annotated[
+        str, typer.Option("--profile", "-p", help="Profile to run (name or path).")
+    ] = DEFAULT_PROFILE,
+    scenario: Annotated[
+        str, typer.Option("--scenario", "-s", help="Scenario to run it in.")
+    ] = DEFAULT_SCENARIO,
+    runs: Annotated[int, typer.Option("--runs", "-n", min=1, help="Measured sessions.")] = (
+        DEFAULT_RUNS
+    ),
+    warmup: Annotated[
+        int, typer.Option(min=0, help="Sessions run first and left out.")
+    ] = DEFAULT_WARMUP,
+) -> None:
+    """Run sessions and save them as results/baselines/<profile>-<scenario>.json.
+
+    A baseline is an ordinary results file: it records the machine and the Chromium
+    build, and `qrbench gate --baseline` warns when it judges a run from another. Commit
+    it; results/baselines/ is the one folder of results/ git tracks.
+    """
+    loaded, world = load_profile(profile), load_scenario(scenario)
+    outcome = _measure(loaded, world, runs, warmup, None, console)
+    if outcome.summary.succeeded == 0:
+        raise QrbenchError(f"every session failed; no baseline saved (see {outcome.results_path})")
+    destination = baseline_path(loaded.name, world.name)
+    copy_to_baseline(outcome.results_path, destination)
+    console.print(f"baseline saved to {destination}")
 
 
 def main() -> None:

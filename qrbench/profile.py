@@ -182,6 +182,18 @@ class ChatSync(_StrictModel):
     batch_size: int = Field(default=50, gt=0)
 
 
+class Gate(_StrictModel):
+    """Thresholds for `qrbench gate`; its command-line options override each one."""
+
+    target_s: float | None = Field(default=None, gt=0)  # None: the profile's target.deadline_s
+    # The time-to-QR percentile held to the target, over the successful sessions.
+    percentile: float = Field(default=95, gt=0, le=100)
+    # Sessions that showed a verified QR (whenever it came), in % of the measured ones.
+    min_success_percent: float = Field(default=98, ge=0, le=100)
+    # How much slower than the baseline (ratio of medians) a significant slowdown may be.
+    max_regression_percent: float = Field(default=10, ge=0)
+
+
 class Profile(_StrictModel):
     name: str  # the file stem, set by the loader
     description: str = ""
@@ -195,6 +207,7 @@ class Profile(_StrictModel):
     db: Db = Field(default_factory=Db)
     routing: Routing = Field(default_factory=Routing)
     chat_sync: ChatSync = Field(default_factory=ChatSync)
+    gate: Gate = Field(default_factory=Gate)
 
 
 class Replica(_StrictModel):
@@ -219,10 +232,37 @@ class ScenarioQr(_StrictModel):
     next_ttl_s: float = Field(default=20.0, gt=0)
 
 
+class OriginNetwork(_StrictModel):
+    """The link between the gateway and one origin."""
+
+    # Added to every request's round trip, from request sent to response headers received
+    # (CDP's `latency`); connection setup adds no round trips of its own.
+    latency_ms: int = Field(default=0, ge=0)
+    # Kilobits per second (1 kbps = 125 bytes/s); None: as fast as loopback carries them.
+    download_kbps: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    upload_kbps: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+
+
+class ScenarioNetwork(_StrictModel):
+    """Per origin, as the gateway sees it. `whatsapp` also covers a custom `target.url`."""
+
+    whatsapp: OriginNetwork = Field(default_factory=OriginNetwork)
+    static: OriginNetwork = Field(default_factory=OriginNetwork)
+    version_host: OriginNetwork = Field(default_factory=OriginNetwork)
+    webhook: OriginNetwork = Field(default_factory=OriginNetwork)
+
+
+class ScenarioCpu(_StrictModel):
+    # How many times slower the page's main thread runs than this machine's.
+    slowdown: float = Field(default=1.0, ge=1, allow_inf_nan=False)
+
+
 class Scenario(_StrictModel):
     name: str  # the file stem, set by the loader
     description: str = ""
     replica: Replica = Field(default_factory=Replica)
+    network: ScenarioNetwork = Field(default_factory=ScenarioNetwork)
+    cpu: ScenarioCpu = Field(default_factory=ScenarioCpu)
     remote_session: RemoteSession = Field(default_factory=RemoteSession)
     webhook: ScenarioWebhook = Field(default_factory=ScenarioWebhook)
     qr: ScenarioQr = Field(default_factory=ScenarioQr)

@@ -9,7 +9,9 @@ from qrbench.profile import (
     CHROMIUM_ENV,
     CachePersist,
     CacheType,
+    OriginNetwork,
     ProfileError,
+    ScenarioNetwork,
     list_profiles,
     list_scenarios,
     load_profile,
@@ -105,6 +107,103 @@ def test_shipped_lan_scenario_uses_default_replica_sizes(tmp_path: Path) -> None
 
     assert scenario.name == "lan"
     assert (scenario.replica.index_kb, scenario.replica.bundle_kb) == (600, 4096)
+
+
+@pytest.mark.parametrize("name", ["lan", "typical", "slow-vps"])
+def test_shipped_scenario_loads_from_an_unrelated_directory(name: str, tmp_path: Path) -> None:
+    scenario = load_scenario(name, cwd=tmp_path)
+
+    assert scenario.name == name
+    assert scenario.description
+
+
+def test_lan_shapes_nothing(tmp_path: Path) -> None:
+    scenario = load_scenario("lan", cwd=tmp_path)
+
+    assert scenario.network == ScenarioNetwork()
+    assert scenario.cpu.slowdown == 1
+
+
+def test_typical_declares_the_issues_round_trips(tmp_path: Path) -> None:
+    scenario = load_scenario("typical", cwd=tmp_path)
+    network = scenario.network
+
+    assert (network.whatsapp.latency_ms, network.static.latency_ms) == (60, 60)
+    assert network.version_host.latency_ms == 150
+    assert scenario.webhook.processing_ms == 150
+    assert network.whatsapp.download_kbps == network.static.download_kbps == 20_000
+    assert scenario.cpu.slowdown == 1
+    # Everything else is lan's: the same replica page, so only the world differs.
+    assert scenario.replica == load_scenario("lan", cwd=tmp_path).replica
+
+
+def test_slow_vps_is_lan_with_a_cpu_four_times_slower(tmp_path: Path) -> None:
+    slow_vps = load_scenario("slow-vps", cwd=tmp_path)
+    lan = load_scenario("lan", cwd=tmp_path)
+
+    assert slow_vps.cpu.slowdown == 4
+    # Everything else is lan's: only the CPU differs.
+    lan_cpu = {"name": lan.name, "description": lan.description, "cpu": lan.cpu}
+    assert slow_vps.model_copy(update=lan_cpu) == lan
+
+
+def test_scenario_network_extends_per_origin_and_per_key(tmp_path: Path) -> None:
+    write(tmp_path / "far.yaml", "extends: typical\nnetwork:\n  whatsapp: {latency_ms: 300}\n")
+
+    network = load_scenario("far.yaml", cwd=tmp_path).network
+
+    assert network.whatsapp == OriginNetwork(latency_ms=300, download_kbps=20000, upload_kbps=5000)
+    assert network.version_host.latency_ms == 150
+
+
+BAD_SCENARIOS = {
+    "negative latency": (
+        "network:\n  whatsapp:\n    latency_ms: -1\n",
+        3,
+        "network.whatsapp.latency_ms",
+        "greater than or equal to 0",
+    ),
+    "zero bandwidth": (
+        "network:\n  static: {download_kbps: 0}\n",
+        2,
+        "network.static.download_kbps",
+        "greater than 0",
+    ),
+    "infinite bandwidth": (
+        "network:\n  webhook: {upload_kbps: .inf}\n",
+        2,
+        "network.webhook.upload_kbps",
+        "finite number",
+    ),
+    "unknown origin": (
+        "network:\n  whatsap: {latency_ms: 60}\n",
+        2,
+        "network.whatsap",
+        "did you mean 'whatsapp'?",
+    ),
+    "cpu faster than the machine": (
+        "cpu:\n  slowdown: 0.5\n",
+        2,
+        "cpu.slowdown",
+        "greater than or equal to 1",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "key_path", "fragment"), BAD_SCENARIOS.values(), ids=BAD_SCENARIOS.keys()
+)
+def test_bad_scenario_names_file_key_path_and_line(
+    tmp_path: Path, text: str, line: int, key_path: str, fragment: str
+) -> None:
+    path = write(tmp_path / "bad.yaml", text)
+
+    with pytest.raises(ProfileError) as caught:
+        load_scenario("bad.yaml", cwd=tmp_path)
+
+    error = caught.value
+    assert (error.file, error.line, error.key_path) == (path, line, key_path)
+    assert fragment in error.message
 
 
 def test_profile_to_dict_is_json_safe(tmp_path: Path) -> None:
@@ -276,8 +375,8 @@ def test_list_scenarios_includes_lan(tmp_path: Path) -> None:
 
     entries = list_scenarios(cwd=tmp_path)
 
-    assert [entry.name for entry in entries] == ["lan", "wan"]
-    assert [entry.shipped for entry in entries] == [True, False]
+    assert [entry.name for entry in entries] == ["lan", "slow-vps", "typical", "wan"]
+    assert [entry.shipped for entry in entries] == [True, True, True, False]
 
 
 # --- errors -----------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import assert_never
 
 from qrbench.compare import (
     Comparison,
@@ -12,6 +13,7 @@ from qrbench.compare import (
     describe_success_difference,
     format_ms,
 )
+from qrbench.gate import CheckStatus, GateReport, headline
 from qrbench.summary import RunSummary, Verdict
 
 
@@ -140,3 +142,42 @@ def render_comparison(comparison: Comparison) -> str:
             + "".join(f"- {c.message} (*{c.hint}*)\n" for c in comparison.caveats)
         )
     return "\n".join(parts)
+
+
+def _status(status: CheckStatus) -> str:
+    match status:
+        case CheckStatus.PASS:
+            return "✅ PASS"
+        case CheckStatus.FAIL:
+            return "❌ FAIL"
+        case _:
+            assert_never(status)
+
+
+def render_gate(report: GateReport) -> str:
+    verdict = _status(CheckStatus.PASS if report.passed else CheckStatus.FAIL)
+    parts = [
+        f"### qrbench gate: {report.profile} on {report.scenario}\n",
+        f"**{verdict}**: {headline(report)}\n",
+        _table(
+            ["check", "threshold", "measured", "result", "why"],
+            [False, False, True, False, False],
+            [
+                [check.name, check.threshold, check.measured, _status(check.status), check.why]
+                for check in report.checks
+            ],
+        ),
+        f"- results: `{report.source}`\n"
+        + ("" if report.baseline is None else f"- baseline: `{report.baseline}`\n"),
+    ]
+    if report.caveats:
+        parts.append(
+            "#### Warnings\n\n" + "".join(f"- {c.message} (*{c.hint}*)\n" for c in report.caveats)
+        )
+    return "\n".join(parts)
+
+
+def append(text: str, path: Path) -> None:
+    """Add to a file others write too, such as `$GITHUB_STEP_SUMMARY` (one per CI step)."""
+    with path.open("a", encoding="utf-8") as out:
+        out.write(text)
