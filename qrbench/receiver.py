@@ -9,13 +9,16 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from qrbench import pacing
 from qrbench.errors import EnvironmentProblem
 from qrbench.loopback import LoopbackServer
+from qrbench.profile import OriginNetwork
 from qrbench.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 
 _PATH = "/webhook"
 # A request still pacing when the receiver stops is cut short after this; nobody waits for it.
 _SHUTDOWN_TIMEOUT_S = 1.0
+_RECEIVED = json.dumps({"received": True}).encode()
 
 
 @dataclass(frozen=True)
@@ -29,11 +32,19 @@ class ReceivedEvent:
 class Receiver:
     """Checks signature and timestamp, spends `processing_ms` per good request, answers 200.
 
-    Serves on its own thread and event loop (LoopbackServer), so the receiver's work never
-    competes with the harness's event loop for timing.
+    Every request and answer crosses `network`, the scenario's link to the receiver, paced
+    on the server side (qrbench.pacing). Serves on its own thread and event loop
+    (LoopbackServer), so the receiver's work never competes with the harness's event loop
+    for timing.
     """
 
-    def __init__(self, secret: str, processing_ms: int = 0, max_age_s: float = 300.0) -> None:
+    def __init__(
+        self,
+        secret: str,
+        processing_ms: int = 0,
+        max_age_s: float = 300.0,
+        network: OriginNetwork = pacing.UNSHAPED,
+    ) -> None:
         if processing_ms < 0:
             raise ValueError("processing_ms must not be negative")
         if max_age_s < 0:
@@ -41,6 +52,7 @@ class Receiver:
         self.secret = secret
         self.processing_ms = processing_ms
         self.max_age_s = max_age_s
+        self.network = network
         self._lock = threading.Lock()
         self._events: list[ReceivedEvent] = []
         self._rejected = 0
@@ -81,8 +93,9 @@ class Receiver:
         app.router.add_post(_PATH, self._receive)
         return [app]
 
-    async def _receive(self, request: web.Request) -> web.Response:
-        body = await request.read()
+    async def _receive(self, request: web.Request) -> web.StreamResponse:
+        await pacing.round_trip(self.network)
+        body = await pacing.read_body(request, self.network)
         refusal = self._refusal(
             request.headers.get(TIMESTAMP_HEADER, ""),
             request.headers.get(SIGNATURE_HEADER, ""),
@@ -91,16 +104,17 @@ class Receiver:
         if refusal is not None:
             with self._lock:
                 self._rejected += 1
-            return web.Response(status=401, text=refusal)
+            return await self._answer(request, 401, refusal)
         try:
             envelope = json.loads(body)
         except ValueError:
-            return web.Response(status=400, text="body is not JSON")
+            return await self._answer(request, 400, "body is not JSON")
         if not isinstance(envelope, dict) or not isinstance(envelope.get("event"), str):
-            return web.Response(status=400, text="body has no event name")
+            return await self._answer(request, 400, "body has no event name")
         # The declared receiver processing time of the scenario (Laravel's work per request).
         await asyncio.sleep(self.processing_ms / 1000)
-        # A gateway that gave up while the receiver worked never saw an answer: not delivered.
+        # A gateway that gave up while its request crossed the link or while the receiver
+        # worked never saw an answer: not delivered.
         if request.transport is None:
             return web.Response(status=499)
         data = envelope.get("data")
@@ -113,7 +127,12 @@ class Receiver:
         )
         with self._lock:
             self._events.append(event)
-        return web.json_response({"received": True})
+        return await pacing.send(request, self.network, _RECEIVED, content_type="application/json")
+
+    async def _answer(self, request: web.Request, status: int, text: str) -> web.StreamResponse:
+        return await pacing.send(
+            request, self.network, text.encode(), content_type="text/plain", status=status
+        )
 
     def _refusal(self, timestamp: str, signature: str, body: bytes) -> str | None:
         """Why a request must be refused with 401, or None when it is signed and fresh."""

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from qrbench.profile import OriginNetwork
 from qrbench.receiver import Receiver
 from qrbench.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, encode_event, sign
 
@@ -121,6 +122,52 @@ def test_processing_time_is_spent_before_answering() -> None:
 
     assert status == 200
     assert 0.4 <= elapsed_s < 2.0
+
+
+def test_answer_comes_after_the_links_round_trip() -> None:
+    with Receiver(SECRET, network=OriginNetwork(latency_ms=300)) as url:
+        started = time.monotonic()
+        status, _ = post(url, EVENT_BODY, signed_headers(EVENT_BODY))
+        elapsed_s = time.monotonic() - started
+
+    assert status == 200
+    assert elapsed_s >= 0.3
+
+
+def test_refusals_cross_the_link_too() -> None:
+    with Receiver(SECRET, network=OriginNetwork(latency_ms=300)) as url:
+        started = time.monotonic()
+        status, _ = post(url, EVENT_BODY, signed_headers(EVENT_BODY, secret="wrong"))
+        elapsed_s = time.monotonic() - started
+
+    assert status == 401
+    assert elapsed_s >= 0.3
+
+
+def test_request_body_is_read_at_the_links_upload_rate() -> None:
+    # A QR data URL of ~20 KB, as gateways post it; 160 kbps carries 20 000 bytes/s.
+    body = encode_event("qr_code_generated", {"session_id": "session-7", "qr": "Q" * 20_000})
+    receiver = Receiver(SECRET, network=OriginNetwork(upload_kbps=160))
+    with receiver as url:
+        started = time.monotonic()
+        status, _ = post(url, body, signed_headers(body))
+        elapsed_s = time.monotonic() - started
+
+    assert status == 200
+    assert elapsed_s >= len(body) / 20_000 - 0.01
+    assert [event.size_bytes for event in receiver.events] == [len(body)]
+
+
+def test_gateway_hanging_up_before_the_answer_arrives_is_not_recorded() -> None:
+    receiver = Receiver(SECRET, network=OriginNetwork(latency_ms=1000))
+    with receiver as url:
+        request = urllib.request.Request(
+            url, data=EVENT_BODY, headers=signed_headers(EVENT_BODY), method="POST"
+        )
+        with pytest.raises(TimeoutError):
+            urllib.request.urlopen(request, timeout=0.3)
+        time.sleep(1.5)  # the receiver's answer would have crossed the link by now
+        assert receiver.events == []
 
 
 def test_stop_closes_the_port_and_is_idempotent() -> None:

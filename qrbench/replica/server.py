@@ -13,8 +13,10 @@ from urllib.parse import urlsplit, urlunsplit
 import qrcode
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from qrbench import pacing
 from qrbench.errors import ReplicaError
 from qrbench.loopback import LoopbackServer
+from qrbench.profile import OriginNetwork
 from qrbench.replica import content
 
 WHATSAPP_HOST = "web.wa-replica.test"
@@ -41,6 +43,9 @@ class ReplicaConfig:
     # provided the refs have not run out by then.
     scan_after_s: float | None = None
     chats: int = 5000
+    # Paced here because the harness, not Chromium, fetches from the version host. The
+    # page and static origins are shaped inside Chromium (qrbench.stages.emulation).
+    version_host_network: OriginNetwork = pacing.UNSHAPED
 
     def __post_init__(self) -> None:
         content.check_version(self.version)
@@ -284,11 +289,18 @@ def _static_app(served: _Served) -> web.Application:
 
 
 def _version_app(config: ReplicaConfig, served: _Served) -> web.Application:
-    async def version_html(request: web.Request) -> web.Response:
+    link = config.version_host_network
+
+    async def version_html(request: web.Request) -> web.StreamResponse:
+        await pacing.round_trip(link)
         if request.match_info["version"] != config.version:
-            raise web.HTTPNotFound()
+            return await pacing.send(
+                request, link, b"404: Not Found", content_type="text/plain", status=404
+            )
         # Always the stable form: whatever fetches it caches it for runs on other ports.
-        return web.Response(body=served.index_stable, content_type="text/html", headers=_NO_STORE)
+        return await pacing.send(
+            request, link, served.index_stable, content_type="text/html", headers=_NO_STORE
+        )
 
     app = web.Application()
     app.router.add_get("/html/{version}.html", version_html)

@@ -26,6 +26,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
 from qrbench.errors import ReplicaError
+from qrbench.profile import OriginNetwork
 from qrbench.replica import Replica, ReplicaConfig, ReplicaUrls, content, server
 from qrbench.replica.content import build_bundles
 from qrbench.replica.server import (
@@ -271,6 +272,20 @@ def test_version_host_serves_the_stable_index_by_version() -> None:
         assert status == 200
         assert body == replica.index_html(SMALL.version)
     assert unknown == [404, 404]
+
+
+def test_version_host_answers_over_the_scenarios_link() -> None:
+    link = OriginNetwork(latency_ms=150, download_kbps=800)  # 800 kbps: 100 000 bytes/s
+    replica = Replica(replace(SMALL, index_kb=100, version_host_network=link))
+    with replica as urls:
+        known = loopback_url(urls, VERSION_HOST, f"/html/{SMALL.version}.html")
+        started = time.monotonic()
+        status, _, body = http_get(known, VERSION_HOST)
+        elapsed_s = time.monotonic() - started
+    assert status == 200
+    assert body == replica.index_html(SMALL.version)
+    # The round trip first, then ~100 KB at the link's rate (less the clock's granularity).
+    assert elapsed_s >= 0.150 + len(body) / 100_000 - 0.01
 
 
 def test_bundles_total_bundle_kb_of_uncacheable_javascript() -> None:
