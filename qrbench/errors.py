@@ -71,3 +71,11 @@ class ReadyTimeout(SessionFailure):
 
 class QrMismatch(SessionFailure):
     """The canvas did not decode to the page's `data-ref`."""
+
+
+class AuthTimeout(SessionFailure):
+    """The page never set `window.Debug.VERSION` (whatsapp-web.js's authTimeoutMs)."""
+
+
+class QrRetriesExhausted(SessionFailure):
+    """Nobody scanned before the client gave up after `qr.max_retries` refreshed QRs."""

@@ -16,7 +16,15 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import ErrorDetails
 
 from qrbench.errors import ConfigError
@@ -132,6 +140,11 @@ class Browser(_StrictModel):
     headless: bool = True
     timeout_ms: int = Field(default=30000, gt=0)
     protocol_timeout_ms: int = Field(default=30000, gt=0)
+    # page.goto's limit on reaching the index page's `load` event (puppeteer's default).
+    navigation_timeout_ms: int = Field(default=30000, gt=0)
+    # whatsapp-web.js's authTimeoutMs: how long to wait for `window.Debug.VERSION` after
+    # load. 0 is its default, no limit of its own: then only browser.timeout_ms ends it.
+    auth_timeout_ms: int = Field(default=0, ge=0)
     args: list[str] = Field(default_factory=list)
     user_agent: str | None = None
 
@@ -158,6 +171,9 @@ class QrOptions(_StrictModel):
     margin: int = Field(default=4, ge=0)
     # The study's check: drop a QR event when one was generated < 300 s ago for the session.
     dedupe: bool = False
+    # whatsapp-web.js's qrMaxRetries: after this many refreshed QRs nobody scanned, the
+    # client gives up on the login. 0: never.
+    max_retries: int = Field(default=0, ge=0)
 
 
 class Webhook(_StrictModel):
@@ -180,6 +196,12 @@ class ChatSync(_StrictModel):
     on_ready: bool = False
     chats: int = Field(default=500, ge=0)
     batch_size: int = Field(default=50, gt=0)
+
+
+class Retry(_StrictModel):
+    # The service's own retry: a failed attempt is torn down and the account's client
+    # initialised again, up to this many attempts in all (1: no retry).
+    attempts: int = Field(default=1, ge=1, le=10)
 
 
 class Gate(_StrictModel):
@@ -207,6 +229,7 @@ class Profile(_StrictModel):
     db: Db = Field(default_factory=Db)
     routing: Routing = Field(default_factory=Routing)
     chat_sync: ChatSync = Field(default_factory=ChatSync)
+    retry: Retry = Field(default_factory=Retry)
     gate: Gate = Field(default_factory=Gate)
 
 
@@ -257,6 +280,26 @@ class ScenarioCpu(_StrictModel):
     slowdown: float = Field(default=1.0, ge=1, allow_inf_nan=False)
 
 
+class Faults(_StrictModel):
+    """Per-attempt probabilities of each fault; at most one fault strikes an attempt."""
+
+    # The same seed strikes the same sessions and attempts with the same faults, in any
+    # profile: a comparison meets one fault pattern.
+    seed: int = 0
+    hang: float = Field(default=0.0, ge=0, le=1)  # the socket is accepted, no ref ever comes
+    drop: float = Field(default=0.0, ge=0, le=1)  # the socket is cut mid-handshake
+    bundle_stall: float = Field(default=0.0, ge=0, le=1)  # a JS bundle stops streaming
+    http_500: float = Field(default=0.0, ge=0, le=1)  # the index answers 500
+    browser_crash: float = Field(default=0.0, ge=0, le=1)  # Chromium is killed mid-load
+
+    @model_validator(mode="after")
+    def _at_most_certain(self) -> Faults:
+        total = self.hang + self.drop + self.bundle_stall + self.http_500 + self.browser_crash
+        if total > 1:
+            raise ValueError(f"the fault probabilities add up to {total:g}, more than 1")
+        return self
+
+
 class Scenario(_StrictModel):
     name: str  # the file stem, set by the loader
     description: str = ""
@@ -266,6 +309,7 @@ class Scenario(_StrictModel):
     remote_session: RemoteSession = Field(default_factory=RemoteSession)
     webhook: ScenarioWebhook = Field(default_factory=ScenarioWebhook)
     qr: ScenarioQr = Field(default_factory=ScenarioQr)
+    faults: Faults = Field(default_factory=Faults)
     # None: nobody scans; else the phone scans the QR this long after it was first shown.
     scan_after_ms: int | None = Field(default=None, gt=0)
 

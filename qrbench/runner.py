@@ -18,13 +18,16 @@ from playwright.async_api import Playwright, async_playwright
 
 import qrbench
 from qrbench import environment
+from qrbench.attempts import run_attempts
+from qrbench.errors import ConfigError
+from qrbench.faults import Fault, probability
 from qrbench.processes import reap
 from qrbench.profile import Profile, Scenario, WebhookMode, profile_to_dict
 from qrbench.receiver import Receiver
 from qrbench.remote_session import build_preloaded_session
-from qrbench.replica.server import Replica, ReplicaConfig, ReplicaUrls
+from qrbench.replica.server import REPLICA_FAULTS, Replica, ReplicaConfig, ReplicaUrls
 from qrbench.results import ResultsFile
-from qrbench.session import SessionResult, SessionSetup, run_session, uses_remote_auth
+from qrbench.session import SessionResult, SessionSetup, uses_remote_auth
 from qrbench.stages.auth import remote_session_name
 from qrbench.stages.browser import check_executable
 from qrbench.stages.db import GatewayDb
@@ -86,6 +89,7 @@ async def run_interleaved(plans: list[RunPlan], listener: RunListener) -> list[R
         raise ValueError("interleaved plans must share runs and warmup")
     for plan in plans:
         check_executable(plan.profile.browser.executable_path)
+        _check_faults_reachable(plan.profile, plan.scenario)
     profile_runs = [_ProfileRun(plan, listener) for plan in plans]
     try:
         async with contextlib.AsyncExitStack() as services:
@@ -143,12 +147,13 @@ class _ProfileRun:
         if self._preloaded is not None and setup.store is not None:
             await _store_quietly(setup.store.save(remote_session_name(session_id), self._preloaded))
         listener.session_started(label, number, warmup)
-        result = await run_session(
+        result = await run_attempts(
             setup,
             session_id,
             number=number,
             warmup=warmup,
             workspace_id=number,
+            scenario_faults=self.plan.scenario.faults,
             on_stage_start=lambda stage: listener.stage_started(label, number, stage),
         )
         if setup.store is not None:
@@ -184,13 +189,18 @@ async def _open_services(
     """Start what the gateway's process holds for all its sessions; `services` stops them."""
     profile, scenario = plan.profile, plan.scenario
     urls: ReplicaUrls | None = None
+    replica: Replica | None = None
     if profile.target.url is None:
         replica = Replica(_replica_config(profile, scenario))
         urls = replica.start()
         services.callback(replica.stop)
     webhook_url = profile.webhook.url
     if profile.webhook.mode is not WebhookMode.OFF and webhook_url is None:
-        receiver = Receiver(profile.webhook.secret, scenario.webhook.processing_ms)
+        receiver = Receiver(
+            profile.webhook.secret,
+            scenario.webhook.processing_ms,
+            network=scenario.network.webhook,
+        )
         webhook_url = receiver.start()
         services.callback(receiver.stop)
     store: SessionStore | None = None
@@ -218,6 +228,9 @@ async def _open_services(
         restoring=scenario.remote_session.present,
         webhook_url=webhook_url,
         expect_scan=urls is not None and scenario.scan_after_ms is not None,
+        network=scenario.network,
+        cpu=scenario.cpu,
+        replica=replica,
     )
     return setup, store_description
 
@@ -265,7 +278,22 @@ def _replica_config(profile: Profile, scenario: Scenario) -> ReplicaConfig:
         first_ttl_s=scenario.qr.first_ttl_s,
         next_ttl_s=scenario.qr.next_ttl_s,
         scan_after_s=None if scenario.scan_after_ms is None else scenario.scan_after_ms / 1000,
+        version_host_network=scenario.network.version_host,
     )
+
+
+def _check_faults_reachable(profile: Profile, scenario: Scenario) -> None:
+    """Page faults are the replica's to inject; a profile with its own target.url has none."""
+    if profile.target.url is None:
+        return
+    page_faults = [
+        f.value for f in Fault if f in REPLICA_FAULTS and probability(scenario.faults, f)
+    ]
+    if page_faults:
+        raise ConfigError(
+            f"scenario {scenario.name} injects {', '.join(page_faults)}, which only the "
+            f"local replica can; profile {profile.name} sets target.url"
+        )
 
 
 def _replica_args(urls: ReplicaUrls | None) -> list[str]:

@@ -16,8 +16,17 @@ from typing import Any, assert_never
 import aiohttp
 from playwright.async_api import BrowserContext, Page, Playwright, Response
 from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from qrbench.errors import BrowserError, NavigationFailed, SessionFailure
+from qrbench.errors import (
+    AuthTimeout,
+    BrowserError,
+    NavigationFailed,
+    QrRetriesExhausted,
+    QrTimeout,
+    SessionFailure,
+)
+from qrbench.faults import Fault
 from qrbench.processes import ResourceSampler, ResourceUsage, reap
 from qrbench.profile import (
     AuthStrategy,
@@ -25,9 +34,13 @@ from qrbench.profile import (
     CacheType,
     Profile,
     RemoteAuthFor,
+    ScenarioCpu,
+    ScenarioNetwork,
     WebhookMode,
 )
-from qrbench.stages import auth, browser, webcache
+from qrbench.profile import Browser as BrowserConfig
+from qrbench.replica.server import Replica
+from qrbench.stages import auth, browser, emulation, webcache
 from qrbench.stages.chatsync import sync_chats
 from qrbench.stages.db import Assignment, GatewayDb
 from qrbench.stages.pagewatch import PageWatcher
@@ -37,6 +50,8 @@ from qrbench.timer import SessionTimer, StageTiming, failed_stage_of
 from qrbench.webhook import QR_CODE_GENERATED, post_event, qr_code_generated_payload
 
 CLOSE_TIMEOUT_S = 5.0
+_BOOTED_JS = """() => (window.Debug !== undefined && window.Debug.VERSION !== undefined)
+    || document.querySelector('div[data-ref] canvas') !== null"""
 
 
 class Stage(StrEnum):
@@ -64,6 +79,17 @@ class SessionError:
 
 
 @dataclass(frozen=True)
+class AttemptRecord:
+    """One attempt of a session, on the session's clock (see qrbench.attempts)."""
+
+    number: int
+    start_ms: float
+    duration_ms: float  # to the end of its teardown: the next attempt starts after it
+    fault: str | None  # the scenario's fault that struck it, if any
+    error: SessionError | None
+
+
+@dataclass(frozen=True)
 class SessionResult:
     number: int
     session_id: str
@@ -83,6 +109,7 @@ class SessionResult:
     db_statements: int
     chats_synced: int
     background_errors: list[SessionError] = field(default_factory=list)
+    attempts: list[AttemptRecord] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -104,6 +131,11 @@ class SessionSetup:
     webhook_url: str | None = None
     # The scenario's phone scans the QR: wait for the ready state.
     expect_scan: bool = False
+    # The scenario's links and CPU, emulated for the page (qrbench.stages.emulation).
+    network: ScenarioNetwork = field(default_factory=ScenarioNetwork)
+    cpu: ScenarioCpu = field(default_factory=ScenarioCpu)
+    # The local replica when the profile targets it; it injects the scenario's page faults.
+    replica: Replica | None = None
 
 
 def uses_remote_auth(profile: Profile, *, restoring: bool) -> bool:
@@ -126,8 +158,10 @@ async def run_session(
     warmup: bool,
     workspace_id: int = 1,
     on_stage_start: Callable[[str], None] | None = None,
+    fault: Fault | None = None,
 ) -> SessionResult:
-    session = _Session(setup, session_id, workspace_id, on_stage_start)
+    """One attempt; `fault` is the scenario's fault for it (the replica is already armed)."""
+    session = _Session(setup, session_id, workspace_id, on_stage_start, fault)
     await session.run()
     return session.result(number=number, warmup=warmup)
 
@@ -139,8 +173,10 @@ class _Session:
         session_id: str,
         workspace_id: int,
         on_stage_start: Callable[[str], None] | None,
+        fault: Fault | None,
     ) -> None:
         self.setup = setup
+        self.fault = fault
         self.profile = setup.profile
         self.session_id = session_id
         self.workspace_id = workspace_id
@@ -197,6 +233,7 @@ class _Session:
             page = self.context.pages[0] if self.context.pages else await self.context.new_page()
             self.watcher = PageWatcher(self.timer.now_ms)
             await self.watcher.install(self.context, page)
+            await emulation.apply(self.context, page, setup.network, setup.cpu)
         if self.remote:
             self.backup_loop = asyncio.create_task(self._backup_sync())
         return page
@@ -214,9 +251,14 @@ class _Session:
             if self.cache.html is not None:
                 await webcache.serve_index(page, setup.target_url, self.cache.html)
         with self.timer.stage(Stage.PAGE_LOAD, critical=True):
-            response = await _navigate(page, setup.target_url)
+            if self.fault is Fault.BROWSER_CRASH:
+                self.tasks.append(asyncio.create_task(self._crash_browser()))
+            response = await _navigate(
+                page, setup.target_url, profile.browser.navigation_timeout_ms
+            )
         load_end_ms = self.timer.stages[-1].end_ms
         with self.timer.stage(Stage.QR_WAIT, critical=True, start_ms=load_end_ms) as span:
+            await _wait_for_web_version(page, profile.browser)
             shown_ms, data_ref = await watcher.first_qr(profile.browser.timeout_ms)
             # A page may draw its QR before `load`; the wait after load is then zero.
             span.end_at(max(shown_ms, load_end_ms))
@@ -287,8 +329,21 @@ class _Session:
             self.setup.http, url, webhook.secret, QR_CODE_GENERATED, payload, webhook.timeout_ms
         )
 
+    async def _crash_browser(self) -> None:
+        """The scenario's browser_crash: kill this session's Chromium while the page loads."""
+        assert self.user_data_dir is not None
+        await asyncio.to_thread(reap, [self.user_data_dir])
+
     def _on_new_ref(self, data_ref: str) -> None:
         """A rotated ref: the gateway's qr event fires again (unless dedupe drops it)."""
+        assert self.watcher is not None
+        max_retries = self.profile.qr.max_retries
+        # whatsapp-web.js counts the first QR too and gives up on the one after the limit.
+        if max_retries and len(self.watcher.refs) > max_retries:
+            self.watcher.give_up(
+                QrRetriesExhausted(f"nobody scanned {max_retries} QR(s) (qr.max_retries)")
+            )
+            return
         if self.profile.qr.dedupe and not self.setup.db.dedupe_allows(self.session_id):
             return
         self.refs_delivered += 1
@@ -398,15 +453,38 @@ def _rounded(value: float | None) -> float | None:
     return round(value, 1) if value is not None else None
 
 
-async def _navigate(page: Page, url: str) -> Response | None:
+async def _navigate(page: Page, url: str, timeout_ms: int) -> Response | None:
     # whatsapp-web.js navigates with waitUntil 'load'; page_load ends at that event.
     try:
-        return await page.goto(url, wait_until="load")
+        return await page.goto(url, wait_until="load", timeout=timeout_ms)
+    except PlaywrightTimeout as exc:
+        raise NavigationFailed(
+            f"no load event within {timeout_ms} ms (browser.navigation_timeout_ms)"
+        ) from exc
     except PlaywrightError as exc:
         failure = browser.translate(exc)
         if type(failure) is BrowserError:
             raise NavigationFailed(str(failure)) from exc
         raise failure from exc
+
+
+async def _wait_for_web_version(page: Page, config: BrowserConfig) -> None:
+    """What whatsapp-web.js waits for after load before it injects: `window.Debug.VERSION`.
+
+    A page already showing its QR has booted too: a `target.url` that is not WhatsApp Web
+    (DESIGN.md: any page with a QR canvas) need not set it.
+    """
+    # authTimeoutMs 0 sets no limit of its own; qrbench still stops at the QR's limit.
+    limit_ms = config.auth_timeout_ms or config.timeout_ms
+    try:
+        await page.wait_for_function(_BOOTED_JS, timeout=limit_ms)
+    except PlaywrightTimeout as exc:
+        if config.auth_timeout_ms:
+            raise AuthTimeout(f"no window.Debug.VERSION within {limit_ms} ms") from exc
+        # No auth limit of its own: what ran out is the wait for the QR.
+        raise QrTimeout(
+            f"no QR in the page after {limit_ms} ms (window.Debug.VERSION never appeared)"
+        ) from exc
 
 
 def _should_persist(profile: Profile, resolved: webcache.ResolvedIndex) -> bool:

@@ -1,5 +1,6 @@
 """The summary of a run: per-stage statistics, success and the verdict against the deadline."""
 
+import math
 from collections import Counter
 from dataclasses import asdict, dataclass
 from enum import StrEnum
@@ -47,6 +48,15 @@ class RunSummary:
     auth: dict[str, int]
     web_cache: dict[str, int]
     warnings: list[str]
+    # What the user lives through when things go wrong (scenario faults, retries).
+    attempts: int  # over the measured sessions, retries included
+    recovered_by_retry: int  # sessions whose QR came from a second or later attempt
+    faults: dict[str, int]  # the scenario's faults that struck, by kind, over every attempt
+    retried_failures: list[FailureCount]  # failed attempts a later attempt replaced
+    time_to_failure_ms: MetricSummary | None  # failed sessions: session start to giving up
+    # time-to-QR at `USER_PERCENTILE` over every measured session, a failed one counting as
+    # a miss: None when that percentile falls on a failed session.
+    user_p95_ms: float | None
 
     def to_dict(self) -> dict[str, Any]:
         rounded: dict[str, Any] = _rounded(asdict(self))
@@ -64,12 +74,30 @@ def _rounded(value: Any) -> Any:
     return value
 
 
+USER_PERCENTILE = 95.0
+
+
+def percentile_with_misses(times_ms: list[float | None], percentile: float) -> float | None:
+    """Nearest-rank percentile where None (a failed session) ranks after every time.
+
+    None when the percentile falls on a failure: the user at that rank got no QR at all.
+    Nearest rank, not interpolation, because between a time and a miss there is no value.
+    """
+    if not times_ms:
+        return None
+    ranked = sorted(math.inf if time_ms is None else time_ms for time_ms in times_ms)
+    rank = max(1, math.ceil(percentile / 100 * len(ranked)))
+    value = ranked[rank - 1]
+    return None if math.isinf(value) else value
+
+
 def summarize_run(sessions: list[SessionResult], deadline_ms: float) -> RunSummary:
     """Statistics over the measured (non-warmup) sessions; timings over successful ones."""
     measured = [s for s in sessions if not s.warmup]
     succeeded = [s for s in measured if s.ok]
     within = sum(1 for s in measured if s.within_deadline)
     time_to_qr = summarize([s.time_to_qr_ms for s in succeeded if s.time_to_qr_ms is not None])
+    attempts = [attempt for s in measured for attempt in s.attempts]
     return RunSummary(
         measured=len(measured),
         succeeded=len(succeeded),
@@ -91,6 +119,18 @@ def summarize_run(sessions: list[SessionResult], deadline_ms: float) -> RunSumma
         auth=dict(Counter(s.auth for s in measured)),
         web_cache=dict(Counter(s.web_cache for s in measured)),
         warnings=stability_warnings("time-to-QR", time_to_qr),
+        attempts=len(attempts),
+        recovered_by_retry=sum(1 for s in succeeded if len(s.attempts) > 1),
+        faults=dict(Counter(a.fault for a in attempts if a.fault is not None)),
+        retried_failures=count_failures(
+            [a.error for s in measured for a in s.attempts[:-1] if a.error is not None]
+        ),
+        time_to_failure_ms=summarize(
+            [s.error.elapsed_ms for s in measured if not s.ok and s.error is not None]
+        ),
+        user_p95_ms=percentile_with_misses(
+            [s.time_to_qr_ms if s.ok else None for s in measured], USER_PERCENTILE
+        ),
     )
 
 

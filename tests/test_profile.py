@@ -187,6 +187,19 @@ BAD_SCENARIOS = {
         "cpu.slowdown",
         "greater than or equal to 1",
     ),
+    "fault probability over one": (
+        "faults:\n  hang: 1.5\n",
+        2,
+        "faults.hang",
+        "less than or equal to 1",
+    ),
+    "fault probabilities adding up to more than one": (
+        "faults:\n  seed: 2\n  hang: 0.6\n  drop: 0.6\n",
+        1,
+        "faults",
+        "add up to 1.2, more than 1",
+    ),
+    "unknown fault": ("faults:\n  meteor: 0.1\n", 2, "faults.meteor", "unknown key 'meteor'"),
 }
 
 
@@ -375,13 +388,31 @@ def test_list_scenarios_includes_lan(tmp_path: Path) -> None:
 
     entries = list_scenarios(cwd=tmp_path)
 
-    assert [entry.name for entry in entries] == ["lan", "slow-vps", "typical", "wan"]
-    assert [entry.shipped for entry in entries] == [True, True, True, False]
+    assert [entry.name for entry in entries] == ["flaky", "lan", "slow-vps", "typical", "wan"]
+    assert [entry.shipped for entry in entries] == [True, True, True, True, False]
 
 
 # --- errors -----------------------------------------------------------------------------
 
 BAD_PROFILES = {
+    "no attempt at all": (
+        """
+        retry:
+          attempts: 0
+        """,
+        2,
+        "retry.attempts",
+        "greater than or equal to 1",
+    ),
+    "negative auth timeout": (
+        """
+        browser:
+          auth_timeout_ms: -1
+        """,
+        2,
+        "browser.auth_timeout_ms",
+        "greater than or equal to 0",
+    ),
     "unknown key": (
         """
         description: typo
@@ -536,7 +567,7 @@ def test_unknown_key_lists_the_allowed_keys(tmp_path: Path) -> None:
 
     error = profile_error("p.yaml", tmp_path)
 
-    assert "(allowed: error_correction, width, margin, dedupe)" in error.message
+    assert "(allowed: error_correction, width, margin, dedupe, max_retries)" in error.message
 
 
 def test_error_in_parent_names_the_parent_file_and_line(tmp_path: Path) -> None:
@@ -632,7 +663,7 @@ def test_missing_scenario_lists_available_scenarios(tmp_path: Path) -> None:
         load_scenario("moon", cwd=tmp_path)
 
     assert "no scenario named 'moon'" in caught.value.message
-    assert "available: lan" in caught.value.message
+    assert "available: flaky, lan, slow-vps, typical" in caught.value.message
 
 
 def test_missing_remote_path_does_not_echo_a_value_nobody_wrote(tmp_path: Path) -> None:

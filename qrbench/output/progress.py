@@ -57,6 +57,11 @@ class RichRunListener:
         self._progress.advance(self._task)
         name = self._name(label, result.number)
         tag = " (warmup, discarded)" if result.warmup else ""
+        struck = [attempt.fault for attempt in result.attempts if attempt.fault is not None]
+        if len(result.attempts) > 1:
+            tag += f" after {len(result.attempts)} attempts"
+        if struck:
+            tag += f" [dim](injected: {', '.join(struck)})[/dim]"
         if result.ok:
             mark = "[green]✓[/green]" if result.within_deadline else "[yellow]![/yellow]"
             self._console.print(

@@ -6,7 +6,7 @@ from rich.text import Text
 
 from qrbench.compare import format_ms
 from qrbench.stats import MetricSummary
-from qrbench.summary import FailureCount, RunSummary, Verdict
+from qrbench.summary import USER_PERCENTILE, FailureCount, RunSummary, Verdict
 
 
 def run_table(title: str, summary: RunSummary) -> Table:
@@ -92,6 +92,40 @@ def resources_line(summary: RunSummary) -> Text | None:
     )
 
 
+def reliability_lines(summary: RunSummary) -> list[Text]:
+    """Success, retries, faults and time to failure; nothing when every session went well."""
+    if summary.measured == 0 or (
+        summary.succeeded == summary.measured and summary.attempts <= summary.measured
+    ):
+        return []
+    success = f"success rate {summary.succeeded}/{summary.measured} "
+    success += f"({summary.succeeded / summary.measured:.0%})"
+    if summary.recovered_by_retry:
+        success += f", {summary.recovered_by_retry} only after a retry"
+    success += f"; {summary.attempts} attempts"
+    if summary.faults:
+        struck = ", ".join(f"{fault} {count}" for fault, count in summary.faults.items())
+        success += f"; injected faults: {struck}"
+    user_p95 = summary.user_p95_ms
+    lines = [
+        Text(success),
+        Text(
+            f"time-to-QR p{USER_PERCENTILE:g} over all sessions, a failure counting as a miss: "
+            + ("missed (no QR at all)" if user_p95 is None else f"{format_ms(user_p95)} ms")
+        ),
+    ]
+    failed = summary.time_to_failure_ms
+    if failed is not None:
+        lines.append(
+            Text(
+                f"time to failure over {failed.n} failed session(s): median "
+                f"{format_ms(failed.median)} ms, p95 {format_ms(failed.p95)}, "
+                f"max {format_ms(failed.max)}"
+            )
+        )
+    return lines
+
+
 def failures_table(title: str, failures: list[FailureCount]) -> Table | None:
     if not failures:
         return None
@@ -113,8 +147,10 @@ def run_report(title: str, summary: RunSummary) -> RenderableType:
     auth = ", ".join(f"{strategy} {count}" for strategy, count in summary.auth.items())
     cache = ", ".join(f"{outcome} {count}" for outcome, count in summary.web_cache.items())
     parts.append(Text(f"auth: {auth}; web-version cache: {cache}", style="dim"))
+    parts.extend(reliability_lines(summary))
     for title, failures in (
         ("Failures", summary.failures),
+        ("Failed attempts a retry replaced", summary.retried_failures),
         ("Background failures (the QR was still delivered)", summary.background_failures),
     ):
         table = failures_table(title, failures)

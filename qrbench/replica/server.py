@@ -8,6 +8,7 @@ import math
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import assert_never
 from urllib.parse import urlsplit, urlunsplit
 
 import qrcode
@@ -15,6 +16,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from qrbench import pacing
 from qrbench.errors import ReplicaError
+from qrbench.faults import Fault
 from qrbench.loopback import LoopbackServer
 from qrbench.profile import OriginNetwork
 from qrbench.replica import content
@@ -27,6 +29,11 @@ _APP_JS = Path(__file__).with_name("static") / "app.js"
 # Handlers end as soon as their sockets close, so a long grace period would only hide a bug.
 _SHUTDOWN_TIMEOUT_S = 2.0
 _NO_STORE = {"Cache-Control": "no-store"}
+# How often a stalled bundle looks whether its browser is still there: aiohttp does not
+# cancel a handler whose client went away, and nothing else would end the stall.
+_STALL_POLL_S = 0.1
+REPLICA_FAULTS = frozenset({Fault.HANG, Fault.DROP, Fault.BUNDLE_STALL, Fault.HTTP_500})
+"""The faults the replica itself injects; `Replica.arm` takes one of these or None."""
 MAX_CHATS_PER_PAGE = 500
 
 
@@ -125,6 +132,16 @@ class Replica:
             "replica", ReplicaError, shutdown_timeout_s=_SHUTDOWN_TIMEOUT_S
         )
         self._chats: set[web.WebSocketResponse] = set()
+        self._fault: Fault | None = None
+
+    def arm(self, fault: Fault | None) -> None:
+        """The fault every page load meets from now on, until armed again (None: none).
+
+        Sessions run one after another, so the runner arms the replica before each attempt.
+        """
+        if fault is not None and fault not in REPLICA_FAULTS:
+            raise ValueError(f"the replica cannot inject {fault}")
+        self._fault = fault
 
     def __enter__(self) -> ReplicaUrls:
         return self.start()
@@ -152,7 +169,11 @@ class Replica:
             scripts=scripts,
         )
         self._server.serve(
-            lambda: [self._whatsapp_app(served), _static_app(served), _version_app(config, served)]
+            lambda: [
+                self._whatsapp_app(served),
+                self._static_app(served),
+                _version_app(config, served),
+            ]
         )
         return ReplicaUrls(
             whatsapp=f"http://{WHATSAPP_HOST}/",
@@ -181,6 +202,9 @@ class Replica:
 
     def _whatsapp_app(self, served: _Served) -> web.Application:
         async def index(request: web.Request) -> web.Response:
+            if self._fault is Fault.HTTP_500:
+                # No bootstrap, so no window.Debug.VERSION: the gateway waits in vain.
+                return web.Response(status=500, text="500 Internal Server Error", headers=_NO_STORE)
             stable = request.url.host == WHATSAPP_HOST
             body = served.index_stable if stable else served.index_loopback
             return web.Response(body=body, content_type="text/html", headers=_NO_STORE)
@@ -209,6 +233,22 @@ class Replica:
         app.on_shutdown.append(close_chats)
         return app
 
+    def _static_app(self, served: _Served) -> web.Application:
+        first_bundle = content.script_names(self.config.bundles)[0]
+
+        async def bundle(request: web.Request) -> web.StreamResponse:
+            name = request.match_info["name"]
+            body = served.scripts.get(name)
+            if body is None:
+                raise web.HTTPNotFound()
+            if self._fault is Fault.BUNDLE_STALL and name == first_bundle:
+                return await _stall(request, body)
+            return web.Response(body=body, content_type="application/javascript", headers=_NO_STORE)
+
+        app = web.Application()
+        app.router.add_get("/bundles/{name}", bundle)
+        return app
+
     async def _chat(self, request: web.Request) -> web.WebSocketResponse:
         """Push `refs` refs, each when the previous one expires, then say they ran out;
         a simulated scan ends the rotation instead, see `_pair`."""
@@ -219,6 +259,19 @@ class Replica:
         self._chats.add(chat)
         scan_at: float | None = None
         try:
+            match self._fault:
+                case Fault.HANG:
+                    async for _message in chat:
+                        pass
+                    return chat
+                case Fault.DROP:
+                    # Cut before the first ref, where WhatsApp's own handshake would run.
+                    await chat.close(code=WSCloseCode.INTERNAL_ERROR, message=b"dropped")
+                    return chat
+                case Fault.BUNDLE_STALL | Fault.HTTP_500 | Fault.BROWSER_CRASH | None:
+                    pass
+                case _:
+                    assert_never(self._fault)
             for number in range(config.refs):
                 qr_string = new_qr_string()
                 await chat.send_json(
@@ -276,16 +329,16 @@ def _query_count(request: web.Request, name: str, minimum: int) -> int:
     )
 
 
-def _static_app(served: _Served) -> web.Application:
-    async def bundle(request: web.Request) -> web.Response:
-        body = served.scripts.get(request.match_info["name"])
-        if body is None:
-            raise web.HTTPNotFound()
-        return web.Response(body=body, content_type="application/javascript", headers=_NO_STORE)
-
-    app = web.Application()
-    app.router.add_get("/bundles/{name}", bundle)
-    return app
+async def _stall(request: web.Request, body: bytes) -> web.StreamResponse:
+    """Send half of `body`, then nothing more for as long as the browser keeps waiting."""
+    response = web.StreamResponse(headers=_NO_STORE)
+    response.content_type = "application/javascript"
+    response.content_length = len(body)
+    await response.prepare(request)
+    await response.write(body[: len(body) // 2])
+    while request.transport is not None and not request.transport.is_closing():
+        await asyncio.sleep(_STALL_POLL_S)
+    return response
 
 
 def _version_app(config: ReplicaConfig, served: _Served) -> web.Application:

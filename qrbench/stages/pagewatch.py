@@ -75,10 +75,11 @@ class PageWatcher:
 
     def _fail(self, error: SessionFailure) -> None:
         for waiting in (self._first_qr, self._ready):
-            if not waiting.done():
-                waiting.set_exception(error)
-                # Nobody may ever await this one (no scan in the scenario); that is fine.
-                waiting.exception()
+            _fail_unless_done(waiting, error)
+
+    def give_up(self, error: SessionFailure) -> None:
+        """Stop waiting for the ready state: the client gave up on this login."""
+        _fail_unless_done(self._ready, error)
 
     async def first_qr(self, timeout_ms: int) -> Stamp:
         """(time the QR appeared, its data-ref); QrTimeout after `timeout_ms`."""
@@ -91,6 +92,13 @@ class PageWatcher:
         return await _wait(
             self._ready, timeout_ms, ReadyTimeout(f"not ready within {timeout_ms} ms of the QR")
         )
+
+
+def _fail_unless_done(waiting: asyncio.Future[T], error: SessionFailure) -> None:
+    if not waiting.done():
+        waiting.set_exception(error)
+        # Nobody may ever await this one (no scan in the scenario); that is fine.
+        waiting.exception()
 
 
 async def _wait(event: asyncio.Future[T], timeout_ms: int, timeout_error: SessionFailure) -> T:

@@ -26,6 +26,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
 from qrbench.errors import ReplicaError
+from qrbench.faults import Fault
 from qrbench.profile import OriginNetwork
 from qrbench.replica import Replica, ReplicaConfig, ReplicaUrls, content, server
 from qrbench.replica.content import build_bundles
@@ -629,3 +630,66 @@ def test_scan_swaps_the_qr_for_the_chat_list_and_the_page_serves_chats(
         assert chats == [content.chat(index) for index in range(10, 30)]
         with pytest.raises(PlaywrightError, match="HTTP 400"):
             page.evaluate("WAReplica.fetchChats(-1, 20)")
+
+
+# -- faults ------------------------------------------------------------------------------------
+
+
+def armed_replica(fault: Fault | None) -> Replica:
+    replica = Replica(SMALL)
+    replica.arm(fault)
+    return replica
+
+
+def test_http_500_fault_answers_the_index_without_its_bootstrap() -> None:
+    with armed_replica(Fault.HTTP_500) as urls:
+        status, _, body = http_get(loopback_url(urls, WHATSAPP_HOST, "/"))
+    assert status == 500
+    assert b"window.Debug" not in body
+
+
+def test_hang_fault_accepts_the_socket_and_never_sends_a_ref() -> None:
+    with armed_replica(Fault.HANG) as urls:
+        received, still_open = receive(chat_url(urls), within_s=0.5)
+    assert received == []
+    assert still_open
+
+
+def test_drop_fault_closes_the_socket_before_the_first_ref() -> None:
+    with armed_replica(Fault.DROP) as urls:
+        received, still_open = receive(chat_url(urls), within_s=2)
+    assert received == []
+    assert not still_open
+
+
+def test_bundle_stall_fault_sends_half_of_the_first_bundle_then_nothing() -> None:
+    replica = armed_replica(Fault.BUNDLE_STALL)
+    with replica as urls:
+        first, second = content.script_names(SMALL.bundles)[:2]
+
+        async def read(name: str) -> tuple[int, int, bool]:
+            url = loopback_url(urls, STATIC_HOST, f"/bundles/{name}")
+            async with aiohttp.ClientSession() as session, session.get(url) as response:
+                body = bytearray()
+                try:
+                    async with asyncio.timeout(1.0):
+                        async for chunk in response.content.iter_any():
+                            body += chunk
+                except TimeoutError:
+                    return response.content_length or 0, len(body), True
+                return response.content_length or 0, len(body), False
+
+        declared, got, stalled = asyncio.run(read(first))
+        assert stalled and got == declared // 2
+        declared, got, stalled = asyncio.run(read(second))
+        assert not stalled and got == declared
+
+
+def test_arming_none_ends_the_fault_and_the_replica_refuses_a_browser_crash() -> None:
+    replica = armed_replica(Fault.HTTP_500)
+    with replica as urls:
+        replica.arm(None)
+        status, _, _ = http_get(loopback_url(urls, WHATSAPP_HOST, "/"))
+        assert status == 200
+        with pytest.raises(ValueError, match="browser_crash"):
+            replica.arm(Fault.BROWSER_CRASH)
