@@ -7,25 +7,33 @@ import asyncio
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 import yaml
 from rich.console import Console
 from rich.table import Table
 
-from qrbench import __version__, runner
+from qrbench import __version__, results, runner
 from qrbench.aio import Interrupted, run_until_signalled
 from qrbench.baseline import baseline_path, copy_to_baseline, read_baseline
-from qrbench.compare import compare, load_runs, resolve_reference, unique_labels
+from qrbench.compare import (
+    compare,
+    load_runs,
+    resolve_reference,
+    run_from_document,
+    unique_labels,
+)
 from qrbench.errors import ConfigError, QrbenchError
-from qrbench.export import STDOUT, Exporter, write
+from qrbench.explain import Direction, explain, load_estimates, parse_direction, plan_explanation
+from qrbench.export import STDOUT, write
 from qrbench.export import csv as csv_export
 from qrbench.export import json as json_export
 from qrbench.export import junit as junit_export
 from qrbench.export import markdown as markdown_export
 from qrbench.gate import judge, parse_overrides, read_run
 from qrbench.output.compare import print_comparison
+from qrbench.output.explain import print_explanation
 from qrbench.output.gate import print_gate
 from qrbench.output.progress import RichRunListener
 from qrbench.output.tables import print_run
@@ -60,6 +68,25 @@ app.add_typer(profiles_app, name="profiles")
 
 console = Console()
 errors = Console(stderr=True)
+
+STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
+DEFAULT_PROFILE = "optimized"
+DEFAULT_SCENARIO = "lan"
+DEFAULT_RUNS = 5
+DEFAULT_WARMUP = 1
+
+
+# The export options `compare` and `explain` share.
+MarkdownExport = Annotated[
+    str | None,
+    typer.Option(
+        "--markdown",
+        help="Also write GitHub-flavoured Markdown ('-': stdout), e.g. $GITHUB_STEP_SUMMARY.",
+    ),
+]
+JsonExport = Annotated[
+    str | None, typer.Option("--json", help="Also write the result as JSON ('-': stdout).")
+]
 
 
 def _version(value: bool) -> None:
@@ -283,16 +310,8 @@ def compare_profiles(
             help="Label (profile name) or file the others are compared with [default: the first]."
         ),
     ] = None,
-    markdown_file: Annotated[
-        str | None,
-        typer.Option(
-            "--markdown",
-            help="Also write GitHub-flavoured Markdown ('-': stdout), e.g. $GITHUB_STEP_SUMMARY.",
-        ),
-    ] = None,
-    json_file: Annotated[
-        str | None, typer.Option("--json", help="Also write the comparison as JSON ('-': stdout).")
-    ] = None,
+    markdown_file: MarkdownExport = None,
+    json_file: JsonExport = None,
     csv_file: Annotated[
         str | None,
         typer.Option("--csv", help="Also write one CSV row per metric and profile ('-': stdout)."),
@@ -317,20 +336,13 @@ def compare_profiles(
     """
     if len(targets) < 2:
         raise typer.BadParameter("give at least two profiles or results files")
-    exports: list[tuple[Exporter, str]] = [
-        (exporter, destination)
-        for exporter, destination in (
-            (markdown_export, markdown_file),
-            (json_export, json_file),
-            (csv_export, csv_file),
-        )
-        if destination is not None
-    ]
-    on_stdout = [destination for _, destination in exports if destination == STDOUT]
-    if len(on_stdout) > 1:
-        raise ConfigError("only one of --markdown, --json and --csv can write to stdout ('-')")
-    # With an export on stdout, the human-readable output goes to stderr.
-    screen = errors if on_stdout else console
+    exports, screen = _exports(
+        {
+            "--markdown": (markdown_export, markdown_file),
+            "--json": (json_export, json_file),
+            "--csv": (csv_export, csv_file),
+        }
+    )
     files = [target for target in targets if target.endswith(".json")]
     if files and len(files) != len(targets):
         raise ConfigError("compare either profiles or results files (*.json), not a mix")
@@ -340,6 +352,105 @@ def compare_profiles(
     print_comparison(screen, comparison)
     for exporter, destination in exports:
         write(exporter.render_comparison(comparison), destination)
+
+
+@app.command("explain")
+def explain_gap(
+    slow: Annotated[
+        str, typer.Argument(help="The slow profile (name or YAML path).", show_default=False)
+    ],
+    fast: Annotated[
+        str, typer.Argument(help="The fast profile (name or YAML path).", show_default=False)
+    ],
+    scenario: Annotated[
+        str, typer.Option("--scenario", "-s", help="Scenario every variant runs in.")
+    ] = "lan",
+    runs: Annotated[
+        int, typer.Option("--runs", "-n", min=1, help="Measured sessions per variant.")
+    ] = DEFAULT_RUNS,
+    warmup: Annotated[
+        int, typer.Option(min=0, help="Warmup sessions per variant, left out of the statistics.")
+    ] = DEFAULT_WARMUP,
+    direction: Annotated[
+        str,
+        typer.Option(
+            help="forward: SLOW with one group at a time set as in FAST; backward: FAST with "
+            "one group at a time set back as in SLOW; both.",
+        ),
+    ] = Direction.FORWARD.value,
+    estimates: Annotated[
+        str | None,
+        typer.Option(
+            help="Guessed savings to print beside the measured ones: a YAML file, or a name "
+            "from profiles/estimates/ ('seed': the study's impact table).",
+        ),
+    ] = None,
+    markdown_file: MarkdownExport = None,
+    json_file: JsonExport = None,
+) -> None:
+    """Measure what each configuration knob costs: the study's impact table, measured.
+
+    Splits the knobs in which SLOW and FAST differ into the study's groups (auth,
+    timeouts, Chromium args, web-version cache, webhook, DB updates, routing, chat sync,
+    QR options) and runs SLOW, FAST and, per group, SLOW with only that group set as in
+    FAST (forward; `new+webhook`) or FAST with only that group set back (backward;
+    `optimized-webhook`), interleaved, each into its own results file. Per group: the
+    time-to-QR saving (difference of medians, written like the study's "-500 ms") with a
+    95 % bootstrap CI, Mann-Whitney significance, its share of the total gap and the
+    stages it moved; then the interaction remainder, the part of the gap no group
+    explains alone (total gap = sum of single savings + remainder).
+
+    Exit codes: 0 explained, 2 usage or configuration error (identical profiles, an
+    unknown --direction, a bad estimates file), 3 environment failure (no Chromium, no
+    successful session on a side), 130 interrupted.
+
+    \b
+    Examples:
+      qrbench explain new optimized --scenario typical --estimates seed
+      qrbench explain old new --direction both --runs 10 --markdown explain.md
+    """
+    way = parse_direction(direction)
+    exports, screen = _exports(
+        {"--markdown": (markdown_export, markdown_file), "--json": (json_export, json_file)}
+    )
+    # Read before any session runs: a typo must not cost a benchmark first.
+    guesses = None if estimates is None else load_estimates(estimates)
+    world = load_scenario(scenario)
+    plan = plan_explanation(load_profile(slow), load_profile(fast), way)
+    groups = ", ".join(diff.group.title for diff in plan.groups)
+    screen.print(
+        f"explain {plan.slow} -> {plan.fast} on {world.name}: {len(plan.groups)} knob "
+        f"group(s) differ ({groups}); {len(plan.configurations)} variants x ({runs} runs + "
+        f"{warmup} warmup) = {plan.session_count(runs, warmup)} sessions, interleaved",
+        highlight=False,
+        soft_wrap=True,
+    )
+    directory = default_path(f"explain-{plan.slow}-{plan.fast}", world.name).with_suffix("")
+    plans = [
+        runner.RunPlan(
+            profile=configuration.profile,
+            scenario=world,
+            runs=runs,
+            warmup=warmup,
+            results_path=directory / f"{configuration.label.replace('#', '-')}.json",
+            label=configuration.label,
+        )
+        for configuration in plan.configurations
+    ]
+    paths = _run_plans(plans, screen)
+    measured = [
+        run_from_document(results.load(path), configuration.label, str(path))
+        for path, configuration in zip(paths, plan.configurations, strict=True)
+    ]
+    explanation = explain(plan, measured, world.name, guesses)
+    print_explanation(screen, explanation)
+    for exporter, destination in exports:
+        write(exporter.render_explanation(explanation), destination)
+    if explanation.total is None:
+        raise QrbenchError(
+            f"no gap to split: {plan.slow} or {plan.fast} had no successful session "
+            f"(see {directory})"
+        )
 
 
 def _run_interleaved(
@@ -360,6 +471,11 @@ def _run_interleaved(
         )
         for profile, label in zip(profiles, labels, strict=True)
     ]
+    return _run_plans(plans, screen)
+
+
+def _run_plans(plans: list[runner.RunPlan], screen: Console) -> list[Path]:
+    """Run the plans' sessions in turns under one progress bar; returns their results files."""
     try:
         with RichRunListener(screen, show_labels=True) as listener:
             run_until_signalled(runner.run_interleaved(plans, listener))
@@ -368,14 +484,26 @@ def _run_interleaved(
     return [plan.results_path for plan in plans]
 
 
+_Format = TypeVar("_Format")
+
+
+def _exports(
+    options: dict[str, tuple[_Format, str | None]],
+) -> tuple[list[tuple[_Format, str]], Console]:
+    """The exports asked for, by option name, and the console for the human-readable output.
+
+    At most one export may take stdout; when one does, the tables go to stderr.
+    """
+    exports = [(exporter, where) for exporter, where in options.values() if where is not None]
+    on_stdout = [option for option, (_, where) in options.items() if where == STDOUT]
+    if len(on_stdout) > 1:
+        *others, last = options
+        raise ConfigError(f"only one of {', '.join(others)} and {last} can write to stdout ('-')")
+    return exports, errors if on_stdout else console
+
+
 baseline_app = typer.Typer(help="Save the run `qrbench gate --baseline` compares against.")
 app.add_typer(baseline_app, name="baseline")
-
-STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
-DEFAULT_PROFILE = "optimized"
-DEFAULT_SCENARIO = "lan"
-DEFAULT_RUNS = 5
-DEFAULT_WARMUP = 1
 
 
 def _measure(
@@ -525,10 +653,10 @@ def gate(
     )
     # Read before any session runs: a typo in the path must not cost a benchmark first.
     reference = None if baseline is None else read_baseline(baseline)
-    if markdown_file == STDOUT and junit_file == STDOUT:
-        raise ConfigError("only one of --markdown and --junit can write to stdout ('-')")
-    # With an export on stdout, the human-readable output goes to stderr.
-    screen = errors if STDOUT in (markdown_file, junit_file) else console
+    # The Markdown is written by hand below: the step summary gets it even without --markdown.
+    _, screen = _exports(
+        {"--markdown": (markdown_export, markdown_file), "--junit": (junit_export, junit_file)}
+    )
     if results_file is None:
         outcome = _measure(
             load_profile(profile or DEFAULT_PROFILE),

@@ -407,7 +407,7 @@ def _factor(value: float) -> str:
     return f"{value:.2f}" if value < 10 else f"{value:,.1f}"
 
 
-def _p(p_value: float) -> str:
+def format_p_value(p_value: float) -> str:
     return "p < 0.001" if p_value < 0.001 else f"p = {p_value:.2g}"
 
 
@@ -441,7 +441,7 @@ def ratio_phrase(found: Difference) -> str:
 
 def evidence(found: Difference) -> str:
     """What backs `ratio_phrase`: the CI and p-value, or why no difference is claimed."""
-    p_value = _p(found.test.p_value)
+    p_value = format_p_value(found.test.p_value)
     match found.significance:
         case Significance.FASTER | Significance.SLOWER:
             if found.ratio is None:
@@ -485,7 +485,7 @@ def describe_success_difference(rate: SuccessRate, reference: SuccessRate) -> st
     """The success rate against the reference's, by Fisher's exact test."""
     if rate.p_value is None:
         return "no sessions to compare"
-    evidence = f"Fisher {_p(rate.p_value)}"
+    evidence = f"Fisher {format_p_value(rate.p_value)}"
     if too_few_runs(rate.measured) or too_few_runs(reference.measured):
         return f"too few runs to tell ({evidence})"
     if rate.p_value >= SIGNIFICANCE_LEVEL:

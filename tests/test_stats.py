@@ -11,6 +11,8 @@ from qrbench.stats import (
     fisher_p_value,
     machine_busy,
     mann_whitney,
+    median_contrast,
+    median_difference,
     outlier_indices,
     ratio_of_medians,
     stability_warnings,
@@ -153,3 +155,49 @@ def test_machine_busy_when_load_exceeds_the_cores() -> None:
 def test_fisher_exact_on_success_rates() -> None:
     assert fisher_p_value(10, 10, 10, 10) == 1.0
     assert fisher_p_value(0, 10, 10, 10) < 0.001
+
+
+def test_median_difference_is_the_difference_of_medians_and_is_seeded() -> None:
+    sample, reference = [300.0, 100.0, 200.0, 250.0], [100.0, 50.0, 150.0]
+    found = median_difference(sample, reference)
+    assert found.value == pytest.approx(225.0 - 100.0)
+    assert found.ci_low <= found.value <= found.ci_high
+    assert found == median_difference(sample, reference)
+
+
+def test_median_difference_ci_covers_the_true_difference_at_about_the_nominal_rate() -> None:
+    rng = np.random.default_rng(14)
+    trials = 200
+    covered = 0
+    for _ in range(trials):
+        found = median_difference(
+            rng.normal(1400.0, 60.0, 20).tolist(), rng.normal(1000.0, 60.0, 20).tolist()
+        )
+        covered += found.ci_low <= 400.0 <= found.ci_high
+    assert 0.88 <= covered / trials <= 0.99
+
+
+def test_median_difference_is_defined_where_a_ratio_is_not() -> None:
+    found = median_difference([1.0, 2.0, 3.0], [0.0, 0.0, 0.0])
+    assert ratio_of_medians([1.0, 2.0, 3.0], [0.0, 0.0, 0.0]) is None
+    assert found.value == pytest.approx(2.0)
+
+
+def test_a_contrast_is_the_weighted_sum_of_medians() -> None:
+    rng = np.random.default_rng(15)
+    a, b, c = (rng.normal(mean, 30.0, 12).tolist() for mean in (3000.0, 2000.0, 500.0))
+    found = median_contrast([a, b, c], [1.0, -2.0, 1.0])
+    expected = np.median(a) - 2 * np.median(b) + np.median(c)
+    assert found.value == pytest.approx(expected)
+    assert found.ci_low < expected < found.ci_high
+    # A sample counted twice is resampled once: its spread adds up, not in quadrature.
+    narrower = median_contrast([a, b], [1.0, -1.0])
+    wider = median_contrast([a, b], [2.0, -2.0])
+    assert wider.ci_high - wider.ci_low == pytest.approx(2 * (narrower.ci_high - narrower.ci_low))
+
+
+def test_a_contrast_needs_a_weight_and_a_value_per_sample() -> None:
+    with pytest.raises(ValueError, match="one weight per sample"):
+        median_contrast([[1.0], [2.0]], [1.0])
+    with pytest.raises(ValueError, match="at least one value"):
+        median_contrast([[1.0], []], [1.0, -1.0])

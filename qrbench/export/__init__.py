@@ -12,6 +12,7 @@ from qrbench.atomic import write_atomic
 
 if TYPE_CHECKING:
     from qrbench.compare import Comparison
+    from qrbench.explain import Explanation
     from qrbench.summary import RunSummary
 
 STDOUT = "-"
@@ -23,6 +24,12 @@ class Exporter(Protocol):
     ) -> str: ...
 
     def render_comparison(self, comparison: "Comparison") -> str: ...
+
+
+class ExplanationExporter(Protocol):
+    """The formats `qrbench explain` writes (json, markdown): a table, not rows per metric."""
+
+    def render_explanation(self, explanation: "Explanation") -> str: ...
 
 
 def write(text: str, destination: str) -> None:

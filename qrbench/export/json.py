@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 from qrbench.compare import Comparison
+from qrbench.explain import Explanation
 from qrbench.summary import RunSummary
 
 SUMMARY_SCHEMA_VERSION = 1
@@ -22,4 +23,10 @@ def render_run(profile: str, scenario: str, results_path: Path, summary: RunSumm
 
 def render_comparison(comparison: Comparison) -> str:
     document = {"schema_version": SUMMARY_SCHEMA_VERSION, "comparison": comparison.to_dict()}
+    return json.dumps(document, indent=2) + "\n"
+
+
+def render_explanation(explanation: Explanation) -> str:
+    """Savings in ms, positive where the fast values are faster (the screen writes `-`)."""
+    document = {"schema_version": SUMMARY_SCHEMA_VERSION, "explanation": explanation.to_dict()}
     return json.dumps(document, indent=2) + "\n"

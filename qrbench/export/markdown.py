@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import assert_never
 
 from qrbench.compare import (
+    Caveat,
     Comparison,
     MetricComparison,
     describe_difference,
@@ -12,6 +13,14 @@ from qrbench.compare import (
     describe_success,
     describe_success_difference,
     format_ms,
+)
+from qrbench.explain import (
+    DirectionEffects,
+    Explanation,
+    RowKind,
+    direction_title,
+    explanation_headline,
+    impact_rows,
 )
 from qrbench.gate import CheckStatus, GateReport, headline
 from qrbench.summary import RunSummary, Verdict
@@ -136,11 +145,55 @@ def render_comparison(comparison: Comparison) -> str:
                 failures,
             )
         )
-    if comparison.caveats:
-        parts.append(
-            "#### Warnings\n\n"
-            + "".join(f"- {c.message} (*{c.hint}*)\n" for c in comparison.caveats)
-        )
+    parts += _warnings(comparison.caveats)
+    return "\n".join(parts)
+
+
+def _warnings(caveats: Sequence[Caveat]) -> list[str]:
+    if not caveats:
+        return []
+    return ["#### Warnings\n\n" + "".join(f"- {c.message} (*{c.hint}*)\n" for c in caveats)]
+
+
+def _effects_table(explanation: Explanation, effects: DirectionEffects) -> str:
+    rows = impact_rows(explanation, effects)
+    with_estimates = any(row.estimate_sentence for row in rows)
+    header = ["knob", "slow value", "fast value", "measured saving", "95 % CI", "share"]
+    header += ["significance", "stages moved"] + (["estimate"] if with_estimates else [])
+    right_aligned = [False, False, False, True, True, True, False, False, False]
+    knob_style = {RowKind.GROUP: "{}", RowKind.REMAINDER: "*{}*", RowKind.TOTAL: "**{}**"}
+    cells = [
+        [
+            knob_style[row.kind].format(row.knob),
+            "; ".join(row.slow_values),
+            "; ".join(row.fast_values),
+            row.saving,
+            row.ci,
+            row.share,
+            row.verdict,
+            "; ".join(row.stages) or ("-" if row.kind is RowKind.GROUP else ""),
+            *([row.estimate_sentence] if with_estimates else []),
+        ]
+        for row in rows
+    ]
+    title = f"#### {direction_title(effects, explanation)}\n\n"
+    return title + _table(header, right_aligned[: len(header)], cells)
+
+
+def render_explanation(explanation: Explanation) -> str:
+    parts = [
+        f"### qrbench explain: {explanation.slow} -> {explanation.fast} "
+        f"on {explanation.scenario}\n",
+        f"**{explanation_headline(explanation)}**\n",
+        *(_effects_table(explanation, effects) for effects in explanation.directions),
+        "".join(f"- {label}: `{source}`\n" for label, source in explanation.sources.items())
+        + (
+            ""
+            if explanation.estimates_source is None
+            else f"- estimates: `{explanation.estimates_source}`\n"
+        ),
+        *_warnings(explanation.caveats),
+    ]
     return "\n".join(parts)
 
 
@@ -170,10 +223,7 @@ def render_gate(report: GateReport) -> str:
         f"- results: `{report.source}`\n"
         + ("" if report.baseline is None else f"- baseline: `{report.baseline}`\n"),
     ]
-    if report.caveats:
-        parts.append(
-            "#### Warnings\n\n" + "".join(f"- {c.message} (*{c.hint}*)\n" for c in report.caveats)
-        )
+    parts += _warnings(report.caveats)
     return "\n".join(parts)
 
 

@@ -1,5 +1,6 @@
 """Rich rendering of a comparison: profiles side by side, each against the reference."""
 
+from collections.abc import Sequence
 from typing import assert_never
 
 from rich.console import Console, Group, RenderableType
@@ -7,6 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from qrbench.compare import (
+    Caveat,
     Comparison,
     MetricComparison,
     describe_kind,
@@ -19,7 +21,7 @@ from qrbench.compare import (
 from qrbench.stats import Difference, Significance
 
 
-def _style(significance: Significance) -> str:
+def significance_style(significance: Significance) -> str:
     match significance:
         case Significance.SLOWER:
             return "bold red"
@@ -36,7 +38,7 @@ def _style(significance: Significance) -> str:
 def _difference_cell(found: Difference | None) -> Text:
     if found is None:
         return Text("-", style="dim")
-    cell = Text(ratio_phrase(found), style=_style(found.significance))
+    cell = Text(ratio_phrase(found), style=significance_style(found.significance))
     cell.append(f"\n{evidence(found)}", style="dim")
     return cell
 
@@ -111,12 +113,17 @@ def comparison_report(comparison: Comparison) -> RenderableType:
     failures = failures_table(comparison)
     if failures is not None:
         parts += [Text(), failures]
-    if comparison.caveats:
-        parts.append(Text())
-    for caveat in comparison.caveats:
-        parts.append(Text(f"warning: {caveat.message}", style="yellow"))
-        parts.append(Text(f"  hint: {caveat.hint}", style="dim"))
+    parts += caveat_lines(comparison.caveats)
     return Group(*parts)
+
+
+def caveat_lines(caveats: Sequence[Caveat]) -> list[Text]:
+    """A warning and its hint per caveat, after a blank line; nothing without caveats."""
+    lines = [Text()] if caveats else []
+    for caveat in caveats:
+        lines.append(Text(f"warning: {caveat.message}", style="yellow"))
+        lines.append(Text(f"  hint: {caveat.hint}", style="dim"))
+    return lines
 
 
 def print_comparison(console: Console, comparison: Comparison) -> None:

@@ -7,7 +7,9 @@ from typing import Any
 import numpy as np
 
 from qrbench.compare import Comparison, compare
+from qrbench.explain import Direction, explain, load_estimates, plan_explanation
 from qrbench.export import markdown
+from qrbench.profile import load_profile
 from qrbench.stats import summarize
 from qrbench.summary import FailureCount, RunSummary, StageSummary, Verdict
 from tests.test_compare import draw, labelled
@@ -78,3 +80,33 @@ def test_pipes_in_messages_do_not_break_the_table() -> None:
     assert "| page_load | critical | 2 | 1,050 | 1,095 | 1,100 |" in text
     assert "| qr_wait | QrTimeout | 1 | a \\| b |" in text
     assert "- only 2 measured run(s)" in text
+
+
+def test_explanation_is_the_studys_table_with_remainder_and_total() -> None:
+    plan = plan_explanation(load_profile("new"), load_profile("optimized"), Direction.BACKWARD)
+    rng = np.random.default_rng(22)
+    medians = {plan.slow: 9000.0, plan.fast: 1500.0}
+    runs = [
+        labelled(c.label, list(draw(rng, medians.get(c.label, 1500.0), 6)))
+        for c in plan.configurations
+    ]
+    explanation = explain(plan, runs, "typical", load_estimates("seed"))
+    text = markdown.render_explanation(explanation)
+    assert text.startswith("### qrbench explain: new -> optimized on typical")
+    assert "#### backward: optimized with one group at a time set back as in new" in text
+    rows = _table_rows(text)
+    assert rows[0] == [
+        "knob", "slow value", "fast value", "measured saving", "95 % CI", "share",
+        "significance", "stages moved", "estimate",
+    ]  # fmt: skip
+    assert {len(row) for row in rows} == {len(rows[0])}
+    knobs = [row[0] for row in rows[1:]]
+    assert knobs == [
+        "auth", "timeouts", "Chromium args", "web-version cache", "webhook", "DB updates",
+        "routing", "chat sync", "QR options", "*interaction remainder*", "**total gap**",
+    ]  # fmt: skip
+    webhook = rows[1 + knobs.index("webhook")]
+    assert webhook[1:3] == ["mode: blocking", "mode: background"]
+    assert webhook[-1].startswith("estimated -500 ms, measured ")
+    for label, source in explanation.sources.items():
+        assert f"- {label}: `{source}`" in text
