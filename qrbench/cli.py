@@ -150,26 +150,9 @@ def run(
             update={"target": loaded.target.model_copy(update={"deadline_s": deadline})}
         )
     world = load_scenario(scenario)
-    plan = runner.RunPlan(
-        profile=loaded,
-        scenario=world,
-        runs=runs,
-        warmup=warmup,
-        results_path=output or default_path(loaded.name, world.name),
-        keep_profiles=keep_profiles,
-    )
     # With the JSON on stdout, the human-readable output goes to stderr.
     screen = errors if json_file == STDOUT else console
-    try:
-        with RichRunListener(screen) as listener:
-            outcome = run_until_signalled(runner.run(plan, listener))
-    except Interrupted as exc:
-        _interrupted(exc, [plan.results_path])
-    title = f"{loaded.name} on {world.name}: {outcome.summary.measured} measured sessions"
-    if warmup:
-        title += f" ({warmup} warmup discarded)"
-    print_run(screen, title, outcome.summary)
-    screen.print(f"[dim]results written to {outcome.results_path}[/dim]")
+    outcome = _measure(loaded, world, runs, warmup, output, screen, keep_profiles=keep_profiles)
     if outcome.data_path is not None:
         screen.print(f"[dim]profiles kept in {outcome.data_path}[/dim]")
     if json_file is not None:
@@ -513,6 +496,8 @@ def _measure(
     warmup: int,
     output: Path | None,
     screen: Console,
+    *,
+    keep_profiles: bool = False,
 ) -> runner.RunOutcome:
     """Run sessions as `qrbench run` does: progress, the run's table, its results file."""
     plan = runner.RunPlan(
@@ -521,6 +506,7 @@ def _measure(
         runs=runs,
         warmup=warmup,
         results_path=output or default_path(profile.name, scenario.name),
+        keep_profiles=keep_profiles,
     )
     try:
         with RichRunListener(screen) as listener:

@@ -10,7 +10,6 @@ remainder*: total gap = sum of single savings + remainder, exactly, by definitio
 The core takes data, not files, and never prints; the CLI runs the sessions.
 """
 
-import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from enum import StrEnum
@@ -18,8 +17,7 @@ from pathlib import Path
 from typing import Any, assert_never
 
 import numpy as np
-import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from qrbench.compare import (
     Caveat,
@@ -31,7 +29,7 @@ from qrbench.compare import (
     unique_labels,
 )
 from qrbench.errors import ConfigError
-from qrbench.profile import Profile, ProfileError, profile_to_dict
+from qrbench.profile import Profile, ProfileError, load_yaml_model, profile_to_dict
 from qrbench.stats import (
     FEW_RUNS,
     Significance,
@@ -288,11 +286,33 @@ def plan_explanation(slow: Profile, fast: Profile, direction: Direction) -> Expl
 # --- estimates --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Estimate:
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Estimate(_Strict):
     # Positive: the fast values are guessed to be this much faster.
-    saving_ms: float
-    note: str
+    saving_ms: float = Field(allow_inf_nan=False)
+    note: str = ""
+
+
+class _GroupEstimates(_Strict):
+    """One optional guess per knob group; the fields are KNOB_GROUPS' ids (a test holds it)."""
+
+    auth: Estimate | None = None
+    timeouts: Estimate | None = None
+    chromium_args: Estimate | None = None
+    web_version_cache: Estimate | None = None
+    webhook: Estimate | None = None
+    db_updates: Estimate | None = None
+    routing: Estimate | None = None
+    chat_sync: Estimate | None = None
+    qr_options: Estimate | None = None
+
+
+class _EstimatesFile(_Strict):
+    description: str = ""
+    estimates: _GroupEstimates
 
 
 @dataclass(frozen=True)
@@ -304,7 +324,6 @@ class Estimates:
 
 ESTIMATES_DIR = Path("profiles") / "estimates"
 _SHIPPED_ESTIMATES = Path(__file__).parent / ESTIMATES_DIR
-_ESTIMATE_KEYS = ("saving_ms", "note")
 
 
 def resolve_estimates(ref: str, *, cwd: Path | None = None) -> Path:
@@ -340,100 +359,9 @@ def load_estimates(ref: str, *, cwd: Path | None = None) -> Estimates:
     ```
     """
     path = resolve_estimates(ref, cwd=cwd)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ProfileError(path, f"cannot read file: {error}") from None
-    loader = yaml.SafeLoader(text)
-    try:
-        root = loader.get_single_node()
-        if not isinstance(root, yaml.MappingNode):
-            line = None if root is None else root.start_mark.line + 1
-            raise ProfileError(path, "the top level must be a mapping with 'estimates'", line=line)
-        return _read_estimates(path, root, loader)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark
-        line = None if mark is None else mark.line + 1
-        raise ProfileError(path, f"invalid YAML: {error.problem}", line=line) from None
-    except yaml.YAMLError as error:
-        raise ProfileError(path, f"invalid YAML: {error}") from None
-    finally:
-        loader.dispose()
-
-
-def _mapping(
-    node: yaml.Node,
-    path: Path,
-    key_path: str,
-    allowed: Sequence[str] | None,
-    loader: yaml.SafeLoader,
-) -> dict[str, tuple[yaml.Node, int]]:
-    """A mapping node's values by key, with the line of each key; unknown keys refused."""
-    if not isinstance(node, yaml.MappingNode):
-        raise ProfileError(
-            path, "must be a mapping of keys", key_path=key_path, line=node.start_mark.line + 1
-        )
-    found: dict[str, tuple[yaml.Node, int]] = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node)
-        line = key_node.start_mark.line + 1
-        where = f"{key_path}.{key}" if key_path else str(key)
-        if not isinstance(key, str):
-            raise ProfileError(
-                path, f"keys must be text (got {key!r})", key_path=key_path, line=line
-            )
-        if key in found:
-            raise ProfileError(path, "duplicate key", key_path=where, line=line)
-        if allowed is not None and key not in allowed:
-            message = f"unknown key '{key}'"
-            close = difflib.get_close_matches(key, allowed, n=1)
-            if close:
-                message += f", did you mean '{close[0]}'?"
-            raise ProfileError(
-                path, f"{message} (allowed: {', '.join(allowed)})", key_path=where, line=line
-            )
-        found[key] = (value_node, line)
-    return found
-
-
-def _read_estimates(path: Path, root: yaml.MappingNode, loader: yaml.SafeLoader) -> Estimates:
-    top = _mapping(root, path, "", ("description", "estimates"), loader)
-    description = ""
-    if "description" in top:
-        node, line = top["description"]
-        description = loader.construct_object(node)
-        if not isinstance(description, str):
-            raise ProfileError(path, "must be text", key_path="description", line=line)
-    if "estimates" not in top:
-        raise ProfileError(path, "no 'estimates' mapping of knob group to saving_ms")
-    groups = _mapping(top["estimates"][0], path, "estimates", list(GROUPS_BY_ID), loader)
-    by_group = {}
-    for group_id, (node, _) in groups.items():
-        key_path = f"estimates.{group_id}"
-        fields = _mapping(node, path, key_path, _ESTIMATE_KEYS, loader)
-        if "saving_ms" not in fields:
-            raise ProfileError(
-                path, "missing saving_ms", key_path=key_path, line=node.start_mark.line + 1
-            )
-        saving_node, saving_line = fields["saving_ms"]
-        saving = loader.construct_object(saving_node)
-        if isinstance(saving, bool) or not isinstance(saving, int | float):
-            raise ProfileError(
-                path,
-                f"must be a number of milliseconds (got {saving!r})",
-                key_path=f"{key_path}.saving_ms",
-                line=saving_line,
-            )
-        note = ""
-        if "note" in fields:
-            note_node, note_line = fields["note"]
-            note = loader.construct_object(note_node)
-            if not isinstance(note, str):
-                raise ProfileError(
-                    path, "must be text", key_path=f"{key_path}.note", line=note_line
-                )
-        by_group[group_id] = Estimate(saving_ms=float(saving), note=note)
-    return Estimates(source=str(path), description=description, by_group=by_group)
+    read = load_yaml_model(_EstimatesFile, path)
+    by_group = {group_id: estimate for group_id, estimate in read.estimates if estimate is not None}
+    return Estimates(source=str(path), description=read.description, by_group=by_group)
 
 
 # --- the analysis -----------------------------------------------------------------------

@@ -563,6 +563,18 @@ def load_scenario(ref: str, *, cwd: Path | None = None) -> Scenario:
     return _load(Scenario, _SCENARIOS, ref, cwd or Path.cwd())
 
 
+_AnyModel = TypeVar("_AnyModel", bound=BaseModel)
+
+
+def load_yaml_model(model: type[_AnyModel], path: Path) -> _AnyModel:
+    """One YAML file (no `extends`) validated against `model`; errors located like a profile's."""
+    data, locations = _parse_yaml(path)
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise _translate(error, model, path, locations) from None
+
+
 def _load(model: type[_Model], kind: _Kind, ref: str, cwd: Path) -> _Model:
     path = _resolve_ref(ref, kind, cwd)
     data, locations = _read_merged(path, kind, cwd, chain=(path.resolve(),))
@@ -585,7 +597,8 @@ def _translate(
 ) -> ProfileError:
     """Turn pydantic's first error into one ProfileError pointing at where it was written."""
     details = error.errors(include_url=False)
-    first = details[0]
+    # A misspelt key also leaves the key it meant missing; the typo is the one to report.
+    first = next((d for d in details if d["type"] == "extra_forbidden"), details[0])
     loc = [str(part) for part in first["loc"]]
     key_path = ".".join(loc)
     message = _message(first, model, loc, written=key_path in locations)
@@ -613,6 +626,7 @@ def _message(detail: ErrorDetails, model: type[BaseModel], loc: list[str], *, wr
             ("Input should be", "must be"),
             ("String should", "must"),
             ("Value error, ", ""),
+            ("Field required", "missing (required)"),
         ):
             message = message.replace(pydantic_phrase, ours)
     # Echo the value only when the file wrote one: a missing key has nothing to show.

@@ -51,8 +51,8 @@ def test_a_bad_estimates_file_is_exit_2_naming_file_line_and_key(webhook_profile
     done = _explain(webhook_profiles, "--estimates", "guesses.yaml")
     assert done.returncode == 2
     assert done.stderr == (
-        "qrbench: error: guesses.yaml:3: estimates.webhook.saving_ms: must be a number of "
-        "milliseconds (got 'lots')\n"
+        "qrbench: error: guesses.yaml:3: estimates.webhook.saving_ms: must be a valid number, "
+        "unable to parse string as a number (got 'lots')\n"
     )
     # Refused before any session ran.
     assert not (webhook_profiles / "results").exists()

@@ -17,6 +17,7 @@ from qrbench.explain import (
     Explanation,
     GroupDiff,
     KnobChange,
+    _GroupEstimates,
     describe_estimate,
     describe_stage_move,
     describe_values,
@@ -317,6 +318,10 @@ def test_a_local_estimates_file_by_name_or_path(tmp_path: Path) -> None:
     assert load_estimates(path, cwd=tmp_path).by_group["webhook"].note == ""
 
 
+def test_estimates_have_one_field_per_knob_group() -> None:
+    assert list(_GroupEstimates.model_fields) == list(GROUPS_BY_ID)
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -326,15 +331,15 @@ def test_a_local_estimates_file_by_name_or_path(tmp_path: Path) -> None:
         ),
         (
             "estimates:\n  webhook:\n    saving_ms: fast\n",
-            "guesses.yaml:3: estimates.webhook.saving_ms: must be a number of milliseconds "
-            "(got 'fast')",
+            "guesses.yaml:3: estimates.webhook.saving_ms: must be a valid number, unable to "
+            "parse string as a number (got 'fast')",
         ),
         (
             "estimates:\n  webhook:\n    note: no number\n",
-            "guesses.yaml:3: estimates.webhook: missing saving_ms",
+            "guesses.yaml:2: estimates.webhook.saving_ms: missing (required)",
         ),
         ("estimates:\n  webhook: [1, 2\n", "guesses.yaml:3: invalid YAML"),
-        ("description: nothing else\n", "guesses.yaml: no 'estimates' mapping"),
+        ("description: nothing else\n", "guesses.yaml: estimates: missing (required)"),
         ("estimate:\n  webhook: {}\n", "guesses.yaml:1: estimate: unknown key 'estimate'"),
     ],
 )
