@@ -290,8 +290,14 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Estimate(_Strict):
+@dataclass(frozen=True)
+class Estimate:
     # Positive: the fast values are guessed to be this much faster.
+    saving_ms: float
+    note: str
+
+
+class _EstimateEntry(_Strict):
     saving_ms: float = Field(allow_inf_nan=False)
     note: str = ""
 
@@ -299,15 +305,15 @@ class Estimate(_Strict):
 class _GroupEstimates(_Strict):
     """One optional guess per knob group; the fields are KNOB_GROUPS' ids (a test holds it)."""
 
-    auth: Estimate | None = None
-    timeouts: Estimate | None = None
-    chromium_args: Estimate | None = None
-    web_version_cache: Estimate | None = None
-    webhook: Estimate | None = None
-    db_updates: Estimate | None = None
-    routing: Estimate | None = None
-    chat_sync: Estimate | None = None
-    qr_options: Estimate | None = None
+    auth: _EstimateEntry | None = None
+    timeouts: _EstimateEntry | None = None
+    chromium_args: _EstimateEntry | None = None
+    web_version_cache: _EstimateEntry | None = None
+    webhook: _EstimateEntry | None = None
+    db_updates: _EstimateEntry | None = None
+    routing: _EstimateEntry | None = None
+    chat_sync: _EstimateEntry | None = None
+    qr_options: _EstimateEntry | None = None
 
 
 class _EstimatesFile(_Strict):
@@ -360,7 +366,11 @@ def load_estimates(ref: str, *, cwd: Path | None = None) -> Estimates:
     """
     path = resolve_estimates(ref, cwd=cwd)
     read = load_yaml_model(_EstimatesFile, path)
-    by_group = {group_id: estimate for group_id, estimate in read.estimates if estimate is not None}
+    by_group = {
+        group_id: Estimate(saving_ms=entry.saving_ms, note=entry.note)
+        for group_id, entry in read.estimates
+        if entry is not None
+    }
     return Estimates(source=str(path), description=read.description, by_group=by_group)
 
 
