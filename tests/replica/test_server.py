@@ -37,14 +37,10 @@ from qrbench.replica.server import (
     new_qr_string,
     qr_matrix,
 )
+from qrbench.stages.browser import HARNESS_ARGS
 
-CHROMIUM_ARGS = [
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--no-sandbox",
-]
+# What qrbench adds to every launch, and what root needs.
+CHROMIUM_ARGS = [*HARNESS_ARGS, "--no-sandbox"]
 ALLOW_LOOPBACK_FROM_FULFILLED_PAGES = "--disable-features=LocalNetworkAccessChecks"
 # Small enough to start fast wherever size is not what a test checks.
 SMALL = ReplicaConfig(index_kb=64, bundle_kb=256)

@@ -16,15 +16,11 @@ from qrbench.errors import SessionFailure
 from qrbench.profile import OriginNetwork, ScenarioCpu, ScenarioNetwork
 from qrbench.replica.server import STATIC_HOST, WHATSAPP_HOST, Replica, ReplicaConfig, ReplicaUrls
 from qrbench.stages import emulation
+from qrbench.stages.browser import HARNESS_ARGS
 from tests.conftest import PageServer
 
-CHROMIUM_ARGS = [
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--no-sandbox",
-]
+# What qrbench adds to every launch, and what root needs.
+CHROMIUM_ARGS = [*HARNESS_ARGS, "--no-sandbox"]
 SMALL = ReplicaConfig(index_kb=100, bundle_kb=256)
 UNSHAPED_NETWORK = ScenarioNetwork()
 FULL_SPEED = ScenarioCpu()
