@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 
 from qrbench import faults
-from qrbench.profile import Faults
+from qrbench.profile import Faults, Profile
 from qrbench.replica.server import REPLICA_FAULTS
 from qrbench.session import (
     AttemptRecord,
@@ -19,6 +19,7 @@ from qrbench.session import (
     SessionResult,
     SessionSetup,
     run_session,
+    within_deadline,
 )
 
 
@@ -54,13 +55,23 @@ async def run_attempts(
                 number=attempt,
                 start_ms=round(start_ms, 1),
                 duration_ms=round(_since(origin) - start_ms, 1),
-                fault=None if fault is None else fault.value,
+                fault=_struck(fault, setup),
                 error=None if result.error is None else _later(result.error, start_ms),
             )
         )
         if result.ok:
             break
-    return _on_session_clock(result, start_ms, records, setup.profile.target.deadline_s * 1000)
+    return _on_session_clock(result, start_ms, records, setup.profile)
+
+
+def _struck(fault: faults.Fault | None, setup: SessionSetup) -> str | None:
+    """The drawn fault if it reached this attempt; a page fault the page never asked for
+    (an index 500 behind a cached index) did not."""
+    if fault is None:
+        return None
+    if fault in REPLICA_FAULTS and not (setup.replica is not None and setup.replica.fault_met):
+        return None
+    return fault.value
 
 
 def _since(origin: float) -> float:
@@ -68,7 +79,7 @@ def _since(origin: float) -> float:
 
 
 def _on_session_clock(
-    last: SessionResult, offset_ms: float, records: list[AttemptRecord], deadline_ms: float
+    last: SessionResult, offset_ms: float, records: list[AttemptRecord], profile: Profile
 ) -> SessionResult:
     """The last attempt's record with every time moved `offset_ms` later."""
     time_to_qr_ms = _shifted(last.time_to_qr_ms, offset_ms)
@@ -77,7 +88,7 @@ def _on_session_clock(
         time_to_qr_ms=time_to_qr_ms,
         qr_delivered_ms=_shifted(last.qr_delivered_ms, offset_ms),
         time_to_ready_ms=_shifted(last.time_to_ready_ms, offset_ms),
-        within_deadline=time_to_qr_ms is not None and time_to_qr_ms <= deadline_ms,
+        within_deadline=within_deadline(time_to_qr_ms, profile),
         error=None if last.error is None else _later(last.error, offset_ms),
         stages=[
             dataclasses.replace(stage, start_ms=stage.start_ms + offset_ms) for stage in last.stages

@@ -7,7 +7,7 @@ kept in results/baselines/, the one folder of results/ that git tracks.
 from pathlib import Path
 
 from qrbench.atomic import write_atomic
-from qrbench.gate import SavedRun, read_run
+from qrbench.gate import SavedRun, baseline_run, read_run
 from qrbench.results import ResultsError
 
 BASELINE_DIR = Path("results") / "baselines"
@@ -28,4 +28,7 @@ def read_baseline(path: Path) -> SavedRun:
             f"{path}: no such baseline file (save one with "
             "`qrbench baseline save --profile P --scenario S`)"
         )
-    return read_run(path)
+    saved = read_run(path)
+    # Checked now, before a gate spends its benchmark: afterwards it could only fail.
+    baseline_run(saved)
+    return saved

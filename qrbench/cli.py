@@ -26,7 +26,7 @@ from qrbench.compare import (
 )
 from qrbench.errors import ConfigError, QrbenchError
 from qrbench.explain import Direction, explain, load_estimates, parse_direction, plan_explanation
-from qrbench.export import STDOUT, write
+from qrbench.export import STDOUT, append, write
 from qrbench.export import csv as csv_export
 from qrbench.export import json as json_export
 from qrbench.export import junit as junit_export
@@ -111,14 +111,16 @@ def run(
         typer.Option(
             "--profile", "-p", help="Profile name (profiles/NAME.yaml, then shipped) or path."
         ),
-    ] = "optimized",
+    ] = DEFAULT_PROFILE,
     scenario: Annotated[
         str, typer.Option("--scenario", "-s", help="Scenario name or path: the world it runs in.")
-    ] = "lan",
-    runs: Annotated[int, typer.Option("--runs", "-n", min=1, help="Measured sessions.")] = 5,
+    ] = DEFAULT_SCENARIO,
+    runs: Annotated[
+        int, typer.Option("--runs", "-n", min=1, help="Measured sessions.")
+    ] = DEFAULT_RUNS,
     warmup: Annotated[
         int, typer.Option(min=0, help="Sessions run first and left out of the statistics.")
-    ] = 1,
+    ] = DEFAULT_WARMUP,
     deadline: Annotated[
         float | None,
         typer.Option(help="Seconds to a verified QR; overrides the profile's target.deadline_s."),
@@ -179,7 +181,7 @@ def _interrupted(exc: Interrupted, results_paths: list[Path]) -> NoReturn:
 def serve(
     scenario: Annotated[
         str, typer.Option("--scenario", "-s", help="Scenario whose replica sizes to use.")
-    ] = "lan",
+    ] = DEFAULT_SCENARIO,
     version: Annotated[str, typer.Option(help="WhatsApp Web version the replica serves.")] = (
         ReplicaConfig.version
     ),
@@ -280,7 +282,7 @@ def compare_profiles(
     ],
     scenario: Annotated[
         str, typer.Option("--scenario", "-s", help="Scenario every profile runs in.")
-    ] = "lan",
+    ] = DEFAULT_SCENARIO,
     runs: Annotated[
         int, typer.Option("--runs", "-n", min=1, help="Measured sessions per profile.")
     ] = 10,
@@ -347,7 +349,7 @@ def explain_gap(
     ],
     scenario: Annotated[
         str, typer.Option("--scenario", "-s", help="Scenario every variant runs in.")
-    ] = "lan",
+    ] = DEFAULT_SCENARIO,
     runs: Annotated[
         int, typer.Option("--runs", "-n", min=1, help="Measured sessions per variant.")
     ] = DEFAULT_RUNS,
@@ -673,8 +675,9 @@ def gate(
     if markdown_file is not None:
         write(markdown, markdown_file)
     step_summary = os.environ.get(STEP_SUMMARY_ENV)
-    if step_summary:
-        markdown_export.append(markdown, Path(step_summary))
+    # `--markdown "$GITHUB_STEP_SUMMARY"` has written it there already.
+    if step_summary and markdown_file != step_summary:
+        append(markdown, Path(step_summary))
     if junit_file is not None:
         write(junit_export.render_gate(report), junit_file)
     if report.every_session_failed:

@@ -207,9 +207,7 @@ def judge(
     checks = [_target_check(run, thresholds), _success_check(run, thresholds)]
     caveats: list[Caveat] = []
     if baseline is not None:
-        reference = run_from_document(baseline.document, reference_label, str(baseline.path))
-        if not any(session["ok"] for session in reference.sessions):
-            raise results.ResultsError(f"{baseline.path}: no successful session to compare with")
+        reference = baseline_run(baseline, reference_label)
         comparison = compare([reference, run], reference.label)
         checks += _regression_checks(comparison, label, thresholds)
         caveats = comparison.caveats
@@ -224,6 +222,14 @@ def judge(
         checks=checks,
         caveats=caveats,
     )
+
+
+def baseline_run(baseline: SavedRun, label: str = BASELINE_LABEL) -> LabelledRun:
+    """The baseline's sessions; raises ResultsError when none of them can be compared with."""
+    reference = run_from_document(baseline.document, label, str(baseline.path))
+    if not any(session["ok"] for session in reference.sessions):
+        raise results.ResultsError(f"{baseline.path}: no successful session to compare with")
+    return reference
 
 
 def headline(report: GateReport) -> str:
@@ -262,7 +268,7 @@ def _target_check(run: LabelledRun, thresholds: Thresholds) -> Check:
     times = [s["time_to_qr_ms"] for s in run.sessions if s["ok"] and s["time_to_qr_ms"] is not None]
     if not times:
         return Check(name, threshold, "-", CheckStatus.FAIL, "no session showed a QR")
-    # The same (linear) interpolation as every p95 in qrbench's summaries.
+    # The same (linear) interpolation as the p95 of every timing in qrbench's summaries.
     value = float(np.percentile(times, percentile))
     over = value > thresholds.target_ms
     return Check(

@@ -138,6 +138,10 @@ class SessionSetup:
     replica: Replica | None = None
 
 
+def within_deadline(time_to_qr_ms: float | None, profile: Profile) -> bool:
+    return time_to_qr_ms is not None and time_to_qr_ms <= profile.target.deadline_s * 1000
+
+
 def uses_remote_auth(profile: Profile, *, restoring: bool) -> bool:
     if profile.auth.strategy is AuthStrategy.LOCALAUTH:
         return False
@@ -193,6 +197,7 @@ class _Session:
         self.qr_delivered_ms: float | None = None
         self.time_to_ready_ms: float | None = None
         self.refs_delivered = 0
+        self.login_abandoned = False  # qr.max_retries ran out
         self.chats_synced = 0
         self.statements_before = setup.db.statements
         self.error: SessionError | None = None
@@ -233,7 +238,8 @@ class _Session:
             page = self.context.pages[0] if self.context.pages else await self.context.new_page()
             self.watcher = PageWatcher(self.timer.now_ms)
             await self.watcher.install(self.context, page)
-            await emulation.apply(self.context, page, setup.network, setup.cpu)
+            with self.timer.harness():
+                await emulation.apply(self.context, page, setup.network, setup.cpu)
         if self.remote:
             self.backup_loop = asyncio.create_task(self._backup_sync())
         return page
@@ -259,7 +265,11 @@ class _Session:
         load_end_ms = self.timer.stages[-1].end_ms
         with self.timer.stage(Stage.QR_WAIT, critical=True, start_ms=load_end_ms) as span:
             await _wait_for_web_version(page, profile.browser)
-            shown_ms, data_ref = await watcher.first_qr(profile.browser.timeout_ms)
+            # One budget from load to the QR: the wait for Debug.VERSION spends from it.
+            spent_ms = self.timer.now_ms() - load_end_ms
+            shown_ms, data_ref = await watcher.first_qr(
+                max(0, round(profile.browser.timeout_ms - spent_ms))
+            )
             # A page may draw its QR before `load`; the wait after load is then zero.
             span.end_at(max(shown_ms, load_end_ms))
         if profile.qr.dedupe:
@@ -337,19 +347,21 @@ class _Session:
     def _on_new_ref(self, data_ref: str) -> None:
         """A rotated ref: the gateway's qr event fires again (unless dedupe drops it)."""
         assert self.watcher is not None
+        if self.login_abandoned:
+            return
+        if not self.profile.qr.dedupe or self.setup.db.dedupe_allows(self.session_id):
+            self.refs_delivered += 1
+            qr_png = encode_png_data_url(data_ref, self.profile.qr)
+            if self.profile.webhook.mode is not WebhookMode.OFF:
+                self.tasks.append(asyncio.create_task(self._background(self._post_qr(qr_png))))
         max_retries = self.profile.qr.max_retries
-        # whatsapp-web.js counts the first QR too and gives up on the one after the limit.
+        # whatsapp-web.js counts the first QR too; it emits the QR over the limit, then
+        # destroys the client: no later ref reaches anyone.
         if max_retries and len(self.watcher.refs) > max_retries:
+            self.login_abandoned = True
             self.watcher.give_up(
                 QrRetriesExhausted(f"nobody scanned {max_retries} QR(s) (qr.max_retries)")
             )
-            return
-        if self.profile.qr.dedupe and not self.setup.db.dedupe_allows(self.session_id):
-            return
-        self.refs_delivered += 1
-        qr_png = encode_png_data_url(data_ref, self.profile.qr)
-        if self.profile.webhook.mode is not WebhookMode.OFF:
-            self.tasks.append(asyncio.create_task(self._background(self._post_qr(qr_png))))
 
     async def _sync_chats(self, page: Page) -> None:
         chat_sync, webhook = self.profile.chat_sync, self.profile.webhook
@@ -426,7 +438,6 @@ class _Session:
     def result(self, *, number: int, warmup: bool) -> SessionResult:
         ok = self.error is None and self.time_to_qr_ms is not None
         time_to_qr_ms = round(self.time_to_qr_ms, 1) if ok and self.time_to_qr_ms else None
-        deadline_ms = self.profile.target.deadline_s * 1000
         return SessionResult(
             number=number,
             session_id=self.session_id,
@@ -435,7 +446,7 @@ class _Session:
             time_to_qr_ms=time_to_qr_ms,
             qr_delivered_ms=_rounded(self.qr_delivered_ms) if ok else None,
             time_to_ready_ms=_rounded(self.time_to_ready_ms) if ok else None,
-            within_deadline=time_to_qr_ms is not None and time_to_qr_ms <= deadline_ms,
+            within_deadline=within_deadline(time_to_qr_ms, self.profile),
             error=self.error,
             stages=sorted(self.timer.stages, key=lambda stage: stage.start_ms),
             resources=self.resources,

@@ -50,6 +50,16 @@ class SessionTimer:
         return (time.monotonic() - self._origin) * 1000.0
 
     @contextmanager
+    def harness(self) -> Iterator[None]:
+        """Work qrbench does that no gateway would (emulating the scenario's world): the
+        session clock stands still for it, so no stage or time-to-QR includes it."""
+        paused_at = time.monotonic()
+        try:
+            yield
+        finally:
+            self._origin += time.monotonic() - paused_at
+
+    @contextmanager
     def stage(
         self, name: str, *, critical: bool, start_ms: float | None = None
     ) -> Iterator[StageSpan]:

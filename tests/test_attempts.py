@@ -107,21 +107,39 @@ def test_each_page_fault_fails_where_its_timeout_says(
     assert session.error is not None
     assert (session.error.stage, session.error.type) == (stage, error)
     assert failed_stage_ms(session, stage) == pytest.approx(limit_ms, rel=0.05)
+    assert [attempt.fault for attempt in session.attempts] == [fault.value]
+
+
+def test_an_index_500_never_reaches_a_page_whose_index_a_cache_answers(tmp_path: Path) -> None:
+    world = scenario(tmp_path, "faults:\n  http_500: 1.0\n")
+    profile = (
+        "extends: optimized\nweb_version_cache:\n  type: remote\n"
+        "  remote_path: http://versions.wa-replica.test/html/{version}.html\n"
+    )
+    outcome = run_in(tmp_path, "cached", profile, world, 1)
+    (session,) = outcome.sessions
+    assert session.ok, session.error
+    # Drawn, but never met: it is not reported as a fault that struck.
+    assert [attempt.fault for attempt in session.attempts] == [None]
+    assert outcome.summary.faults == {}
 
 
 def test_declared_round_trips_slow_the_stages_that_cross_them(tmp_path: Path) -> None:
     # `new` fetches the index from the version host (remote cache), then loads the page.
-    # Medians of three after a warmup: one cold session's page_load varies by more than a
-    # 60 ms round trip on a busy machine.
+    # The fastest of three after a warmup: load on a busy machine only ever adds time, and
+    # it adds more than a 60 ms round trip to some sessions' page_load.
     lan = run_in(tmp_path, "lan", "extends: new\n", scenario(tmp_path / "a", ""), 3, warmup=1)
-    typical_world = scenario(tmp_path / "b", "", parent="typical")
+    # typical's static link, slowed down: at 20 Mbit/s the small test bundles arrive while
+    # the CPU still parses, and a busy machine's parse jitter hides a 60 ms round trip.
+    slower_static = "network:\n  static:\n    download_kbps: 2000\n"
+    typical_world = scenario(tmp_path / "b", slower_static, parent="typical")
     typical = run_in(tmp_path, "typical", "extends: new\n", typical_world, 3, warmup=1)
     network = load_scenario(str(typical_world)).network
 
     def stage_ms(outcome: RunOutcome, name: str) -> float:
         stage = next(s for s in outcome.summary.stages if s.name == name)
         assert stage.timing.n == 3
-        return stage.timing.median
+        return stage.timing.min
 
     grown_web_version = stage_ms(typical, "web_version") - stage_ms(lan, "web_version")
     assert grown_web_version >= network.version_host.latency_ms
@@ -138,7 +156,8 @@ def test_max_qr_retries_gives_up_waiting_for_a_scan(tmp_path: Path) -> None:
     assert [(e.stage, e.type) for e in session.background_errors] == [
         ("ready", "QrRetriesExhausted")
     ]
-    assert session.refs_delivered == 2
+    # As whatsapp-web.js: the QR over the limit still goes out, then the client stops.
+    assert session.refs_delivered == 3
 
 
 def test_page_faults_need_the_replica(tmp_path: Path) -> None:

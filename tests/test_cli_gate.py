@@ -186,3 +186,16 @@ def test_real_aa_gate_against_its_own_fresh_baseline_passes(tmp_path: Path) -> N
     assert not any(cases.values())
     # Two runs a side can show no significant difference; the gate says so instead.
     assert "too few runs" in done.stdout
+
+
+def test_an_unwritable_step_summary_is_one_line_and_exit_2(
+    old_and_new: tuple[Path, Path], tmp_path: Path
+) -> None:
+    old, new = old_and_new
+    summary = tmp_path / "no-such-dir" / "summary.md"
+    done = gate("--results", str(new), "--baseline", str(old), cwd=tmp_path, step_summary=summary)
+    assert done.returncode == 2
+    assert done.stderr.endswith(
+        f"qrbench: error: {summary}: cannot append (No such file or directory)\n"
+    )
+    assert "Traceback" not in done.stderr

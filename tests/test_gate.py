@@ -1,5 +1,6 @@
 """The gate's core on synthetic results documents shaped exactly like a results file."""
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -240,6 +241,15 @@ def test_baselines_are_named_after_profile_and_scenario_and_must_exist(tmp_path:
     with pytest.raises(ConfigError, match="no such baseline file"):
         read_baseline(destination)
     source = tmp_path / "run.json"
-    source.write_text('{"schema_version": 1, "sessions": []}', encoding="utf-8")
+    document = results_document("optimized", [1500.0, 1600.0])
+    source.write_text(json.dumps(document), encoding="utf-8")
     copy_to_baseline(source, destination)
-    assert read_baseline(destination).document == {"schema_version": 1, "sessions": []}
+    assert read_baseline(destination).document == document
+
+
+def test_a_baseline_without_a_successful_session_is_refused_when_read(tmp_path: Path) -> None:
+    # Before the gate's benchmark runs, not after it.
+    path = tmp_path / "failed.json"
+    path.write_text(json.dumps(results_document("optimized", [None, None])), encoding="utf-8")
+    with pytest.raises(ResultsError, match="no successful session to compare with"):
+        read_baseline(path)

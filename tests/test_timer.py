@@ -1,3 +1,5 @@
+import time
+
 import pytest
 
 from qrbench.timer import SessionTimer, failed_stage_of
@@ -64,3 +66,17 @@ def test_listener_hears_each_stage_start() -> None:
     with timer.stage("b", critical=True):
         pass
     assert heard == ["a", "b"]
+
+
+def test_harness_work_stops_the_session_clock() -> None:
+    timer = SessionTimer()
+    with timer.stage("browser_launch", critical=True):
+        time.sleep(0.02)
+        before_ms = timer.now_ms()
+        with timer.harness():
+            time.sleep(0.2)  # e.g. qrbench setting up CDP emulation
+        # The clock resumes where it stood, not 200 ms later.
+        assert timer.now_ms() - before_ms < 50
+    (launch,) = timer.stages
+    assert 15 <= launch.duration_ms < 100
+    assert timer.critical_end_ms() < 150

@@ -1,35 +1,21 @@
 """Machine-readable exports, one module per format, all behind `write`.
 
-Every format module (json, markdown, csv) offers the same two renderers, `Exporter`;
-commands pick modules by option and hand the text to `write`.
+Each format module (json, markdown, csv, junit) renders what the commands produce as
+text (`render_run`, `render_comparison`, `render_gate`, `render_explanation`, where the
+format has one); commands pick modules by option and hand the text to `write`.
 """
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
 
 from qrbench.atomic import write_atomic
-
-if TYPE_CHECKING:
-    from qrbench.compare import Comparison
-    from qrbench.explain import Explanation
-    from qrbench.summary import RunSummary
+from qrbench.errors import ConfigError
 
 STDOUT = "-"
 
 
-class Exporter(Protocol):
-    def render_run(
-        self, profile: str, scenario: str, results_path: Path, summary: "RunSummary"
-    ) -> str: ...
-
-    def render_comparison(self, comparison: "Comparison") -> str: ...
-
-
-class ExplanationExporter(Protocol):
-    """The formats `qrbench explain` writes (json, markdown): a table, not rows per metric."""
-
-    def render_explanation(self, explanation: "Explanation") -> str: ...
+class ExportError(ConfigError):
+    """An export's destination cannot be written (exit code 2: the option names it)."""
 
 
 def write(text: str, destination: str) -> None:
@@ -37,4 +23,16 @@ def write(text: str, destination: str) -> None:
     if destination == STDOUT:
         sys.stdout.write(text)
         return
-    write_atomic(Path(destination), text.encode("utf-8"))
+    try:
+        write_atomic(Path(destination), text.encode("utf-8"))
+    except OSError as exc:
+        raise ExportError(f"{destination}: cannot write ({exc.strerror or exc})") from None
+
+
+def append(text: str, path: Path) -> None:
+    """Add to a file others write too, such as `$GITHUB_STEP_SUMMARY` (one per CI step)."""
+    try:
+        with path.open("a", encoding="utf-8") as out:
+            out.write(text)
+    except OSError as exc:
+        raise ExportError(f"{path}: cannot append ({exc.strerror or exc})") from None

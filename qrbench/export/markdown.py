@@ -225,9 +225,3 @@ def render_gate(report: GateReport) -> str:
     ]
     parts += _warnings(report.caveats)
     return "\n".join(parts)
-
-
-def append(text: str, path: Path) -> None:
-    """Add to a file others write too, such as `$GITHUB_STEP_SUMMARY` (one per CI step)."""
-    with path.open("a", encoding="utf-8") as out:
-        out.write(text)

@@ -7,6 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from qrbench.gate import CheckStatus, GateReport, headline
+from qrbench.output.compare import caveat_lines
 
 
 def _style(status: CheckStatus) -> str:
@@ -52,9 +53,7 @@ def gate_report(report: GateReport) -> RenderableType:
     verdict.append(f" {status.value} ", style=f"{_style(status)} reverse")
     verdict.append(f"  {headline(report)}")
     parts.append(verdict)
-    for caveat in report.caveats:
-        parts.append(Text(f"warning: {caveat.message}", style="yellow"))
-        parts.append(Text(f"  hint: {caveat.hint}", style="dim"))
+    parts += caveat_lines(report.caveats)
     return Group(*parts)
 
 

@@ -133,6 +133,9 @@ class Replica:
         )
         self._chats: set[web.WebSocketResponse] = set()
         self._fault: Fault | None = None
+        # Whether the armed fault was injected since: a page whose index a cache answered
+        # in the browser never asks for it, so an index 500 never reaches it.
+        self.fault_met = False
 
     def arm(self, fault: Fault | None) -> None:
         """The fault every page load meets from now on, until armed again (None: none).
@@ -142,6 +145,7 @@ class Replica:
         if fault is not None and fault not in REPLICA_FAULTS:
             raise ValueError(f"the replica cannot inject {fault}")
         self._fault = fault
+        self.fault_met = False
 
     def __enter__(self) -> ReplicaUrls:
         return self.start()
@@ -203,6 +207,7 @@ class Replica:
     def _whatsapp_app(self, served: _Served) -> web.Application:
         async def index(request: web.Request) -> web.Response:
             if self._fault is Fault.HTTP_500:
+                self.fault_met = True
                 # No bootstrap, so no window.Debug.VERSION: the gateway waits in vain.
                 return web.Response(status=500, text="500 Internal Server Error", headers=_NO_STORE)
             stable = request.url.host == WHATSAPP_HOST
@@ -242,6 +247,7 @@ class Replica:
             if body is None:
                 raise web.HTTPNotFound()
             if self._fault is Fault.BUNDLE_STALL and name == first_bundle:
+                self.fault_met = True
                 return await _stall(request, body)
             return web.Response(body=body, content_type="application/javascript", headers=_NO_STORE)
 
@@ -261,10 +267,12 @@ class Replica:
         try:
             match self._fault:
                 case Fault.HANG:
+                    self.fault_met = True
                     async for _message in chat:
                         pass
                     return chat
                 case Fault.DROP:
+                    self.fault_met = True
                     # Cut before the first ref, where WhatsApp's own handshake would run.
                     await chat.close(code=WSCloseCode.INTERNAL_ERROR, message=b"dropped")
                     return chat
