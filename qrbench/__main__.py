@@ -1,3 +1,3 @@
-from qrbench.cli import main
+from qrbench.cli.app import main
 
 main()

@@ -6,8 +6,8 @@ kept in results/baselines/, the one folder of results/ that git tracks.
 
 from pathlib import Path
 
+from qrbench.analysis.gate import SavedRun, baseline_run, read_run
 from qrbench.atomic import write_atomic
-from qrbench.gate import SavedRun, baseline_run, read_run
 from qrbench.results import ResultsError
 
 BASELINE_DIR = Path("results") / "baselines"

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from qrbench.analysis.summary import RunSummary
 from qrbench.atomic import write_atomic
 from qrbench.errors import ConfigError
-from qrbench.session import SessionResult
-from qrbench.summary import RunSummary
+from qrbench.records import SessionResult
 
 SCHEMA_VERSION = 1
 

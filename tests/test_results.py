@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 
+from qrbench.analysis.summary import summarize_run
 from qrbench.results import SCHEMA_VERSION, ResultsError, ResultsFile, default_path, load
-from qrbench.summary import summarize_run
-from tests.test_summary import session
+from tests.analysis.test_summary import session
 
 
 def test_each_finished_session_is_on_disk_before_the_next(tmp_path: Path) -> None:

@@ -1,0 +1,104 @@
+"""Chromium's process tree: resource samples while a session runs, and reaping after it.
+
+Chromium processes are found by the `--user-data-dir` every session gets a unique one of,
+not by parentage: when the Playwright driver dies first (Ctrl-C reaches the whole process
+group) its browsers are re-parented, and we must still find and stop them.
+"""
+
+import asyncio
+import contextlib
+import threading
+from pathlib import Path
+
+import psutil
+
+from qrbench.records import ResourceUsage
+
+SAMPLE_INTERVAL_S = 0.1
+
+
+def _owns(proc: psutil.Process, user_data_dir: Path) -> bool:
+    flag = f"--user-data-dir={user_data_dir}"
+    try:
+        return any(arg == flag for arg in proc.cmdline())
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return False
+
+
+def browser_processes(user_data_dir: Path) -> list[psutil.Process]:
+    """Every live process started for this user-data dir (browser, renderers, GPU, utility)."""
+    return [p for p in psutil.process_iter() if _owns(p, user_data_dir)]
+
+
+def reap(user_data_dirs: list[Path], timeout_s: float = 3.0) -> int:
+    """Kill whatever is left of these sessions' browsers; returns how many were found."""
+    procs = [p for d in user_data_dirs for p in browser_processes(d)]
+    for proc in procs:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            proc.kill()
+    psutil.wait_procs(procs, timeout=timeout_s)
+    return len(procs)
+
+
+class ResourceSampler:
+    """Samples the session's Chromium tree in the background until stopped.
+
+    CPU time is kept per pid as the largest value seen, so a renderer that exits
+    before the session ends still counts.
+    """
+
+    def __init__(self, user_data_dir: Path) -> None:
+        self._user_data_dir = user_data_dir
+        self._peak_rss = 0
+        self._cpu_by_pid: dict[int, float] = {}
+        self._tracked: dict[int, psutil.Process] = {}
+        self._task: asyncio.Task[None] | None = None
+        # stop() may sample while a cancelled to_thread sample is still running.
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop())
+
+    async def stop(self) -> ResourceUsage:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        self._sample()
+        return ResourceUsage(
+            peak_rss_mb=round(self._peak_rss / 2**20, 1),
+            cpu_time_s=round(sum(self._cpu_by_pid.values()), 3),
+            processes=len(self._cpu_by_pid),
+        )
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.to_thread(self._sample)
+            await asyncio.sleep(SAMPLE_INTERVAL_S)
+
+    def _sample(self) -> None:
+        with self._lock:
+            self._sample_locked()
+
+    def _sample_locked(self) -> None:
+        # A full process scan is costly; after the browser is found, only its tree is walked.
+        found: dict[int, psutil.Process] = {}
+        roots = list(self._tracked.values()) or browser_processes(self._user_data_dir)
+        for root in roots:
+            with contextlib.suppress(psutil.NoSuchProcess, psutil.ZombieProcess):
+                for proc in [root, *root.children(recursive=True)]:
+                    found.setdefault(proc.pid, proc)
+        rss_total = 0
+        for proc in found.values():
+            try:
+                with proc.oneshot():
+                    rss_total += proc.memory_info().rss
+                    cpu = proc.cpu_times()
+            except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+                continue
+            self._tracked.setdefault(proc.pid, proc)
+            self._cpu_by_pid[proc.pid] = max(
+                self._cpu_by_pid.get(proc.pid, 0.0), cpu.user + cpu.system
+            )
+        self._peak_rss = max(self._peak_rss, rss_total)

@@ -1,0 +1,62 @@
+"""The qrbench command line: the Typer app, its consoles and `main`.
+
+Every `QrbenchError` is caught once, in `main`, and becomes one line and an exit code.
+Commands live beside this module, one module per group; they stay thin and call the core.
+"""
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from qrbench import __version__
+from qrbench.errors import QrbenchError
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 ok, 1 gate failed, 2 usage or configuration error, "
+    "3 environment or runtime failure (no Chromium, every session failed), 130 interrupted."
+)
+
+app = typer.Typer(
+    help=(
+        "Time how long a headless-Chromium WhatsApp gateway takes to show a login QR, "
+        "stage by stage, against a 10-second target. " + EXIT_CODES_HELP
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+profiles_app = typer.Typer(help="List, show and validate profiles and scenarios.")
+
+app.add_typer(profiles_app, name="profiles")
+
+baseline_app = typer.Typer(help="Save the run `qrbench gate --baseline` compares against.")
+
+app.add_typer(baseline_app, name="baseline")
+
+console = Console()
+
+errors = Console(stderr=True)
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"qrbench {__version__}")
+        raise typer.Exit()
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print version.")
+    ] = False,
+) -> None:
+    pass
+
+def main() -> None:
+    # Typer handles usage errors (exit 2) and exits itself; qrbench's own errors pass through.
+    try:
+        app()
+    except QrbenchError as exc:
+        errors.print(f"qrbench: error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)

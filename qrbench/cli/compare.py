@@ -1,0 +1,202 @@
+"""`qrbench compare` and `qrbench explain`."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from qrbench import results
+from qrbench.analysis.compare import compare, load_runs, resolve_reference, run_from_document
+from qrbench.analysis.explain import (
+    Direction,
+    explain,
+    load_estimates,
+    parse_direction,
+    plan_explanation,
+)
+from qrbench.cli.app import app
+from qrbench.cli.flows import exports_for, run_plans, run_profiles
+from qrbench.cli.options import (
+    DEFAULT_RUNS,
+    DEFAULT_SCENARIO,
+    DEFAULT_WARMUP,
+    JsonExport,
+    MarkdownExport,
+)
+from qrbench.config.loader import load_profile, load_scenario
+from qrbench.errors import ConfigError, QrbenchError
+from qrbench.measure import runner
+from qrbench.report.console.compare import print_comparison
+from qrbench.report.console.explain import print_explanation
+from qrbench.report.export import csv as csv_export
+from qrbench.report.export import json as json_export
+from qrbench.report.export import markdown as markdown_export
+from qrbench.report.export import write
+from qrbench.results import default_path
+
+
+@app.command("compare")
+def compare_profiles(
+    targets: Annotated[
+        list[str],
+        typer.Argument(
+            help="Two or more profiles (names or YAML paths) to run interleaved, "
+            "or two or more results files (*.json) written by `qrbench run`.",
+            show_default=False,
+        ),
+    ],
+    scenario: Annotated[
+        str, typer.Option("--scenario", "-s", help="Scenario every profile runs in.")
+    ] = DEFAULT_SCENARIO,
+    runs: Annotated[
+        int, typer.Option("--runs", "-n", min=1, help="Measured sessions per profile.")
+    ] = 10,
+    warmup: Annotated[
+        int, typer.Option(min=0, help="Warmup sessions per profile, left out of the statistics.")
+    ] = 1,
+    reference: Annotated[
+        str | None,
+        typer.Option(
+            help="Label (profile name) or file the others are compared with [default: the first]."
+        ),
+    ] = None,
+    markdown_file: MarkdownExport = None,
+    json_file: JsonExport = None,
+    csv_file: Annotated[
+        str | None,
+        typer.Option("--csv", help="Also write one CSV row per metric and profile ('-': stdout)."),
+    ] = None,
+) -> None:
+    """Compare profiles side by side: every stage, time-to-QR and the success rate.
+
+    Given profiles, it runs their sessions interleaved (A B A B ...) under one scenario,
+    each into its own results file; given results files, it compares them without
+    running anything. Each profile is labelled with its name (a repeated name becomes
+    NAME#2). Against the reference, each other profile gets the ratio of medians with a
+    95 % bootstrap CI and a Mann-Whitney U test: "slower"/"faster" only when p < 0.05
+    with at least 5 successful runs per profile, "not significant" otherwise. Warnings
+    with hints follow: noise, outliers, too few runs, a slow first run, a busy machine,
+    differing machines or Chromium builds.
+
+    \b
+    Examples:
+      qrbench compare old new optimized --runs 10
+      qrbench compare optimized optimized          # A/A: expect "not significant"
+      qrbench compare results/a.json results/b.json --markdown "$GITHUB_STEP_SUMMARY"
+    """
+    if len(targets) < 2:
+        raise typer.BadParameter("give at least two profiles or results files")
+    exports, screen = exports_for(
+        {
+            "--markdown": (markdown_export, markdown_file),
+            "--json": (json_export, json_file),
+            "--csv": (csv_export, csv_file),
+        }
+    )
+    files = [target for target in targets if target.endswith(".json")]
+    if files and len(files) != len(targets):
+        raise ConfigError("compare either profiles or results files (*.json), not a mix")
+    paths = [Path(f) for f in files] or run_profiles(targets, scenario, runs, warmup, screen)
+    compared = load_runs(paths)
+    comparison = compare(compared, resolve_reference(reference, compared))
+    print_comparison(screen, comparison)
+    for exporter, destination in exports:
+        write(exporter.render_comparison(comparison), destination)
+
+@app.command("explain")
+def explain_gap(
+    slow: Annotated[
+        str, typer.Argument(help="The slow profile (name or YAML path).", show_default=False)
+    ],
+    fast: Annotated[
+        str, typer.Argument(help="The fast profile (name or YAML path).", show_default=False)
+    ],
+    scenario: Annotated[
+        str, typer.Option("--scenario", "-s", help="Scenario every variant runs in.")
+    ] = DEFAULT_SCENARIO,
+    runs: Annotated[
+        int, typer.Option("--runs", "-n", min=1, help="Measured sessions per variant.")
+    ] = DEFAULT_RUNS,
+    warmup: Annotated[
+        int, typer.Option(min=0, help="Warmup sessions per variant, left out of the statistics.")
+    ] = DEFAULT_WARMUP,
+    direction: Annotated[
+        str,
+        typer.Option(
+            help="forward: SLOW with one group at a time set as in FAST; backward: FAST with "
+            "one group at a time set back as in SLOW; both.",
+        ),
+    ] = Direction.FORWARD.value,
+    estimates: Annotated[
+        str | None,
+        typer.Option(
+            help="Guessed savings to print beside the measured ones: a YAML file, or a name "
+            "from profiles/estimates/ ('seed': the study's impact table).",
+        ),
+    ] = None,
+    markdown_file: MarkdownExport = None,
+    json_file: JsonExport = None,
+) -> None:
+    """Measure what each configuration knob costs: the study's impact table, measured.
+
+    Splits the knobs in which SLOW and FAST differ into the study's groups (auth,
+    timeouts, Chromium args, web-version cache, webhook, DB updates, routing, chat sync,
+    QR options) and runs SLOW, FAST and, per group, SLOW with only that group set as in
+    FAST (forward; `new+webhook`) or FAST with only that group set back (backward;
+    `optimized-webhook`), interleaved, each into its own results file. Per group: the
+    time-to-QR saving (difference of medians, written like the study's "-500 ms") with a
+    95 % bootstrap CI, Mann-Whitney significance, its share of the total gap and the
+    stages it moved; then the interaction remainder, the part of the gap no group
+    explains alone (total gap = sum of single savings + remainder).
+
+    Exit codes: 0 explained, 2 usage or configuration error (identical profiles, an
+    unknown --direction, a bad estimates file), 3 environment failure (no Chromium, no
+    successful session on a side), 130 interrupted.
+
+    \b
+    Examples:
+      qrbench explain new optimized --scenario typical --estimates seed
+      qrbench explain old new --direction both --runs 10 --markdown explain.md
+    """
+    way = parse_direction(direction)
+    exports, screen = exports_for(
+        {"--markdown": (markdown_export, markdown_file), "--json": (json_export, json_file)}
+    )
+    # Read before any session runs: a typo must not cost a benchmark first.
+    guesses = None if estimates is None else load_estimates(estimates)
+    world = load_scenario(scenario)
+    plan = plan_explanation(load_profile(slow), load_profile(fast), way)
+    groups = ", ".join(diff.group.title for diff in plan.groups)
+    screen.print(
+        f"explain {plan.slow} -> {plan.fast} on {world.name}: {len(plan.groups)} knob "
+        f"group(s) differ ({groups}); {len(plan.configurations)} variants x ({runs} runs + "
+        f"{warmup} warmup) = {plan.session_count(runs, warmup)} sessions, interleaved",
+        highlight=False,
+        soft_wrap=True,
+    )
+    directory = default_path(f"explain-{plan.slow}-{plan.fast}", world.name).with_suffix("")
+    plans = [
+        runner.RunPlan(
+            profile=configuration.profile,
+            scenario=world,
+            runs=runs,
+            warmup=warmup,
+            results_path=directory / f"{configuration.label.replace('#', '-')}.json",
+            label=configuration.label,
+        )
+        for configuration in plan.configurations
+    ]
+    paths = run_plans(plans, screen)
+    measured = [
+        run_from_document(results.load(path), configuration.label, str(path))
+        for path, configuration in zip(paths, plan.configurations, strict=True)
+    ]
+    explanation = explain(plan, measured, world.name, guesses)
+    print_explanation(screen, explanation)
+    for exporter, destination in exports:
+        write(exporter.render_explanation(explanation), destination)
+    if explanation.total is None:
+        raise QrbenchError(
+            f"no gap to split: {plan.slow} or {plan.fast} had no successful session "
+            f"(see {directory})"
+        )

@@ -1,0 +1,104 @@
+"""What several commands do alike: run plans under a progress bar, route exports."""
+
+from pathlib import Path
+from typing import NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+
+from qrbench.analysis.compare import unique_labels
+from qrbench.cli.app import console, errors
+from qrbench.config.loader import load_profile, load_scenario
+from qrbench.config.models import Profile, Scenario
+from qrbench.errors import ConfigError
+from qrbench.measure import runner
+from qrbench.measure.signals import Interrupted, run_until_signalled
+from qrbench.report.console.progress import RichRunListener
+from qrbench.report.console.tables import print_run
+from qrbench.report.export import STDOUT
+from qrbench.results import default_path
+
+
+def interrupted(exc: Interrupted, results_paths: list[Path]) -> NoReturn:
+    kept = ", ".join(str(path) for path in results_paths)
+    errors.print(
+        f"qrbench: interrupted ({exc.signal_name}); finished sessions are kept in {kept}",
+        highlight=False,
+    )
+    raise typer.Exit(130)
+
+def run_profiles(
+    profile_refs: list[str], scenario: str, runs: int, warmup: int, screen: Console
+) -> list[Path]:
+    """Run the profiles in turns; returns their results files."""
+    profiles = [load_profile(ref) for ref in profile_refs]
+    world = load_scenario(scenario)
+    labels = unique_labels([profile.name for profile in profiles])
+    plans = [
+        runner.RunPlan(
+            profile=profile,
+            scenario=world,
+            runs=runs,
+            warmup=warmup,
+            results_path=default_path(label.replace("#", "-"), world.name),
+            label=label,
+        )
+        for profile, label in zip(profiles, labels, strict=True)
+    ]
+    return run_plans(plans, screen)
+
+def run_plans(plans: list[runner.RunPlan], screen: Console) -> list[Path]:
+    """Run the plans' sessions in turns under one progress bar; returns their results files."""
+    try:
+        with RichRunListener(screen, show_labels=True) as listener:
+            run_until_signalled(runner.run_interleaved(plans, listener))
+    except Interrupted as exc:
+        interrupted(exc, [plan.results_path for plan in plans])
+    return [plan.results_path for plan in plans]
+
+def measure_run(
+    profile: Profile,
+    scenario: Scenario,
+    runs: int,
+    warmup: int,
+    output: Path | None,
+    screen: Console,
+    *,
+    keep_profiles: bool = False,
+) -> runner.RunOutcome:
+    """Run sessions as `qrbench run` does: progress, the run's table, its results file."""
+    plan = runner.RunPlan(
+        profile=profile,
+        scenario=scenario,
+        runs=runs,
+        warmup=warmup,
+        results_path=output or default_path(profile.name, scenario.name),
+        keep_profiles=keep_profiles,
+    )
+    try:
+        with RichRunListener(screen) as listener:
+            outcome = run_until_signalled(runner.run(plan, listener))
+    except Interrupted as exc:
+        interrupted(exc, [plan.results_path])
+    title = f"{profile.name} on {scenario.name}: {outcome.summary.measured} measured sessions"
+    if warmup:
+        title += f" ({warmup} warmup discarded)"
+    print_run(screen, title, outcome.summary)
+    screen.print(f"[dim]results written to {outcome.results_path}[/dim]")
+    return outcome
+
+_Format = TypeVar("_Format")
+
+def exports_for(
+    options: dict[str, tuple[_Format, str | None]],
+) -> tuple[list[tuple[_Format, str]], Console]:
+    """The exports asked for, by option name, and the console for the human-readable output.
+
+    At most one export may take stdout; when one does, the tables go to stderr.
+    """
+    exports = [(exporter, where) for exporter, where in options.values() if where is not None]
+    on_stdout = [option for option, (_, where) in options.items() if where == STDOUT]
+    if len(on_stdout) > 1:
+        *others, last = options
+        raise ConfigError(f"only one of {', '.join(others)} and {last} can write to stdout ('-')")
+    return exports, errors if on_stdout else console

@@ -1,0 +1,224 @@
+"""`qrbench gate` and `qrbench baseline save`."""
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from qrbench.analysis.gate import judge, parse_overrides, read_run
+from qrbench.baseline import baseline_path, copy_to_baseline, read_baseline
+from qrbench.cli.app import app, baseline_app, console
+from qrbench.cli.flows import exports_for, measure_run
+from qrbench.cli.options import (
+    DEFAULT_PROFILE,
+    DEFAULT_RUNS,
+    DEFAULT_SCENARIO,
+    DEFAULT_WARMUP,
+    STEP_SUMMARY_ENV,
+)
+from qrbench.config.loader import load_profile, load_scenario
+from qrbench.errors import ConfigError, QrbenchError
+from qrbench.report.console.gate import print_gate
+from qrbench.report.export import append, write
+from qrbench.report.export import junit as junit_export
+from qrbench.report.export import markdown as markdown_export
+
+
+@app.command()
+def gate(
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile", "-p", help=f"Profile to run, a name or path (default: {DEFAULT_PROFILE})."
+        ),
+    ] = None,
+    scenario: Annotated[
+        str | None,
+        typer.Option(
+            "--scenario", "-s", help=f"Scenario to run it in (default: {DEFAULT_SCENARIO})."
+        ),
+    ] = None,
+    runs: Annotated[
+        int | None,
+        typer.Option("--runs", "-n", min=1, help=f"Measured sessions (default: {DEFAULT_RUNS})."),
+    ] = None,
+    warmup: Annotated[
+        int | None,
+        typer.Option(min=0, help=f"Sessions run first and left out (default: {DEFAULT_WARMUP})."),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            help="Results file of the run (default: results/<UTC time>-<profile>-<scenario>.json)."
+        ),
+    ] = None,
+    results_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--results",
+            help="Judge this results file instead of running sessions (its own profile's "
+            "gate: section applies).",
+        ),
+    ] = None,
+    target: Annotated[
+        str | None,
+        typer.Option(
+            help="Time-to-QR at --percentile must be at most this, e.g. 10s or 800ms "
+            "(default: the profile's gate.target_s, else its target.deadline_s).",
+        ),
+    ] = None,
+    percentile: Annotated[
+        str | None,
+        typer.Option(
+            help="Percentile of the successful sessions' time-to-QR held to --target "
+            "(default: gate.percentile, 95).",
+        ),
+    ] = None,
+    min_success: Annotated[
+        str | None,
+        typer.Option(
+            "--min-success",
+            help="Share of the sessions that must show a verified QR, e.g. 98% "
+            "(default: gate.min_success_percent, 98%).",
+        ),
+    ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            help="Results file to check for regressions against, e.g. "
+            "results/baselines/optimized-lan.json.",
+        ),
+    ] = None,
+    max_regression: Annotated[
+        str | None,
+        typer.Option(
+            "--max-regression",
+            help="How much slower than the baseline (median) a significant slowdown may be "
+            "(default: gate.max_regression_percent, 10%).",
+        ),
+    ] = None,
+    save_baseline: Annotated[
+        bool,
+        typer.Option(
+            "--save-baseline",
+            help="When the gate passes, save the run as the baseline "
+            "results/baselines/<profile>-<scenario>.json.",
+        ),
+    ] = False,
+    junit_file: Annotated[
+        str | None,
+        typer.Option("--junit", help="Write JUnit XML, one testcase per check ('-': stdout)."),
+    ] = None,
+    markdown_file: Annotated[
+        str | None,
+        typer.Option(
+            "--markdown",
+            help=f"Write the verdict as Markdown ('-': stdout); with ${STEP_SUMMARY_ENV} set, "
+            "it is appended there as well.",
+        ),
+    ] = None,
+) -> None:
+    """Fail a CI build when the QR got slow, unreliable or slower than the baseline.
+
+    Runs sessions exactly like `qrbench run` (or judges --results FILE), then checks:
+    time-to-QR at --percentile of the successful sessions <= --target; the share of
+    sessions that showed a verified QR >= --min-success; and, with --baseline, that
+    time-to-QR and every stage's median is not slower by more than --max-regression
+    AND significantly so (Mann-Whitney U, p < 0.05, at least 5 successful runs a side:
+    too few runs is reported, never failed on). Thresholds not given here come from the
+    profile's gate: section. Warns when the baseline ran on another machine or Chromium.
+
+    Exit codes: 0 every check passed, 1 a check failed, 2 usage or configuration error
+    (a bad threshold, a missing baseline file), 3 environment failure (no Chromium,
+    every session failed).
+
+    \b
+    Example:
+      qrbench gate --profile optimized --runs 5 --target 10s \\
+        --baseline results/baselines/optimized-lan.json --junit gate.xml
+    """
+    overrides = parse_overrides(
+        target=target, percentile=percentile, min_success=min_success, max_regression=max_regression
+    )
+    # Read before any session runs: a typo in the path must not cost a benchmark first.
+    reference = None if baseline is None else read_baseline(baseline)
+    # The Markdown is written by hand below: the step summary gets it even without --markdown.
+    _, screen = exports_for(
+        {"--markdown": (markdown_export, markdown_file), "--junit": (junit_export, junit_file)}
+    )
+    if results_file is None:
+        outcome = measure_run(
+            load_profile(profile or DEFAULT_PROFILE),
+            load_scenario(scenario or DEFAULT_SCENARIO),
+            DEFAULT_RUNS if runs is None else runs,
+            DEFAULT_WARMUP if warmup is None else warmup,
+            output,
+            screen,
+        )
+        judged = read_run(outcome.results_path)
+    else:
+        run_options = {
+            "--profile": profile,
+            "--scenario": scenario,
+            "--runs": runs,
+            "--warmup": warmup,
+            "--output": output,
+        }
+        given = [option for option, value in run_options.items() if value is not None]
+        if given:
+            raise ConfigError(
+                f"{', '.join(given)}: only for a gate that runs sessions, not with --results"
+            )
+        judged = read_run(results_file)
+    report = judge(judged, overrides, reference)
+    print_gate(screen, report)
+    markdown = markdown_export.render_gate(report)
+    if markdown_file is not None:
+        write(markdown, markdown_file)
+    step_summary = os.environ.get(STEP_SUMMARY_ENV)
+    # `--markdown "$GITHUB_STEP_SUMMARY"` has written it there already.
+    if step_summary and markdown_file != step_summary:
+        append(markdown, Path(step_summary))
+    if junit_file is not None:
+        write(junit_export.render_gate(report), junit_file)
+    if report.every_session_failed:
+        raise QrbenchError(f"every session failed; see the failures above and {report.source}")
+    if save_baseline:
+        if report.passed:
+            destination = baseline_path(report.profile, report.scenario)
+            copy_to_baseline(report.source, destination)
+            screen.print(f"baseline saved to {destination}")
+        else:
+            screen.print("[yellow]baseline not saved: the gate failed[/yellow]")
+    if not report.passed:
+        raise typer.Exit(1)
+
+@baseline_app.command("save")
+def baseline_save(
+    profile: Annotated[
+        str, typer.Option("--profile", "-p", help="Profile to run (name or path).")
+    ] = DEFAULT_PROFILE,
+    scenario: Annotated[
+        str, typer.Option("--scenario", "-s", help="Scenario to run it in.")
+    ] = DEFAULT_SCENARIO,
+    runs: Annotated[int, typer.Option("--runs", "-n", min=1, help="Measured sessions.")] = (
+        DEFAULT_RUNS
+    ),
+    warmup: Annotated[
+        int, typer.Option(min=0, help="Sessions run first and left out.")
+    ] = DEFAULT_WARMUP,
+) -> None:
+    """Run sessions and save them as results/baselines/<profile>-<scenario>.json.
+
+    A baseline is an ordinary results file: it records the machine and the Chromium
+    build, and `qrbench gate --baseline` warns when it judges a run from another. Commit
+    it; results/baselines/ is the one folder of results/ git tracks.
+    """
+    loaded, world = load_profile(profile), load_scenario(scenario)
+    outcome = measure_run(loaded, world, runs, warmup, None, console)
+    if outcome.summary.succeeded == 0:
+        raise QrbenchError(f"every session failed; no baseline saved (see {outcome.results_path})")
+    destination = baseline_path(loaded.name, world.name)
+    copy_to_baseline(outcome.results_path, destination)
+    console.print(f"baseline saved to {destination}")

@@ -1,0 +1,118 @@
+"""`qrbench run` and `qrbench serve`."""
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from qrbench.cli.app import app, console, errors
+from qrbench.cli.flows import measure_run
+from qrbench.cli.options import DEFAULT_PROFILE, DEFAULT_RUNS, DEFAULT_SCENARIO, DEFAULT_WARMUP
+from qrbench.config.loader import load_profile, load_scenario
+from qrbench.errors import ConfigError, QrbenchError
+from qrbench.measure.signals import Interrupted, run_until_signalled
+from qrbench.report.export import STDOUT, write
+from qrbench.report.export import json as json_export
+from qrbench.world.replica.server import Replica, ReplicaConfig
+
+
+@app.command()
+def run(
+    profile: Annotated[
+        str,
+        typer.Option(
+            "--profile", "-p", help="Profile name (profiles/NAME.yaml, then shipped) or path."
+        ),
+    ] = DEFAULT_PROFILE,
+    scenario: Annotated[
+        str, typer.Option("--scenario", "-s", help="Scenario name or path: the world it runs in.")
+    ] = DEFAULT_SCENARIO,
+    runs: Annotated[
+        int, typer.Option("--runs", "-n", min=1, help="Measured sessions.")
+    ] = DEFAULT_RUNS,
+    warmup: Annotated[
+        int, typer.Option(min=0, help="Sessions run first and left out of the statistics.")
+    ] = DEFAULT_WARMUP,
+    deadline: Annotated[
+        float | None,
+        typer.Option(help="Seconds to a verified QR; overrides the profile's target.deadline_s."),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(help="Results file [default: results/<UTC time>-<profile>-<scenario>.json]."),
+    ] = None,
+    json_file: Annotated[
+        str | None, typer.Option("--json", help="Also write the summary as JSON ('-': stdout).")
+    ] = None,
+    keep_profiles: Annotated[
+        bool, typer.Option(help="Keep the Chromium user-data dirs (and say where).")
+    ] = False,
+) -> None:
+    """Time real headless Chromium sessions under one profile and print each stage.
+
+    Each session launches Chromium with the profile's settings, loads the local
+    WhatsApp Web replica (or target.url), waits for the login QR, encodes and verifies
+    it. The results file is rewritten after every session, so Ctrl-C keeps what finished.
+
+    Example: qrbench run --profile optimized --runs 10
+    """
+    if deadline is not None and deadline <= 0:
+        raise ConfigError(f"--deadline must be greater than 0 (got {deadline:g})")
+    loaded = load_profile(profile)
+    if deadline is not None:
+        loaded = loaded.model_copy(
+            update={"target": loaded.target.model_copy(update={"deadline_s": deadline})}
+        )
+    world = load_scenario(scenario)
+    # With the JSON on stdout, the human-readable output goes to stderr.
+    screen = errors if json_file == STDOUT else console
+    outcome = measure_run(loaded, world, runs, warmup, output, screen, keep_profiles=keep_profiles)
+    if outcome.data_path is not None:
+        screen.print(f"[dim]profiles kept in {outcome.data_path}[/dim]")
+    if json_file is not None:
+        write(
+            json_export.render_run(loaded.name, world.name, outcome.results_path, outcome.summary),
+            json_file,
+        )
+    if outcome.summary.measured and outcome.summary.succeeded == 0:
+        raise QrbenchError(
+            f"every session failed; see the failures above and {outcome.results_path}"
+        )
+
+@app.command()
+def serve(
+    scenario: Annotated[
+        str, typer.Option("--scenario", "-s", help="Scenario whose replica sizes to use.")
+    ] = DEFAULT_SCENARIO,
+    version: Annotated[str, typer.Option(help="WhatsApp Web version the replica serves.")] = (
+        ReplicaConfig.version
+    ),
+) -> None:
+    """Serve the local WhatsApp Web replica for a person to open, until Ctrl-C."""
+    world = load_scenario(scenario)
+    config = ReplicaConfig(
+        version=version, index_kb=world.replica.index_kb, bundle_kb=world.replica.bundle_kb
+    )
+    replica = Replica(config)
+    urls = replica.start()
+    try:
+        console.print(f"WhatsApp Web replica {version} on 127.0.0.1:")
+        console.print(f"  open:          {urls.index_url_loopback}")
+        for name, address in urls.loopback.items():
+            console.print(f"  {name:<26} -> {address}")
+        console.print(
+            "  in Chromium, the stable names work with:\n"
+            f"    --host-resolver-rules='{urls.host_resolver_rules()}'",
+            soft_wrap=True,
+            highlight=False,
+        )
+        console.print("Ctrl-C to stop.")
+        run_until_signalled(_forever())
+    except Interrupted:
+        pass
+    finally:
+        replica.stop()
+
+async def _forever() -> None:
+    await asyncio.Event().wait()

@@ -1,0 +1,401 @@
+"""Reading profiles and scenarios from YAML.
+
+Resolves a reference to a file, follows `extends:` chains, deep-merges them and turns
+every problem into one `ProfileError` that names the file, the dotted key path and the
+line where the offending value was written.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ValidationError,
+)
+from pydantic_core import ErrorDetails
+
+from qrbench.config.models import CHROMIUM_ENV, Profile, Scenario
+from qrbench.errors import ConfigError
+
+# Shipped profiles live in qrbench/profiles/.
+_PACKAGE_DIR = Path(__file__).parent.parent
+_YAML_SUFFIXES = (".yaml", ".yml")
+
+
+class ProfileError(ConfigError):
+    """A profile or scenario file is unusable; says where, as precisely as is known."""
+
+    def __init__(
+        self,
+        file: Path,
+        message: str,
+        *,
+        key_path: str | None = None,
+        line: int | None = None,
+    ) -> None:
+        self.file = file
+        self.key_path = key_path
+        self.line = line
+        self.message = message
+        super().__init__(file, message, key_path, line)
+
+    def __str__(self) -> str:
+        where = str(_display_path(self.file))
+        if self.line is not None:
+            where += f":{self.line}"
+        parts = [where, self.key_path, self.message]
+        return ": ".join(part for part in parts if part)
+
+
+def _display_path(path: Path) -> Path:
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
+# --- where files live -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Kind:
+    noun: str
+    subdir: PurePosixPath  # below the working directory and below the package alike
+
+    def search_dirs(self, cwd: Path) -> list[Path]:
+        return [cwd / self.subdir, _PACKAGE_DIR / self.subdir]
+
+
+_PROFILES = _Kind("profile", PurePosixPath("profiles"))
+_SCENARIOS = _Kind("scenario", PurePosixPath("profiles/scenarios"))
+
+
+@dataclass(frozen=True)
+class ProfileEntry:
+    name: str
+    path: Path
+    description: str
+    shipped: bool
+
+
+def list_profiles(*, cwd: Path | None = None) -> list[ProfileEntry]:
+    return _list(_PROFILES, cwd or Path.cwd())
+
+
+def list_scenarios(*, cwd: Path | None = None) -> list[ProfileEntry]:
+    return _list(_SCENARIOS, cwd or Path.cwd())
+
+
+def _list(kind: _Kind, cwd: Path) -> list[ProfileEntry]:
+    shipped_dir = (_PACKAGE_DIR / kind.subdir).resolve()
+    entries: dict[str, ProfileEntry] = {}
+    # Lowest priority first, so that a local file replaces the shipped one of its name.
+    for directory in reversed(kind.search_dirs(cwd)):
+        for path in sorted(directory.glob("*.yaml")):
+            entries[path.stem] = ProfileEntry(
+                name=path.stem,
+                path=path,
+                description=_description_of(path, kind, cwd),
+                shipped=path.resolve().parent == shipped_dir,
+            )
+    return [entries[name] for name in sorted(entries)]
+
+
+def _description_of(path: Path, kind: _Kind, cwd: Path) -> str:
+    # A listing is an index, not a validator: one broken file must not hide the others.
+    # load_profile / load_scenario report what is wrong with it.
+    try:
+        data, _ = _read_merged(path, kind, cwd, chain=(path.resolve(),))
+    except ProfileError:
+        return ""
+    description = data.get("description")
+    return description if isinstance(description, str) else ""
+
+
+def _is_name(ref: str) -> bool:
+    return "/" not in ref and not ref.endswith(_YAML_SUFFIXES)
+
+
+def _available_names(kind: _Kind, cwd: Path) -> str:
+    names = sorted({path.stem for d in kind.search_dirs(cwd) for path in d.glob("*.yaml")})
+    return ", ".join(names) or "none"
+
+
+def _resolve_ref(ref: str, kind: _Kind, cwd: Path) -> Path:
+    if not _is_name(ref):
+        path = cwd / ref
+        if not path.is_file():
+            raise ProfileError(path, f"no such {kind.noun} file")
+        return path
+    candidates = [directory / f"{ref}.yaml" for directory in kind.search_dirs(cwd)]
+    found = next((path for path in candidates if path.is_file()), None)
+    if found is None:
+        looked_in = ", ".join(str(path) for path in candidates)
+        raise ProfileError(
+            candidates[0],
+            f"no {kind.noun} named '{ref}' (looked in {looked_in}; "
+            f"available: {_available_names(kind, cwd)})",
+        )
+    return found
+
+
+def _extends_candidates(ref: str, extending_file: Path, kind: _Kind, cwd: Path) -> list[Path]:
+    if not _is_name(ref):
+        return [extending_file.parent / ref]
+    directories = [extending_file.parent, *kind.search_dirs(cwd)]
+    return [directory / f"{ref}.yaml" for directory in directories]
+
+
+# --- YAML with line numbers -------------------------------------------------------------
+
+_Locations = dict[str, tuple[Path, int]]
+"""Dotted key path -> (file, 1-based line) where that key or list item was written."""
+
+
+def _parse_yaml(path: Path) -> tuple[dict[str, Any], _Locations]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ProfileError(path, f"cannot read file: {error}") from error
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:  # an empty file means "all defaults"
+            return {}, {}
+        if not isinstance(root, yaml.MappingNode):
+            raise ProfileError(
+                path, "the top level must be a mapping of keys", line=root.start_mark.line + 1
+            )
+        locations: _Locations = {}
+        data = _build(root, path, "", loader, locations)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        raise ProfileError(
+            path,
+            f"invalid YAML: {error.problem}",
+            line=mark.line + 1 if mark is not None else None,
+        ) from error
+    except yaml.YAMLError as error:
+        raise ProfileError(path, f"invalid YAML: {error}") from error
+    finally:
+        loader.dispose()
+    return data, locations
+
+
+def _build(
+    node: yaml.Node, path: Path, key_path: str, loader: yaml.SafeLoader, locations: _Locations
+) -> Any:
+    """Construct the Python value of `node`, recording where each key and item was written."""
+    prefix = f"{key_path}." if key_path else ""
+    if isinstance(node, yaml.MappingNode):
+        loader.flatten_mapping(node)  # resolves `<<:` merge keys like yaml.safe_load does
+        mapping: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if not isinstance(key, str):
+                # YAML 1.1 reads `on:` or `yes:` as booleans; say so rather than "unknown key".
+                raise ProfileError(
+                    path,
+                    f"keys must be text (got {key!r}; quote it)",
+                    key_path=key_path or None,
+                    line=line,
+                )
+            child_path = f"{prefix}{key}"
+            if key in mapping:
+                first_line = locations[child_path][1]
+                raise ProfileError(
+                    path,
+                    f"duplicate key (first on line {first_line})",
+                    key_path=child_path,
+                    line=line,
+                )
+            locations[child_path] = (path, line)
+            mapping[key] = _build(value_node, path, child_path, loader, locations)
+        return mapping
+    if isinstance(node, yaml.SequenceNode):
+        items = []
+        for index, item_node in enumerate(node.value):
+            child_path = f"{prefix}{index}"
+            locations[child_path] = (path, item_node.start_mark.line + 1)
+            items.append(_build(item_node, path, child_path, loader, locations))
+        return items
+    return loader.construct_object(node, deep=True)
+
+
+# --- extends ----------------------------------------------------------------------------
+
+
+def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_merged(
+    path: Path, kind: _Kind, cwd: Path, *, chain: tuple[Path, ...]
+) -> tuple[dict[str, Any], _Locations]:
+    """The file's data with its `extends` chain merged in.
+
+    `chain` is every resolved file from the one requested down to `path`, to detect cycles.
+    """
+    data, locations = _parse_yaml(path)
+    if "extends" not in data:
+        return data, locations
+    parent_ref = data.pop("extends")
+    _, extends_line = locations.pop("extends")
+
+    def extends_error(message: str) -> ProfileError:
+        return ProfileError(path, message, key_path="extends", line=extends_line)
+
+    if not isinstance(parent_ref, str) or not parent_ref:
+        raise extends_error(f"must be a {kind.noun} name or a path (got {parent_ref!r})")
+    candidates = _extends_candidates(parent_ref, path, kind, cwd)
+    parent = next((candidate for candidate in candidates if candidate.is_file()), None)
+    if parent is None:
+        looked_in = ", ".join(str(candidate) for candidate in candidates)
+        raise extends_error(f"cannot find '{parent_ref}' (looked in {looked_in})")
+    if parent.resolve() in chain:
+        cycle = " -> ".join(str(_display_path(p)) for p in (*chain, parent.resolve()))
+        raise extends_error(f"extends cycle: {cycle}")
+
+    parent_data, parent_locations = _read_merged(
+        parent, kind, cwd, chain=(*chain, parent.resolve())
+    )
+    # A key path the child wrote is the child's; anything else still comes from the parent.
+    # Entries for parent values the child replaced linger, but validation never asks for
+    # a path that is not in the merged data.
+    return _deep_merge(parent_data, data), parent_locations | locations
+
+
+# --- loading and validation -------------------------------------------------------------
+
+_Model = TypeVar("_Model", Profile, Scenario)
+
+
+def load_profile(ref: str, *, cwd: Path | None = None) -> Profile:
+    """Load a profile by name (`optimized`) or path (`my/profile.yaml`)."""
+    profile = _load(Profile, _PROFILES, ref, cwd or Path.cwd())
+    chromium = os.environ.get(CHROMIUM_ENV)
+    if not chromium:
+        return profile
+    browser = profile.browser.model_copy(update={"executable_path": chromium})
+    return profile.model_copy(update={"browser": browser})
+
+
+def load_scenario(ref: str, *, cwd: Path | None = None) -> Scenario:
+    """Load a scenario by name (`lan`) or path (`my/scenario.yaml`)."""
+    return _load(Scenario, _SCENARIOS, ref, cwd or Path.cwd())
+
+
+_AnyModel = TypeVar("_AnyModel", bound=BaseModel)
+
+
+def load_yaml_model(model: type[_AnyModel], path: Path) -> _AnyModel:
+    """One YAML file (no `extends`) validated against `model`; errors located like a profile's."""
+    data, locations = _parse_yaml(path)
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise _translate(error, model, path, locations) from None
+
+
+def _load(model: type[_Model], kind: _Kind, ref: str, cwd: Path) -> _Model:
+    path = _resolve_ref(ref, kind, cwd)
+    data, locations = _read_merged(path, kind, cwd, chain=(path.resolve(),))
+    if "name" in data:
+        file, line = locations["name"]
+        raise ProfileError(
+            file,
+            f"unknown key: a {kind.noun} is named after its file",
+            key_path="name",
+            line=line,
+        )
+    try:
+        return model.model_validate({**data, "name": path.stem})
+    except ValidationError as error:
+        raise _translate(error, model, path, locations) from None
+
+
+def _translate(
+    error: ValidationError, model: type[BaseModel], root_file: Path, locations: _Locations
+) -> ProfileError:
+    """Turn pydantic's first error into one ProfileError pointing at where it was written."""
+    details = error.errors(include_url=False)
+    # A misspelt key also leaves the key it meant missing; the typo is the one to report.
+    first = next((d for d in details if d["type"] == "extra_forbidden"), details[0])
+    loc = [str(part) for part in first["loc"]]
+    key_path = ".".join(loc)
+    message = _message(first, model, loc, written=key_path in locations)
+    if len(details) > 1:
+        message += f" (and {len(details) - 1} more)"
+    # A missing key has no line of its own; the enclosing section's line is the best hint.
+    for depth in range(len(loc), 0, -1):
+        found = locations.get(".".join(loc[:depth]))
+        if found is not None:
+            file, line = found
+            break
+    else:
+        file, line = root_file, None
+    return ProfileError(file, message, key_path=key_path or None, line=line)
+
+
+def _message(detail: ErrorDetails, model: type[BaseModel], loc: list[str], *, written: bool) -> str:
+    if detail["type"] == "extra_forbidden":
+        return _unknown_key_message(loc[-1], _allowed_keys(model, loc[:-1]))
+    if detail["type"] == "model_type":
+        message = "must be a mapping of keys"
+    else:
+        message = detail["msg"]
+        for pydantic_phrase, ours in (
+            ("Input should be", "must be"),
+            ("String should", "must"),
+            ("Value error, ", ""),
+            ("Field required", "missing (required)"),
+        ):
+            message = message.replace(pydantic_phrase, ours)
+    # Echo the value only when the file wrote one: a missing key has nothing to show.
+    return f"{message} (got {_describe(detail['input'])})" if written else message
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "null"  # YAML's spelling, e.g. for a section left empty
+    return repr(value)
+
+
+def _allowed_keys(model: type[BaseModel], section: list[str]) -> list[str]:
+    if not section:
+        # `name` comes from the file name; `extends` is consumed before validation.
+        return [*(key for key in model.model_fields if key != "name"), "extends"]
+    for key in section:
+        field = model.model_fields.get(key)
+        annotation = field.annotation if field is not None else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return list(model.model_fields)
+
+
+def _unknown_key_message(key: str, allowed: list[str]) -> str:
+    message = f"unknown key '{key}'"
+    close = difflib.get_close_matches(key, allowed, n=1)
+    if close:
+        message += f", did you mean '{close[0]}'?"
+    if allowed:
+        message += f" (allowed: {', '.join(allowed)})"
+    return message

@@ -1,0 +1,62 @@
+"""Rich rendering of a gate's verdict: one row per check, then the verdict and warnings."""
+
+from typing import assert_never
+
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from qrbench.analysis.gate import CheckStatus, GateReport, headline
+from qrbench.report.console.compare import caveat_lines
+
+
+def _style(status: CheckStatus) -> str:
+    match status:
+        case CheckStatus.PASS:
+            return "bold green"
+        case CheckStatus.FAIL:
+            return "bold red"
+        case _:
+            assert_never(status)
+
+
+def gate_table(report: GateReport) -> Table:
+    table = Table(
+        title=f"Gate: {report.profile} on {report.scenario}",
+        title_justify="left",
+        show_edge=False,
+    )
+    # Check names are what a reader looks up, and what the JUnit file calls the testcases.
+    table.add_column("check", no_wrap=True)
+    table.add_column("threshold")
+    table.add_column("measured", justify="right")
+    table.add_column("result")
+    table.add_column("why", style="dim")
+    for check in report.checks:
+        table.add_row(
+            check.name,
+            check.threshold,
+            check.measured,
+            Text(check.status.value, style=_style(check.status)),
+            check.why,
+        )
+    return table
+
+
+def gate_report(report: GateReport) -> RenderableType:
+    parts: list[RenderableType] = [Text(f"results: {report.source}", style="dim")]
+    if report.baseline is not None:
+        parts.append(Text(f"baseline: {report.baseline}", style="dim"))
+    parts += [Text(), gate_table(report), Text()]
+    status = CheckStatus.PASS if report.passed else CheckStatus.FAIL
+    verdict = Text()
+    verdict.append(f" {status.value} ", style=f"{_style(status)} reverse")
+    verdict.append(f"  {headline(report)}")
+    parts.append(verdict)
+    parts += caveat_lines(report.caveats)
+    return Group(*parts)
+
+
+def print_gate(console: Console, report: GateReport) -> None:
+    console.print()
+    console.print(gate_report(report))

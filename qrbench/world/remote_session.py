@@ -1,0 +1,64 @@
+"""The session a scenario says is already in the RemoteAuth store (`remote_session`).
+
+Built once per run, before any timing, from a real Chromium profile that loaded the page
+and wrote the kind of storage a logged-in WhatsApp Web keeps, plus filler up to the
+scenario's size: restoring it costs what restoring such a session really costs.
+"""
+
+import asyncio
+import shutil
+from pathlib import Path
+
+from playwright.async_api import Playwright
+
+from qrbench.browsers.local import launch
+from qrbench.browsers.processes import reap
+from qrbench.config.models import Browser
+from qrbench.world.stores.archive import build_remote_session_zip
+
+# whatsapp-web.js's legacy session keys and an IndexedDB like WhatsApp Web's `wawc`.
+_LOGGED_IN_STORAGE = """
+async () => {
+  const random = (n) => btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(n))));
+  localStorage.setItem('WABrowserId', JSON.stringify(random(16)));
+  localStorage.setItem('WASecretBundle', JSON.stringify({key: random(32), encKey: random(32)}));
+  localStorage.setItem('WAToken1', JSON.stringify(random(32)));
+  localStorage.setItem('WAToken2', JSON.stringify('1@' + random(96)));
+  localStorage.setItem('last-wid-md', JSON.stringify('6281234567890:12@c.us'));
+  await new Promise((resolve, reject) => {
+    const opening = indexedDB.open('wawc', 1);
+    opening.onupgradeneeded = () => opening.result.createObjectStore('user', {keyPath: 'key'});
+    opening.onerror = () => reject(opening.error);
+    opening.onsuccess = () => {
+      const tx = opening.result.transaction('user', 'readwrite');
+      for (let i = 0; i < 200; i++) tx.objectStore('user').put({key: 'k' + i, value: random(512)});
+      tx.oncomplete = () => { opening.result.close(); resolve(); };
+      tx.onerror = () => reject(tx.error);
+    };
+  });
+}
+"""
+
+
+async def build_preloaded_session(
+    playwright: Playwright,
+    config: Browser,
+    target_url: str,
+    extra_args: list[str],
+    workdir: Path,
+    size_mb: float,
+) -> Path:
+    """A session zip of `size_mb` MB made from a real profile; returns its path."""
+    profile_dir = workdir / "preload-profile"
+    context = await launch(playwright, config, profile_dir, extra_args)
+    try:
+        page = context.pages[0] if context.pages else await context.new_page()
+        await page.goto(target_url, wait_until="load")
+        await page.evaluate(_LOGGED_IN_STORAGE)
+    finally:
+        await context.close()
+        reap([profile_dir])
+    zip_path = workdir / "preloaded-session.zip"
+    await asyncio.to_thread(build_remote_session_zip, profile_dir, size_mb, zip_path)
+    shutil.rmtree(profile_dir, ignore_errors=True)
+    return zip_path

@@ -1,0 +1,368 @@
+"""The replica's three loopback origins (page, static bundles, version host), its QR socket
+and, once the simulated phone has scanned, its chat API."""
+
+import asyncio
+import base64
+import contextlib
+import math
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import assert_never
+from urllib.parse import urlsplit, urlunsplit
+
+import qrcode
+from aiohttp import WSCloseCode, WSMsgType, web
+
+from qrbench.config.models import OriginNetwork
+from qrbench.errors import ReplicaError
+from qrbench.world import pacing
+from qrbench.world.faults import Fault
+from qrbench.world.loopback import LoopbackServer
+from qrbench.world.replica import content
+
+WHATSAPP_HOST = "web.wa-replica.test"
+STATIC_HOST = "static.wa-replica.test"
+VERSION_HOST = "versions.wa-replica.test"
+
+_APP_JS = Path(__file__).with_name("static") / "app.js"
+# Handlers end as soon as their sockets close, so a long grace period would only hide a bug.
+_SHUTDOWN_TIMEOUT_S = 2.0
+_NO_STORE = {"Cache-Control": "no-store"}
+# How often a stalled bundle looks whether its browser is still there: aiohttp does not
+# cancel a handler whose client went away, and nothing else would end the stall.
+_STALL_POLL_S = 0.1
+REPLICA_FAULTS = frozenset({Fault.HANG, Fault.DROP, Fault.BUNDLE_STALL, Fault.HTTP_500})
+"""The faults the replica itself injects; `Replica.arm` takes one of these or None."""
+MAX_CHATS_PER_PAGE = 500
+
+
+@dataclass(frozen=True)
+class ReplicaConfig:
+    version: str = "2.3000.1017054665"
+    index_kb: int = 600
+    bundle_kb: int = 4096
+    bundles: int = 4
+    refs: int = 6
+    first_ttl_s: float = 60.0
+    next_ttl_s: float = 20.0
+    # None: nobody scans. Otherwise the phone scans this long after the first ref was pushed,
+    # provided the refs have not run out by then.
+    scan_after_s: float | None = None
+    chats: int = 5000
+    # Paced here because the harness, not Chromium, fetches from the version host. The
+    # page and static origins are shaped inside Chromium (qrbench.world.emulation).
+    version_host_network: OriginNetwork = pacing.UNSHAPED
+
+    def __post_init__(self) -> None:
+        content.check_version(self.version)
+        for name in ("index_kb", "bundle_kb", "bundles", "refs"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"ReplicaConfig.{name} must be at least 1")
+        if self.first_ttl_s <= 0 or self.next_ttl_s <= 0:
+            raise ValueError("ReplicaConfig ref lifetimes must be positive")
+        if self.scan_after_s is not None and not (
+            math.isfinite(self.scan_after_s) and self.scan_after_s >= 0
+        ):
+            raise ValueError("ReplicaConfig.scan_after_s must be None or a finite delay >= 0")
+        if self.chats < 0:
+            raise ValueError("ReplicaConfig.chats must not be negative")
+
+
+@dataclass(frozen=True)
+class ReplicaUrls:
+    whatsapp: str
+    static: str
+    version_host: str
+    loopback: dict[str, str]
+
+    def host_resolver_rules(self) -> str:
+        """The value of Chromium's `--host-resolver-rules` that reaches the stable names."""
+        return ", ".join(f"MAP {host} {address}" for host, address in self.loopback.items())
+
+    def to_loopback(self, url: str) -> str:
+        """`url` with a stable host name replaced by its 127.0.0.1:PORT; others unchanged."""
+        parts = urlsplit(url)
+        address = self.loopback.get(parts.hostname or "")
+        return url if address is None else urlunsplit(parts._replace(netloc=address))
+
+    @property
+    def index_url_loopback(self) -> str:
+        """The page for a person's browser, which knows nothing of the stable names."""
+        return self.to_loopback(self.whatsapp)
+
+
+def new_qr_string() -> str:
+    """A fresh `REF,NOISE,IDENTITY,ADV` login string in WhatsApp's format."""
+    ref = "2@" + base64.b64encode(secrets.token_bytes(66)).decode()
+    keys = (base64.b64encode(secrets.token_bytes(32)).decode() for _ in range(3))
+    return ",".join((ref, *keys))
+
+
+def qr_matrix(text: str) -> list[str]:
+    """The QR modules of `text` as rows of "0"/"1", without quiet zone.
+
+    Real WhatsApp composes the string and encodes the QR in the browser; the replica encodes
+    it here so the page needs no JS QR encoder. Drawing the modules costs the page next to
+    nothing either way, so timing stays faithful.
+    """
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_L, border=0)
+    code.add_data(text)
+    code.make(fit=True)
+    return ["".join("1" if dark else "0" for dark in row) for row in code.get_matrix()]
+
+
+@dataclass(frozen=True)
+class _Served:
+    """Everything the origins answer with, built before they listen."""
+
+    index_stable: bytes
+    index_loopback: bytes
+    scripts: dict[str, bytes]
+
+
+class Replica:
+    """The three origins on one background thread with its own asyncio event loop,
+    so serving never competes with the harness's event loop for timing."""
+
+    def __init__(self, config: ReplicaConfig = ReplicaConfig()) -> None:
+        self.config = config
+        self._bundle_bodies: list[bytes] | None = None
+        self._server = LoopbackServer(
+            "replica", ReplicaError, shutdown_timeout_s=_SHUTDOWN_TIMEOUT_S
+        )
+        self._chats: set[web.WebSocketResponse] = set()
+        self._fault: Fault | None = None
+        # Whether the armed fault was injected since: a page whose index a cache answered
+        # in the browser never asks for it, so an index 500 never reaches it.
+        self.fault_met = False
+
+    def arm(self, fault: Fault | None) -> None:
+        """The fault every page load meets from now on, until armed again (None: none).
+
+        Sessions run one after another, so the runner arms the replica before each attempt.
+        """
+        if fault is not None and fault not in REPLICA_FAULTS:
+            raise ValueError(f"the replica cannot inject {fault}")
+        self._fault = fault
+        self.fault_met = False
+
+    def __enter__(self) -> ReplicaUrls:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def index_html(self, version: str) -> bytes:
+        """The index of `version` as served under the stable names (for caches and tests)."""
+        return content.build_index(
+            version, self.config.index_kb, self.config.bundles, f"http://{STATIC_HOST}"
+        )
+
+    def start(self) -> ReplicaUrls:
+        """Listen on three ephemeral loopback ports; blocks until all three accept."""
+        config = self.config
+        scripts = self._scripts()
+        hosts = (WHATSAPP_HOST, STATIC_HOST, VERSION_HOST)
+        loopback = dict(zip(hosts, self._server.bind(len(hosts)), strict=True))
+        served = _Served(
+            index_stable=self.index_html(config.version),
+            index_loopback=content.build_index(
+                config.version, config.index_kb, config.bundles, f"http://{loopback[STATIC_HOST]}"
+            ),
+            scripts=scripts,
+        )
+        self._server.serve(
+            lambda: [
+                self._whatsapp_app(served),
+                self._static_app(served),
+                _version_app(config, served),
+            ]
+        )
+        return ReplicaUrls(
+            whatsapp=f"http://{WHATSAPP_HOST}/",
+            static=f"http://{STATIC_HOST}/",
+            version_host=f"http://{VERSION_HOST}/",
+            loopback=loopback,
+        )
+
+    def stop(self) -> None:
+        """Close every socket (listening and WebSocket), cancel ref timers, join the thread."""
+        self._server.stop()
+
+    def _scripts(self) -> dict[str, bytes]:
+        """Every script the static origin serves, by file name; bundles are built only once."""
+        config = self.config
+        if self._bundle_bodies is None:
+            self._bundle_bodies = content.build_bundles(
+                config.version, config.bundle_kb, config.bundles
+            )
+        try:
+            app_js = _APP_JS.read_bytes()
+        except OSError as exc:
+            raise ReplicaError(f"replica app script is missing: {exc}") from exc
+        bodies = [*self._bundle_bodies, app_js]
+        return dict(zip(content.script_names(config.bundles), bodies, strict=True))
+
+    def _whatsapp_app(self, served: _Served) -> web.Application:
+        async def index(request: web.Request) -> web.Response:
+            if self._fault is Fault.HTTP_500:
+                self.fault_met = True
+                # No bootstrap, so no window.Debug.VERSION: the gateway waits in vain.
+                return web.Response(status=500, text="500 Internal Server Error", headers=_NO_STORE)
+            stable = request.url.host == WHATSAPP_HOST
+            body = served.index_stable if stable else served.index_loopback
+            return web.Response(body=body, content_type="text/html", headers=_NO_STORE)
+
+        async def close_chats(_app: web.Application) -> None:
+            await asyncio.gather(
+                *(
+                    chat.close(code=WSCloseCode.GOING_AWAY, message=b"replica stopping")
+                    for chat in list(self._chats)
+                )
+            )
+
+        async def chat_page(request: web.Request) -> web.Response:
+            offset = _query_count(request, "offset", minimum=0)
+            limit = min(_query_count(request, "limit", minimum=1), MAX_CHATS_PER_PAGE)
+            end = min(offset + limit, self.config.chats)
+            chats = [content.chat(index) for index in range(offset, end)]
+            return web.json_response(
+                {"total": self.config.chats, "chats": chats}, headers=_NO_STORE
+            )
+
+        app = web.Application()
+        app.router.add_get("/", index)
+        app.router.add_get("/ws/chat", self._chat)
+        app.router.add_get("/api/chats", chat_page)
+        app.on_shutdown.append(close_chats)
+        return app
+
+    def _static_app(self, served: _Served) -> web.Application:
+        first_bundle = content.script_names(self.config.bundles)[0]
+
+        async def bundle(request: web.Request) -> web.StreamResponse:
+            name = request.match_info["name"]
+            body = served.scripts.get(name)
+            if body is None:
+                raise web.HTTPNotFound()
+            if self._fault is Fault.BUNDLE_STALL and name == first_bundle:
+                self.fault_met = True
+                return await _stall(request, body)
+            return web.Response(body=body, content_type="application/javascript", headers=_NO_STORE)
+
+        app = web.Application()
+        app.router.add_get("/bundles/{name}", bundle)
+        return app
+
+    async def _chat(self, request: web.Request) -> web.WebSocketResponse:
+        """Push `refs` refs, each when the previous one expires, then say they ran out;
+        a simulated scan ends the rotation instead, see `_pair`."""
+        config = self.config
+        loop = asyncio.get_running_loop()
+        chat = web.WebSocketResponse(timeout=_SHUTDOWN_TIMEOUT_S)
+        await chat.prepare(request)
+        self._chats.add(chat)
+        scan_at: float | None = None
+        try:
+            match self._fault:
+                case Fault.HANG:
+                    self.fault_met = True
+                    async for _message in chat:
+                        pass
+                    return chat
+                case Fault.DROP:
+                    self.fault_met = True
+                    # Cut before the first ref, where WhatsApp's own handshake would run.
+                    await chat.close(code=WSCloseCode.INTERNAL_ERROR, message=b"dropped")
+                    return chat
+                case Fault.BUNDLE_STALL | Fault.HTTP_500 | Fault.BROWSER_CRASH | None:
+                    pass
+                case _:
+                    assert_never(self._fault)
+            for number in range(config.refs):
+                qr_string = new_qr_string()
+                await chat.send_json(
+                    {"type": "ref", "ref": qr_string, "matrix": qr_matrix(qr_string)}
+                )
+                sent_at = loop.time()
+                if number == 0 and config.scan_after_s is not None:
+                    scan_at = sent_at + config.scan_after_s
+                ttl_s = config.first_ttl_s if number == 0 else config.next_ttl_s
+                if scan_at is not None and scan_at <= sent_at + ttl_s:
+                    await _pair(chat, scan_at - sent_at)
+                    return chat
+                if not await _stay_open(chat, ttl_s):
+                    return chat
+            await chat.send_json({"type": "refs-exhausted"})
+            await chat.close()
+        finally:
+            self._chats.discard(chat)
+        return chat
+
+
+async def _stay_open(chat: web.WebSocketResponse, seconds: float) -> bool:
+    """Wait `seconds` while answering the peer's frames; False as soon as the socket closes."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while (remaining_s := deadline - loop.time()) > 0:
+        try:
+            message = await chat.receive(timeout=remaining_s)
+        except TimeoutError:
+            return True
+        if message.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
+            return False
+    return True
+
+
+async def _pair(chat: web.WebSocketResponse, after_s: float) -> None:
+    """Say the phone scanned after `after_s`, then keep the socket open as a logged-in
+    session's is, until the peer or `Replica.stop` closes it."""
+    if await _stay_open(chat, after_s):
+        await chat.send_json({"type": "scanned"})
+        async for _message in chat:
+            pass
+
+
+def _query_count(request: web.Request, name: str, minimum: int) -> int:
+    """The whole number in query parameter `name`; HTTP 400 unless it is at least `minimum`."""
+    raw = request.query.get(name, "")
+    # int() alone would also accept " 5", "+5", "1_0" and non-ASCII digits.
+    if raw.isascii() and raw.isdigit():
+        with contextlib.suppress(ValueError):  # beyond int()'s digit limit
+            if (value := int(raw)) >= minimum:
+                return value
+    raise web.HTTPBadRequest(
+        text=f"{name} must be a whole number of at least {minimum}", headers=_NO_STORE
+    )
+
+
+async def _stall(request: web.Request, body: bytes) -> web.StreamResponse:
+    """Send half of `body`, then nothing more for as long as the browser keeps waiting."""
+    response = web.StreamResponse(headers=_NO_STORE)
+    response.content_type = "application/javascript"
+    response.content_length = len(body)
+    await response.prepare(request)
+    await response.write(body[: len(body) // 2])
+    while request.transport is not None and not request.transport.is_closing():
+        await asyncio.sleep(_STALL_POLL_S)
+    return response
+
+
+def _version_app(config: ReplicaConfig, served: _Served) -> web.Application:
+    link = config.version_host_network
+
+    async def version_html(request: web.Request) -> web.StreamResponse:
+        await pacing.round_trip(link)
+        if request.match_info["version"] != config.version:
+            return await pacing.send(
+                request, link, b"404: Not Found", content_type="text/plain", status=404
+            )
+        # Always the stable form: whatever fetches it caches it for runs on other ports.
+        return await pacing.send(
+            request, link, served.index_stable, content_type="text/html", headers=_NO_STORE
+        )
+
+    app = web.Application()
+    app.router.add_get("/html/{version}.html", version_html)
+    return app

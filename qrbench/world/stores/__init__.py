@@ -1,0 +1,105 @@
+"""RemoteAuth session stores behind one interface, and the choice of one for a run."""
+
+import contextlib
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from qrbench.config.models import Store, StoreBackend
+from qrbench.errors import ConfigError, EnvironmentProblem
+from qrbench.world.stores.base import SessionMissing, SessionStore, StoreUnavailable
+from qrbench.world.stores.private_redis import PrivateRedis, redis_server_path
+from qrbench.world.stores.redis import RedisStore, redact_url
+from qrbench.world.stores.sqlite import SqliteStore
+
+__all__ = [
+    "NO_REDIS_WARNING",
+    "REDIS_URL_ENV",
+    "OpenedStore",
+    "SessionMissing",
+    "SessionStore",
+    "StoreUnavailable",
+    "open_store",
+]
+
+REDIS_URL_ENV = "QRBENCH_REDIS_URL"
+SQLITE_FILE = "remote-sessions.db"
+NO_REDIS_WARNING = (
+    f"no Redis available (redis-server not on PATH, {REDIS_URL_ENV} unset): "
+    "RemoteAuth uses the SQLite store, so its timings are not Redis timings"
+)
+
+
+@dataclass(frozen=True)
+class OpenedStore:
+    store: SessionStore
+    description: str  # which backend and where, e.g. "redis (private, unix:///tmp/...)"
+    warning: str | None = None
+
+
+@contextlib.asynccontextmanager
+async def open_store(config: Store, *, workdir: Path) -> AsyncIterator[OpenedStore]:
+    """The store a run's RemoteAuth sessions use, closed (and a private Redis stopped)
+    when the block exits, however it exits.
+
+    sqlite: a file in `workdir`. redis: `config.url`, else $QRBENCH_REDIS_URL, else a
+    private redis-server. auto: as redis when a URL is set or redis-server is on PATH,
+    else SQLite with a warning. A Redis asked for but not to be had is EnvironmentProblem.
+    """
+    async with contextlib.AsyncExitStack() as resources:
+        yield await _open(config, workdir, resources)
+
+
+async def _open(config: Store, workdir: Path, resources: contextlib.AsyncExitStack) -> OpenedStore:
+    if config.backend is StoreBackend.SQLITE:
+        return _sqlite(workdir, warning=None)
+    if config.url:
+        return await _redis(config.url, "auth.store.url", resources)
+    env_url = os.environ.get(REDIS_URL_ENV)
+    if env_url:
+        return await _redis(env_url, REDIS_URL_ENV, resources)
+    if redis_server_path() is not None:
+        # Started from the event loop's own thread, not a worker: a start cancelled
+        # half-way in a thread could leave a redis-server nobody stops.
+        private = resources.enter_context(PrivateRedis())
+        opened = await _redis(private.url, "private redis-server", resources)
+        return OpenedStore(opened.store, f"redis (private, {private.url})")
+    if config.backend is StoreBackend.REDIS:
+        raise EnvironmentProblem(
+            "store backend 'redis' needs a Redis: install redis-server "
+            f"(apt-get install redis-server), or set {REDIS_URL_ENV} or auth.store.url"
+        )
+    return _sqlite(workdir, warning=NO_REDIS_WARNING)
+
+
+def _sqlite(workdir: Path, *, warning: str | None) -> OpenedStore:
+    path = workdir / SQLITE_FILE
+    try:
+        store = SqliteStore(path)
+    except StoreUnavailable as error:
+        raise EnvironmentProblem(f"cannot open the SQLite store: {error}") from error
+    return OpenedStore(store, f"sqlite {path}", warning)
+
+
+async def _redis(url: str, source: str, resources: contextlib.AsyncExitStack) -> OpenedStore:
+    try:
+        store = RedisStore(url)
+    except ValueError as error:
+        raise ConfigError(f"{source}: {redact_url(url)!r} is not a Redis URL: {error}") from error
+    resources.push_async_callback(_close_quietly, store)
+    try:
+        await store.ping()
+    except StoreUnavailable as error:
+        raise EnvironmentProblem(
+            f"Redis at {redact_url(url)} (from {source}) does not answer PING: start it or "
+            f"fix {source} ({error.__cause__})"
+        ) from error
+    return OpenedStore(store, f"redis {redact_url(url)}")
+
+
+async def _close_quietly(store: RedisStore) -> None:
+    # A Redis that died during the run has already failed its sessions; failing the
+    # teardown as well would hide their results behind a second error.
+    with contextlib.suppress(StoreUnavailable):
+        await store.close()

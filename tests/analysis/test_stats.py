@@ -1,0 +1,203 @@
+import numpy as np
+import pytest
+from scipy import stats as scipy_stats
+
+from qrbench.analysis.stats import (
+    RankTest,
+    Significance,
+    decide,
+    difference,
+    first_run_slow,
+    fisher_p_value,
+    machine_busy,
+    mann_whitney,
+    median_contrast,
+    median_difference,
+    outlier_indices,
+    ratio_of_medians,
+    stability_warnings,
+    summarize,
+)
+
+
+def test_summary_of_known_values() -> None:
+    values = [100.0, 200.0, 300.0, 400.0, 1000.0]
+    summary = summarize(values)
+    assert summary is not None
+    assert (summary.n, summary.min, summary.median, summary.max) == (5, 100, 300, 1000)
+    assert summary.mean == pytest.approx(400.0)
+    assert summary.sd == pytest.approx(np.std(values, ddof=1))
+    assert summary.p95 == pytest.approx(np.percentile(values, 95))
+    assert summary.median_ci_low <= summary.median <= summary.median_ci_high
+
+
+def test_no_values_no_summary() -> None:
+    assert summarize([]) is None
+
+
+def test_single_value_has_zero_spread() -> None:
+    summary = summarize([42.0])
+    assert summary is not None
+    assert (summary.sd, summary.median_ci_low, summary.median_ci_high) == (0.0, 42.0, 42.0)
+
+
+def test_bootstrap_ci_covers_the_true_median_about_95_percent_of_the_time() -> None:
+    rng = np.random.default_rng(7)
+    covered = 0
+    trials = 200
+    for _ in range(trials):
+        sample = rng.normal(loc=1000.0, scale=50.0, size=30)
+        summary = summarize(sample.tolist())
+        assert summary is not None
+        covered += summary.median_ci_low <= 1000.0 <= summary.median_ci_high
+    assert 0.88 <= covered / trials <= 0.99
+
+
+def test_warnings_for_few_runs_and_noise() -> None:
+    few = summarize([1000.0, 1010.0])
+    noisy = summarize([1000.0, 2000.0, 500.0, 1500.0, 3000.0, 800.0])
+    steady = summarize([1000.0, 1005.0, 995.0, 1002.0, 998.0, 1001.0])
+    assert any("measured run" in w for w in stability_warnings("time-to-QR", few))
+    assert any("noisy" in w for w in stability_warnings("time-to-QR", noisy))
+    assert stability_warnings("time-to-QR", steady) == []
+
+
+def _lognormal(rng: np.random.Generator, median: float, n: int) -> list[float]:
+    return rng.lognormal(np.log(median), 0.1, n).tolist()
+
+
+def test_same_distribution_is_not_significant_in_at_least_90_percent_of_trials() -> None:
+    rng = np.random.default_rng(11)
+    trials = 200
+    quiet = sum(
+        difference(_lognormal(rng, 1000, 20), _lognormal(rng, 1000, 20)).significance
+        is Significance.NOT_SIGNIFICANT
+        for _ in range(trials)
+    )
+    assert quiet / trials >= 0.90
+
+
+def test_a_doubling_is_significant_and_slower_a_halving_faster() -> None:
+    rng = np.random.default_rng(12)
+    reference = _lognormal(rng, 1000, 10)
+    assert difference(_lognormal(rng, 2000, 10), reference).significance is Significance.SLOWER
+    assert difference(_lognormal(rng, 500, 10), reference).significance is Significance.FASTER
+
+
+def test_ratio_ci_covers_the_true_ratio_at_about_the_nominal_rate() -> None:
+    rng = np.random.default_rng(13)
+    trials = 200
+    covered = 0
+    for _ in range(trials):
+        ratio = ratio_of_medians(_lognormal(rng, 2000, 20), _lognormal(rng, 1000, 20))
+        assert ratio is not None
+        covered += ratio.ci_low <= 2.0 <= ratio.ci_high
+    assert 0.88 <= covered / trials <= 0.99
+
+
+def test_ratio_is_the_ratio_of_medians_and_is_seeded() -> None:
+    sample, reference = [300.0, 100.0, 200.0, 250.0], [100.0, 50.0, 150.0]
+    ratio = ratio_of_medians(sample, reference)
+    assert ratio is not None
+    assert ratio.value == pytest.approx(225.0 / 100.0)
+    assert ratio == ratio_of_medians(sample, reference)
+
+
+def test_no_ratio_against_a_reference_that_takes_no_time() -> None:
+    assert ratio_of_medians([1.0, 2.0, 3.0], [0.0, 0.0, 0.1]) is None
+
+
+def test_the_p_value_is_scipys_mann_whitney_u() -> None:
+    sample, reference = [5.0, 6.0, 7.0, 8.0, 9.0], [1.0, 2.0, 3.0, 4.0, 6.5]
+    test = mann_whitney(sample, reference)
+    expected = scipy_stats.mannwhitneyu(sample, reference, alternative="two-sided")
+    assert test.p_value == pytest.approx(expected.pvalue)
+    assert test.superiority == pytest.approx(23 / 25)
+
+
+def test_below_five_runs_a_side_nothing_is_significant() -> None:
+    clear = RankTest(p_value=0.001, superiority=1.0)
+    assert decide(clear, 4, 10) is Significance.TOO_FEW_RUNS
+    assert decide(clear, 10, 4) is Significance.TOO_FEW_RUNS
+    assert decide(clear, 5, 5) is Significance.SLOWER
+    assert decide(RankTest(p_value=0.05, superiority=1.0), 5, 5) is Significance.NOT_SIGNIFICANT
+
+
+def test_identical_samples_are_not_significant() -> None:
+    found = difference([1000.0] * 6, [1000.0] * 6)
+    assert found.significance is Significance.NOT_SIGNIFICANT
+    assert found.test.p_value == 1.0
+
+
+def test_modified_z_score_flags_the_far_value_only() -> None:
+    values = [1000.0, 1010.0, 990.0, 1005.0, 995.0, 3000.0, 1002.0]
+    assert outlier_indices(values) == [5]
+    assert outlier_indices([1000.0, 1010.0, 990.0, 1005.0, 995.0]) == []
+
+
+def test_outliers_are_found_when_most_values_are_equal() -> None:
+    assert outlier_indices([0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 500.0]) == [6]
+    assert outlier_indices([7.0] * 6) == []
+
+
+def test_first_run_much_slower_than_the_rest() -> None:
+    assert first_run_slow([1600.0, 1000.0, 1020.0, 980.0])
+    assert not first_run_slow([1400.0, 1000.0, 1020.0, 980.0])
+    assert not first_run_slow([5000.0, 1000.0])
+
+
+def test_machine_busy_when_load_exceeds_the_cores() -> None:
+    assert machine_busy([2.5, 1.0, 0.5], 2)
+    assert not machine_busy([1.5, 3.0, 3.0], 2)
+    assert not machine_busy([], 2)
+
+
+def test_fisher_exact_on_success_rates() -> None:
+    assert fisher_p_value(10, 10, 10, 10) == 1.0
+    assert fisher_p_value(0, 10, 10, 10) < 0.001
+
+
+def test_median_difference_is_the_difference_of_medians_and_is_seeded() -> None:
+    sample, reference = [300.0, 100.0, 200.0, 250.0], [100.0, 50.0, 150.0]
+    found = median_difference(sample, reference)
+    assert found.value == pytest.approx(225.0 - 100.0)
+    assert found.ci_low <= found.value <= found.ci_high
+    assert found == median_difference(sample, reference)
+
+
+def test_median_difference_ci_covers_the_true_difference_at_about_the_nominal_rate() -> None:
+    rng = np.random.default_rng(14)
+    trials = 200
+    covered = 0
+    for _ in range(trials):
+        found = median_difference(
+            rng.normal(1400.0, 60.0, 20).tolist(), rng.normal(1000.0, 60.0, 20).tolist()
+        )
+        covered += found.ci_low <= 400.0 <= found.ci_high
+    assert 0.88 <= covered / trials <= 0.99
+
+
+def test_median_difference_is_defined_where_a_ratio_is_not() -> None:
+    found = median_difference([1.0, 2.0, 3.0], [0.0, 0.0, 0.0])
+    assert ratio_of_medians([1.0, 2.0, 3.0], [0.0, 0.0, 0.0]) is None
+    assert found.value == pytest.approx(2.0)
+
+
+def test_a_contrast_is_the_weighted_sum_of_medians() -> None:
+    rng = np.random.default_rng(15)
+    a, b, c = (rng.normal(mean, 30.0, 12).tolist() for mean in (3000.0, 2000.0, 500.0))
+    found = median_contrast([a, b, c], [1.0, -2.0, 1.0])
+    expected = np.median(a) - 2 * np.median(b) + np.median(c)
+    assert found.value == pytest.approx(expected)
+    assert found.ci_low < expected < found.ci_high
+    # A sample counted twice is resampled once: its spread adds up, not in quadrature.
+    narrower = median_contrast([a, b], [1.0, -1.0])
+    wider = median_contrast([a, b], [2.0, -2.0])
+    assert wider.ci_high - wider.ci_low == pytest.approx(2 * (narrower.ci_high - narrower.ci_low))
+
+
+def test_a_contrast_needs_a_weight_and_a_value_per_sample() -> None:
+    with pytest.raises(ValueError, match="one weight per sample"):
+        median_contrast([[1.0], [2.0]], [1.0])
+    with pytest.raises(ValueError, match="at least one value"):
+        median_contrast([[1.0], []], [1.0, -1.0])

@@ -1,0 +1,137 @@
+"""Runs of several sessions against the replica, in real Chromium."""
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from qrbench.config.loader import load_profile, load_scenario
+from qrbench.measure.runner import RunOutcome, RunPlan, run
+from qrbench.records import SessionResult
+from tests.conftest import write_yaml
+
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("no_leftover_chromium")]
+
+
+class RecordingListener:
+    def __init__(self) -> None:
+        self.events: list[tuple[object, ...]] = []
+
+    def run_started(self, total_sessions: int, results_paths: list[Path]) -> None:
+        self.events.append(("run", total_sessions))
+
+    def session_started(self, label: str, number: int, warmup: bool) -> None:
+        self.events.append(("start", label, number, warmup))
+
+    def stage_started(self, label: str, number: int, stage: str) -> None:
+        self.events.append(("stage", label, number, stage))
+
+    def session_finished(self, label: str, result: SessionResult) -> None:
+        self.events.append(("done", label, result.number, result.ok))
+
+    def warning(self, message: str) -> None:
+        self.events.append(("warning", message))
+
+
+@pytest.fixture
+def small_world(tmp_path: Path) -> Path:
+    """The lan scenario with a lighter page, so real-browser tests stay quick."""
+    return write_yaml(
+        tmp_path / "small.yaml", "extends: lan\nreplica:\n  index_kb: 100\n  bundle_kb: 256\n"
+    )
+
+
+def run_profile(
+    tmp_path: Path,
+    profile_yaml: str,
+    scenario: Path,
+    *,
+    runs: int,
+    warmup: int = 0,
+    keep_profiles: bool = False,
+    listener: RecordingListener | None = None,
+) -> tuple[RunOutcome, RecordingListener]:
+    profile = load_profile(str(write_yaml(tmp_path / "profile.yaml", profile_yaml)))
+    plan = RunPlan(
+        profile=profile,
+        scenario=load_scenario(str(scenario)),
+        runs=runs,
+        warmup=warmup,
+        results_path=tmp_path / "results" / "run.json",
+        keep_profiles=keep_profiles,
+    )
+    listener = listener or RecordingListener()
+    return asyncio.run(run(plan, listener)), listener
+
+
+def test_run_writes_the_results_contract_and_tells_the_listener(
+    tmp_path: Path, small_world: Path
+) -> None:
+    outcome, listener = run_profile(tmp_path, "extends: optimized\n", small_world, runs=2, warmup=1)
+    assert outcome.summary.measured == 2
+    assert outcome.summary.succeeded == 2
+    document = json.loads(outcome.results_path.read_text())
+    assert document["schema_version"] == 1
+    assert document["profile"]["browser"]["timeout_ms"] > 0
+    assert document["scenario"]["name"] == "small"
+    for key in ("chromium", "playwright", "python", "cpu_model", "cpu_cores", "memory_gb"):
+        assert document["environment"][key]
+    assert [s["warmup"] for s in document["sessions"]] == [True, False, False]
+    for record in document["sessions"]:
+        assert record["ok"] is True
+        assert record["time_to_qr_ms"] > 0
+        assert record["resources"]["peak_rss_mb"] > 0
+        assert record["resources"]["cpu_time_s"] > 0
+    assert document["summary"]["time_to_qr_ms"]["n"] == 2
+    assert listener.events[0] == ("run", 3)
+    assert ("start", "profile", 1, True) in listener.events
+    assert ("stage", "profile", 2, "qr_wait") in listener.events
+    assert listener.events[-1] == ("done", "profile", 3, True)
+
+
+def test_local_cache_persisted_after_load_is_a_hit_next_time(
+    tmp_path: Path, small_world: Path
+) -> None:
+    cache = tmp_path / "cache"
+    outcome, _ = run_profile(
+        tmp_path,
+        f"extends: optimized\nweb_version_cache:\n  type: local\n  path: {cache}\n"
+        "  persist: after_load\n",
+        small_world,
+        runs=2,
+    )
+    assert [s.web_cache for s in outcome.sessions] == ["miss", "hit"]
+    assert all(s.ok for s in outcome.sessions)
+    assert list(cache.glob("*.html"))
+
+
+def test_local_cache_is_never_filled_by_default(tmp_path: Path, small_world: Path) -> None:
+    cache = tmp_path / "cache"
+    outcome, _ = run_profile(
+        tmp_path,
+        f"extends: optimized\nweb_version_cache:\n  type: local\n  path: {cache}\n",
+        small_world,
+        runs=2,
+    )
+    assert [s.web_cache for s in outcome.sessions] == ["miss", "miss"]
+    assert not cache.exists()
+
+
+def test_remote_cache_is_fetched_from_the_replica_version_host(
+    tmp_path: Path, small_world: Path
+) -> None:
+    outcome, _ = run_profile(tmp_path, "extends: new\n", small_world, runs=1)
+    (session,) = outcome.sessions
+    assert session.ok, session.error
+    assert session.web_cache == "hit"
+
+
+def test_profiles_are_removed_unless_kept(tmp_path: Path, small_world: Path) -> None:
+    data = tmp_path / "data"
+    profile = f"extends: optimized\nauth:\n  data_path: {data}\n"
+    run_profile(tmp_path, profile, small_world, runs=1)
+    assert list(data.glob("session-*")) == []
+    outcome, _ = run_profile(tmp_path, profile, small_world, runs=1, keep_profiles=True)
+    assert outcome.data_path == data
+    assert len(list(data.glob("session-*"))) == 1

@@ -1,0 +1,182 @@
+"""The webhook receiver: signature and freshness checks, pacing, shutdown."""
+
+import socket
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from urllib.parse import urlsplit
+
+import pytest
+
+from qrbench.config.models import OriginNetwork
+from qrbench.world.receiver import Receiver
+from qrbench.world.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, encode_event, sign
+
+SECRET = "receiver-test-secret"
+MAX_AGE_S = 300.0
+
+
+@pytest.fixture
+def receiver() -> Iterator[tuple[Receiver, str]]:
+    receiver = Receiver(SECRET, max_age_s=MAX_AGE_S)
+    with receiver as url:
+        yield receiver, url
+
+
+def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+    """Status and body text of a raw POST, refusals included."""
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.read().decode()
+
+
+def signed_headers(body: bytes, *, secret: str = SECRET, offset_s: float = 0) -> dict[str, str]:
+    stamp = str(int(time.time() + offset_s))
+    return {
+        "Content-Type": "application/json",
+        TIMESTAMP_HEADER: stamp,
+        SIGNATURE_HEADER: sign(secret, stamp, body),
+    }
+
+
+EVENT_BODY = encode_event("qr_code_generated", {"session_id": "session-7", "workspace_id": 7})
+
+
+def test_signed_fresh_event_is_accepted_and_recorded(receiver: tuple[Receiver, str]) -> None:
+    server, url = receiver
+    before = time.monotonic()
+
+    status, _ = post(url, EVENT_BODY, signed_headers(EVENT_BODY))
+
+    assert status == 200
+    [event] = server.events
+    assert (event.event, event.session_id) == ("qr_code_generated", "session-7")
+    assert event.size_bytes == len(EVENT_BODY)
+    assert before <= event.accepted_at <= time.monotonic()
+    assert server.rejected == 0
+
+
+# Built when the test runs: a timestamp taken at collection would age while other tests run.
+BAD_REQUESTS: dict[str, tuple[Callable[[], tuple[bytes, dict[str, str]]], str]] = {
+    "tampered-body": (
+        lambda: (encode_event("qr_code_generated", {}), signed_headers(EVENT_BODY)),
+        "bad signature",
+    ),
+    "wrong-secret": (
+        lambda: (EVENT_BODY, signed_headers(EVENT_BODY, secret="another-secret")),
+        "bad signature",
+    ),
+    "stale-timestamp": (
+        lambda: (EVENT_BODY, signed_headers(EVENT_BODY, offset_s=-MAX_AGE_S - 1)),
+        "stale timestamp",
+    ),
+    "future-timestamp": (
+        lambda: (EVENT_BODY, signed_headers(EVENT_BODY, offset_s=MAX_AGE_S + 60)),
+        "stale timestamp",
+    ),
+    "non-numeric-timestamp": (
+        lambda: (
+            EVENT_BODY,
+            {TIMESTAMP_HEADER: "soon", SIGNATURE_HEADER: sign(SECRET, "soon", EVENT_BODY)},
+        ),
+        "stale timestamp",
+    ),
+    "unsigned": (lambda: (EVENT_BODY, {}), "stale timestamp"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_REQUESTS)
+def test_bad_requests_are_refused_with_401_and_not_recorded(
+    receiver: tuple[Receiver, str], case: str
+) -> None:
+    server, url = receiver
+    build_request, reason = BAD_REQUESTS[case]
+
+    status, text = post(url, *build_request())
+
+    assert (status, text) == (401, reason)
+    assert server.rejected == 1
+    assert server.events == []
+
+
+def test_signed_non_json_is_refused_with_400(receiver: tuple[Receiver, str]) -> None:
+    server, url = receiver
+    body = b"event=qr_code_generated"
+
+    status, _ = post(url, body, signed_headers(body))
+
+    assert status == 400
+    assert server.events == []
+    assert server.rejected == 0
+
+
+def test_processing_time_is_spent_before_answering() -> None:
+    with Receiver(SECRET, processing_ms=400) as url:
+        started = time.monotonic()
+        status, _ = post(url, EVENT_BODY, signed_headers(EVENT_BODY))
+        elapsed_s = time.monotonic() - started
+
+    assert status == 200
+    assert 0.4 <= elapsed_s < 2.0
+
+
+def test_answer_comes_after_the_links_round_trip() -> None:
+    with Receiver(SECRET, network=OriginNetwork(latency_ms=300)) as url:
+        started = time.monotonic()
+        status, _ = post(url, EVENT_BODY, signed_headers(EVENT_BODY))
+        elapsed_s = time.monotonic() - started
+
+    assert status == 200
+    assert elapsed_s >= 0.3
+
+
+def test_refusals_cross_the_link_too() -> None:
+    with Receiver(SECRET, network=OriginNetwork(latency_ms=300)) as url:
+        started = time.monotonic()
+        status, _ = post(url, EVENT_BODY, signed_headers(EVENT_BODY, secret="wrong"))
+        elapsed_s = time.monotonic() - started
+
+    assert status == 401
+    assert elapsed_s >= 0.3
+
+
+def test_request_body_is_read_at_the_links_upload_rate() -> None:
+    # A QR data URL of ~20 KB, as gateways post it; 160 kbps carries 20 000 bytes/s.
+    body = encode_event("qr_code_generated", {"session_id": "session-7", "qr": "Q" * 20_000})
+    receiver = Receiver(SECRET, network=OriginNetwork(upload_kbps=160))
+    with receiver as url:
+        started = time.monotonic()
+        status, _ = post(url, body, signed_headers(body))
+        elapsed_s = time.monotonic() - started
+
+    assert status == 200
+    assert elapsed_s >= len(body) / 20_000 - 0.01
+    assert [event.size_bytes for event in receiver.events] == [len(body)]
+
+
+def test_gateway_hanging_up_before_the_answer_arrives_is_not_recorded() -> None:
+    receiver = Receiver(SECRET, network=OriginNetwork(latency_ms=1000))
+    with receiver as url:
+        request = urllib.request.Request(
+            url, data=EVENT_BODY, headers=signed_headers(EVENT_BODY), method="POST"
+        )
+        with pytest.raises(TimeoutError):
+            urllib.request.urlopen(request, timeout=0.3)
+        time.sleep(1.5)  # the receiver's answer would have crossed the link by now
+        assert receiver.events == []
+
+
+def test_stop_closes_the_port_and_is_idempotent() -> None:
+    receiver = Receiver(SECRET)
+    address = urlsplit(receiver.start())
+    assert post(address.geturl(), EVENT_BODY, signed_headers(EVENT_BODY))[0] == 200
+
+    receiver.stop()
+    receiver.stop()
+
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection((address.hostname, address.port), timeout=2).close()
