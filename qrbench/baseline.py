@@ -6,9 +6,8 @@ kept in results/baselines/, the one folder of results/ that git tracks.
 
 from pathlib import Path
 
-from qrbench.analysis.gate import SavedRun, baseline_run, read_run
+from qrbench import results
 from qrbench.atomic import write_atomic
-from qrbench.results import ResultsError
 
 BASELINE_DIR = Path("results") / "baselines"
 
@@ -22,13 +21,19 @@ def copy_to_baseline(results_path: Path, destination: Path) -> None:
     write_atomic(destination, results_path.read_bytes())
 
 
-def read_baseline(path: Path) -> SavedRun:
+def check_usable(baseline: results.SavedResults) -> None:
+    """Raises ResultsError when no measured session of `baseline` can be compared with."""
+    if not any(session.ok for session in baseline.measured):
+        raise results.ResultsError(f"{baseline.path}: no successful session to compare with")
+
+
+def read_baseline(path: Path) -> results.SavedResults:
     if not path.is_file():
-        raise ResultsError(
+        raise results.ResultsError(
             f"{path}: no such baseline file (save one with "
             "`qrbench baseline save --profile P --scenario S`)"
         )
-    saved = read_run(path)
+    saved = results.load(path)
     # Checked now, before a gate spends its benchmark: afterwards it could only fail.
-    baseline_run(saved)
+    check_usable(saved)
     return saved

@@ -1,11 +1,18 @@
 """What a session leaves behind: its stages, errors, attempts and resources.
 
 These records are written to results files (`qrbench.results`) and read back by the
-analysis; they import no browser, server or store code.
+analysis; they import no browser, server or store code. Reading checks every field once,
+here, so the analysis can trust the types: a bad file is one `RecordError` naming the field.
 """
 
-from dataclasses import dataclass, field
+import json
+import math
+import sys
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from dataclasses import fields as dataclass_fields
 from enum import StrEnum
+from typing import Any, Self, get_args, get_origin, get_type_hints
 
 from qrbench.config.models import Profile
 
@@ -28,8 +35,121 @@ class Stage(StrEnum):
     BACKUP_SYNC = "backup_sync"
 
 
+class RecordError(ValueError):
+    """A record that is not one qrbench writes; the message names the field, e.g. `stages[2].ok`."""
+
+
+_SHOWN_CHARS = 40
+
+
+def shown(value: object) -> str:
+    """A JSON value as an error message quotes it: short, and never the whole of a big one."""
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > sys.float_info.max:
+        return "an integer too large for a float"
+    text = json.dumps(value, default=repr)
+    return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 1] + "…"
+
+
+def _is_count(value: object) -> bool:
+    # JSON's true is an int to Python; a count is never a bool.
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _is_amount(value: object) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value) and value >= 0
+    except OverflowError:  # an integer beyond any float: no statistic could use it
+        return False
+
+
+# What each scalar field type of a record accepts from JSON, and how a message names it.
+# Every float of a record is a time in ms, a size in MB or CPU seconds: finite, never < 0.
+_SCALARS: dict[type, tuple[Callable[[object], bool], str]] = {
+    str: (lambda value: isinstance(value, str), "a string"),
+    bool: (lambda value: isinstance(value, bool), "true or false"),
+    int: (_is_count, "a whole number >= 0"),
+    float: (_is_amount, "a finite number >= 0"),
+}
+
+
+class Fields:
+    """One JSON object, each key read as a record's field type or a `RecordError`.
+
+    `where` is the object's path for messages (`error`, `stages[2]`); "" at the top.
+    """
+
+    def __init__(self, data: object, where: str = "") -> None:
+        if not isinstance(data, dict):
+            problem = f"expected an object, got {shown(data)}"
+            raise RecordError(f"{where}: {problem}" if where else problem)
+        self.data: dict[str, Any] = data
+        self.where = where
+
+    def path(self, key: str) -> str:
+        return f"{self.where}.{key}" if self.where else key
+
+    def _value(self, key: str) -> object:
+        if key not in self.data:
+            raise RecordError(f"{self.path(key)}: missing")
+        return self.data[key]
+
+    def read(self, key: str, kind: Any) -> Any:
+        """The value at `key` as `kind`: str, bool, int, float, dict, a record, a list of
+        records, or any of them `| None`."""
+        value = self._value(key)
+        nullable = type(None) in get_args(kind)
+        if nullable:
+            if value is None:
+                return None
+            (kind,) = [arg for arg in get_args(kind) if arg is not type(None)]
+        expected = " or null" if nullable else ""
+        if kind in _SCALARS:
+            accept, what = _SCALARS[kind]
+            if not accept(value):
+                raise RecordError(
+                    f"{self.path(key)}: expected {what}{expected}, got {shown(value)}"
+                )
+            return float(value) if kind is float else value
+        if get_origin(kind) is list:
+            (item,) = get_args(kind)
+            items = enumerate(self.items(key))
+            return [item.from_dict(each, f"{self.path(key)}[{i}]") for i, each in items]
+        if not isinstance(value, dict):
+            raise RecordError(f"{self.path(key)}: expected an object{expected}, got {shown(value)}")
+        return value if dict in (kind, get_origin(kind)) else kind.from_dict(value, self.path(key))
+
+    def nested(self, key: str) -> "Fields":
+        return Fields(self._value(key), self.path(key))
+
+    def items(self, key: str) -> list[object]:
+        value = self._value(key)
+        if not isinstance(value, list):
+            raise RecordError(f"{self.path(key)}: expected a list, got {shown(value)}")
+        return value
+
+
+class _Record:
+    """A record of a results file: written with `to_dict`, read back with `from_dict`."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: object, where: str = "") -> Self:
+        """`data` as this record, each field checked against its type; raises RecordError."""
+        fields = Fields(data, where)
+        types = get_type_hints(cls)
+        return cls(**{f.name: fields.read(f.name, types[f.name]) for f in dataclass_fields(cls)})
+
+
 @dataclass(frozen=True)
-class StageTiming:
+class StageTiming(_Record):
     name: str
     start_ms: float
     duration_ms: float
@@ -40,16 +160,24 @@ class StageTiming:
     def end_ms(self) -> float:
         return self.start_ms + self.duration_ms
 
+    def to_dict(self) -> dict[str, Any]:
+        # Timed to the microsecond; a tenth of a millisecond is all a stage time means.
+        return {
+            **super().to_dict(),
+            "start_ms": round(self.start_ms, 1),
+            "duration_ms": round(self.duration_ms, 1),
+        }
+
 
 @dataclass(frozen=True)
-class ResourceUsage:
+class ResourceUsage(_Record):
     peak_rss_mb: float
     cpu_time_s: float
     processes: int
 
 
 @dataclass(frozen=True)
-class SessionError:
+class SessionError(_Record):
     stage: str
     type: str
     message: str
@@ -57,7 +185,7 @@ class SessionError:
 
 
 @dataclass(frozen=True)
-class AttemptRecord:
+class AttemptRecord(_Record):
     """One attempt of a session, on the session's clock (see qrbench.measure.attempts)."""
 
     number: int
@@ -67,8 +195,21 @@ class AttemptRecord:
     error: SessionError | None
 
 
+# Keys qrbench added to schema 1 after its first release, and what a file written before
+# them recorded: LocalAuth only, no webhook, DB, phone scan or retries.
+_ADDED_IN_SCHEMA_1: dict[str, object] = {
+    "qr_delivered_ms": None,
+    "time_to_ready_ms": None,
+    "auth": "localauth",
+    "db_statements": 0,
+    "chats_synced": 0,
+    "background_errors": [],
+    "attempts": [],
+}
+
+
 @dataclass(frozen=True)
-class SessionResult:
+class SessionResult(_Record):
     number: int
     session_id: str
     warmup: bool
@@ -88,6 +229,17 @@ class SessionResult:
     chats_synced: int
     background_errors: list[SessionError] = field(default_factory=list)
     attempts: list[AttemptRecord] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The session as the results file records it (results/README.md)."""
+        return {**super().to_dict(), "stages": [stage.to_dict() for stage in self.stages]}
+
+    @classmethod
+    def from_dict(cls, data: object, where: str = "") -> Self:
+        known = Fields(data, where).data
+        # Before dedupe existed, the gateway passed on every ref it saw.
+        older = {**_ADDED_IN_SCHEMA_1, "refs_delivered": known.get("refs_seen")}
+        return super().from_dict({**older, **known}, where)
 
 
 def within_deadline(time_to_qr_ms: float | None, profile: Profile) -> bool:

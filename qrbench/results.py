@@ -1,18 +1,19 @@
 """The results file: the contract later commands and CI users read (see results/README.md).
 
 It is rewritten atomically after every finished session, so a crash loses nothing finished.
+Reading it back gives typed records (`SavedResults`), checked once, here.
 """
 
 import json
-from dataclasses import asdict
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from qrbench.analysis.summary import RunSummary
 from qrbench.atomic import write_atomic
 from qrbench.errors import ConfigError
-from qrbench.records import SessionResult
+from qrbench.records import Fields, RecordError, SessionResult, shown
 
 SCHEMA_VERSION = 1
 
@@ -26,18 +27,6 @@ def default_path(profile: str, scenario: str, directory: Path = Path("results"))
     return directory / f"{stamp}-{profile}-{scenario}.json"
 
 
-def session_to_dict(session: SessionResult) -> dict[str, Any]:
-    record = asdict(session)
-    record["stages"] = [
-        {k: stage[k] for k in ("name", "start_ms", "duration_ms", "critical", "ok")}
-        for stage in record["stages"]
-    ]
-    for stage in record["stages"]:
-        stage["start_ms"] = round(stage["start_ms"], 1)
-        stage["duration_ms"] = round(stage["duration_ms"], 1)
-    return record
-
-
 class ResultsFile:
     """One run's results on disk; `header` holds everything but sessions and summary."""
 
@@ -48,7 +37,7 @@ class ResultsFile:
         self._summary: dict[str, Any] | None = None
 
     def add_session(self, session: SessionResult) -> None:
-        self._sessions.append(session_to_dict(session))
+        self._sessions.append(session.to_dict())
         self._write()
 
     def set_summary(self, summary: RunSummary) -> None:
@@ -68,19 +57,98 @@ class ResultsFile:
         write_atomic(self.path, (text + "\n").encode("utf-8"))
 
 
-def load(path: Path) -> dict[str, Any]:
+@dataclass(frozen=True)
+class SavedResults:
+    """A results file read back: the header later commands use, typed sessions, the summary."""
+
+    path: Path
+    qrbench_version: str
+    run_id: str
+    plan: dict[str, Any]
+    # The resolved profile and scenario as recorded (validated by whoever uses them).
+    profile: dict[str, Any]
+    profile_name: str
+    scenario: dict[str, Any]
+    scenario_name: str
+    environment: dict[str, Any]
+    # Every session, warmups included, in the order run.
+    sessions: list[SessionResult]
+    # As written: None until the run ended.
+    summary: dict[str, Any] | None
+
+    @property
+    def measured(self) -> list[SessionResult]:
+        """The sessions the statistics are over: warmups left out."""
+        return [session for session in self.sessions if not session.warmup]
+
+    @classmethod
+    def from_dict(cls, document: object, path: Path) -> Self:
+        """`document` as a results file of this schema; raises ResultsError naming the field."""
+        if not isinstance(document, dict) or "schema_version" not in document:
+            raise ResultsError(f"{path}: not a qrbench results file (no schema_version)")
+        version = document["schema_version"]
+        if type(version) is not int or version != SCHEMA_VERSION:
+            raise ResultsError(
+                f"{path}: schema_version {shown(version)} is not supported "
+                f"(this qrbench reads {SCHEMA_VERSION})"
+            )
+        try:
+            fields = Fields(document)
+            profile, scenario = fields.nested("profile"), fields.nested("scenario")
+            return cls(
+                path=path,
+                qrbench_version=fields.read("qrbench_version", str),
+                run_id=fields.read("run_id", str),
+                plan=fields.read("plan", dict[str, Any]),
+                profile=profile.data,
+                profile_name=profile.read("name", str),
+                scenario=scenario.data,
+                scenario_name=scenario.read("name", str),
+                environment=_environment(fields.nested("environment")),
+                sessions=[
+                    _session(item, position)
+                    for position, item in enumerate(fields.items("sessions"), start=1)
+                ],
+                summary=fields.read("summary", dict[str, Any] | None),
+            )
+        except RecordError as exc:
+            raise ResultsError(f"{path}: {exc}") from None
+
+
+def _session(item: object, position: int) -> SessionResult:
+    try:
+        return SessionResult.from_dict(item)
+    except RecordError as exc:
+        raise RecordError(f"session {position}: {exc}") from None
+
+
+def _environment(fields: Fields) -> dict[str, Any]:
+    # Values are read for warnings (Chromium build, cores, load): scalars or a list of them,
+    # never a structure deep enough to make printing it recurse.
+    for key, value in fields.data.items():
+        items = value if isinstance(value, list) else [value]
+        if not all(item is None or isinstance(item, str | int | float) for item in items):
+            raise RecordError(
+                f"{fields.path(key)}: expected a string, number, true/false, null or a list "
+                f"of them, got {shown(value)}"
+            )
+    return fields.data
+
+
+def load(path: Path) -> SavedResults:
     """Read a results file written by this or an older-compatible qrbench."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ResultsError(f"{path}: no such results file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ResultsError(f"{path}: cannot read ({exc})") from None
+    try:
+        document = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ResultsError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
-    if not isinstance(document, dict) or "schema_version" not in document:
-        raise ResultsError(f"{path}: not a qrbench results file (no schema_version)")
-    if document["schema_version"] != SCHEMA_VERSION:
-        raise ResultsError(
-            f"{path}: schema_version {document['schema_version']} is not supported "
-            f"(this qrbench reads {SCHEMA_VERSION})"
-        )
-    return document
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        raise ResultsError(f"{path}: not valid JSON ({exc})") from None
+    except RecursionError:
+        raise ResultsError(f"{path}: not a qrbench results file (nested too deeply)") from None
+    return SavedResults.from_dict(document, path)

@@ -15,23 +15,20 @@ import numpy as np
 from pydantic import ValidationError
 
 from qrbench import results
+from qrbench.analysis.caveats import Caveat
 from qrbench.analysis.compare import (
-    Caveat,
     Comparison,
     LabelledRun,
-    SuccessRate,
     compare,
-    describe_difference,
-    describe_success,
-    format_ms,
-    run_from_document,
+    run_from_results,
     unique_labels,
 )
 from qrbench.analysis.stats import Difference, MetricSummary, Significance
-from qrbench.analysis.summary import count_failures
+from qrbench.analysis.summary import FailureCount, Verdict, count_failures, qr_times
+from qrbench.baseline import check_usable
 from qrbench.config.models import Profile, Scenario
+from qrbench.config.validation import describe
 from qrbench.errors import ConfigError
-from qrbench.records import SessionError
 
 BASELINE_LABEL = "baseline"
 # A significant slowdown of less than this (in medians) never fails the gate: stages of a
@@ -43,20 +40,78 @@ _DURATION = re.compile(r"(?P<number>[-+]?(?:\d+\.?\d*|\.\d+))\s*(?P<unit>ms|s)?"
 _PERCENT = re.compile(r"(?P<number>[-+]?(?:\d+\.?\d*|\.\d+))\s*%?")
 
 
-class CheckStatus(StrEnum):
-    PASS = "PASS"
-    FAIL = "FAIL"
+@dataclass(frozen=True)
+class TargetCheck:
+    """Time-to-QR at a percentile of the successful sessions, held to the target."""
+
+    percentile: float
+    target_ms: float
+    # None when no session showed a QR.
+    value_ms: float | None
+    successful: int
+
+    @property
+    def name(self) -> str:
+        return f"time-to-QR p{self.percentile:g}"
+
+    @property
+    def status(self) -> Verdict:
+        over = self.value_ms is None or self.value_ms > self.target_ms
+        return Verdict.FAIL if over else Verdict.PASS
 
 
 @dataclass(frozen=True)
-class Check:
-    """One line of the verdict: what was held to what, and why it passed or failed."""
+class SuccessCheck:
+    """The share of sessions that showed a verified QR, however late."""
 
-    name: str
-    threshold: str
-    measured: str
-    status: CheckStatus
-    why: str
+    min_success_percent: float
+    succeeded: int
+    measured: int
+    failures: list[FailureCount]
+
+    @property
+    def name(self) -> str:
+        return "success rate"
+
+    @property
+    def status(self) -> Verdict:
+        # Integer arithmetic: 49/50 against 98 % must not hinge on float rounding.
+        low = self.succeeded * 100 < self.min_success_percent * self.measured
+        return Verdict.FAIL if low else Verdict.PASS
+
+
+class RegressionOutcome(StrEnum):
+    """Why a regression check passed or failed."""
+
+    NOT_SLOWER = "not slower"  # faster, not significant, or too few runs to tell
+    NO_RATIO = "no ratio"  # significantly slower, but the baseline's median is 0 ms
+    WITHIN_LIMIT = "within limit"
+    UNDER_NOISE = "under noise"  # slower by less than MIN_REGRESSION_MS
+    REGRESSED = "regressed"  # significantly slower, by more than the limit allows
+
+
+@dataclass(frozen=True)
+class RegressionCheck:
+    """A metric's median against the baseline's."""
+
+    metric: str
+    max_regression_percent: float
+    median_ms: float
+    baseline_median_ms: float
+    difference: Difference
+    outcome: RegressionOutcome
+
+    @property
+    def name(self) -> str:
+        return f"regression {self.metric}"
+
+    @property
+    def status(self) -> Verdict:
+        return Verdict.FAIL if self.outcome is RegressionOutcome.REGRESSED else Verdict.PASS
+
+
+# One line of the verdict: what was held to what, and the figures that decided it.
+Check = TargetCheck | SuccessCheck | RegressionCheck
 
 
 @dataclass(frozen=True)
@@ -78,14 +133,6 @@ class ThresholdOverrides:
 
 
 @dataclass(frozen=True)
-class SavedRun:
-    """A results document and the file it came from."""
-
-    path: Path
-    document: dict[str, Any]
-
-
-@dataclass(frozen=True)
 class GateReport:
     profile: str
     scenario: str
@@ -101,7 +148,7 @@ class GateReport:
 
     @property
     def failed(self) -> list[Check]:
-        return [check for check in self.checks if check.status is CheckStatus.FAIL]
+        return [check for check in self.checks if check.status is Verdict.FAIL]
 
     @property
     def passed(self) -> bool:
@@ -186,22 +233,17 @@ def _given_or(given: float | None, default: float) -> float:
     return default if given is None else given
 
 
-def read_run(path: Path) -> SavedRun:
-    try:
-        return SavedRun(path=path, document=results.load(path))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise results.ResultsError(f"{path}: cannot read ({exc})") from None
-
-
 def judge(
-    current: SavedRun, overrides: ThresholdOverrides, baseline: SavedRun | None
+    current: results.SavedResults,
+    overrides: ThresholdOverrides,
+    baseline: results.SavedResults | None,
 ) -> GateReport:
     """Every check on the measured sessions of `current`; raises ResultsError if unusable."""
-    profile = _recorded(Profile, current, "profile")
-    scenario = _recorded(Scenario, current, "scenario")
+    profile = _recorded(Profile, current.profile, "profile", current.path)
+    scenario = _recorded(Scenario, current.scenario, "scenario", current.path)
     thresholds = resolve_thresholds(overrides, profile)
     reference_label, label = unique_labels([BASELINE_LABEL, profile.name])
-    run = run_from_document(current.document, label, str(current.path))
+    run = run_from_results(current, label)
     if not run.sessions:
         raise results.ResultsError(f"{current.path}: no measured sessions to judge")
     checks = [_target_check(run, thresholds), _success_check(run, thresholds)]
@@ -224,84 +266,54 @@ def judge(
     )
 
 
-def baseline_run(baseline: SavedRun, label: str = BASELINE_LABEL) -> LabelledRun:
+def baseline_run(baseline: results.SavedResults, label: str = BASELINE_LABEL) -> LabelledRun:
     """The baseline's sessions; raises ResultsError when none of them can be compared with."""
-    reference = run_from_document(baseline.document, label, str(baseline.path))
-    if not any(session["ok"] for session in reference.sessions):
-        raise results.ResultsError(f"{baseline.path}: no successful session to compare with")
-    return reference
-
-
-def headline(report: GateReport) -> str:
-    """E.g. `gate passed: 8/8 checks` or `gate FAILED: 2 of 8 checks (success rate, ...)`."""
-    total = len(report.checks)
-    if report.passed:
-        return f"gate passed: {total}/{total} checks"
-    names = ", ".join(check.name for check in report.failed)
-    return f"gate FAILED: {len(report.failed)} of {total} checks ({names})"
+    check_usable(baseline)
+    return run_from_results(baseline, label)
 
 
 _Model = TypeVar("_Model", Profile, Scenario)
 
 
-def _recorded(model: type[_Model], saved: SavedRun, key: str) -> _Model:
+def _recorded(model: type[_Model], recorded: dict[str, Any], key: str, path: Path) -> _Model:
     """The profile or scenario the run recorded, with this qrbench's defaults filled in."""
     try:
-        return model.model_validate(saved.document.get(key))
+        return model.model_validate(recorded)
     except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        where = ".".join(str(part) for part in first["loc"])
         raise results.ResultsError(
-            f"{saved.path}: the recorded {key} is not one this qrbench reads "
-            f"({where}: {first['msg']})"
+            f"{path}: the recorded {key} is not one this qrbench reads ({describe(exc)})"
         ) from None
 
 
 def _succeeded(run: LabelledRun) -> int:
-    return sum(1 for session in run.sessions if session["ok"])
+    return sum(1 for session in run.sessions if session.ok)
 
 
-def _target_check(run: LabelledRun, thresholds: Thresholds) -> Check:
+def _target_check(run: LabelledRun, thresholds: Thresholds) -> TargetCheck:
     percentile = thresholds.percentile
-    name = f"time-to-QR p{percentile:g}"
-    threshold = f"<= {format_ms(thresholds.target_ms)} ms"
-    times = [s["time_to_qr_ms"] for s in run.sessions if s["ok"] and s["time_to_qr_ms"] is not None]
-    if not times:
-        return Check(name, threshold, "-", CheckStatus.FAIL, "no session showed a QR")
-    # The same (linear) interpolation as the p95 of every timing in qrbench's summaries.
-    value = float(np.percentile(times, percentile))
-    over = value > thresholds.target_ms
-    return Check(
-        name=name,
-        threshold=threshold,
-        measured=f"{format_ms(value)} ms",
-        status=CheckStatus.FAIL if over else CheckStatus.PASS,
-        why=f"over the {len(times)} successful session(s) only",
+    times = qr_times(run.sessions)
+    return TargetCheck(
+        percentile=percentile,
+        target_ms=thresholds.target_ms,
+        # The same (linear) interpolation as the p95 of every timing in qrbench's summaries.
+        value_ms=float(np.percentile(times, percentile)) if times else None,
+        successful=len(times),
     )
 
 
-def _success_check(run: LabelledRun, thresholds: Thresholds) -> Check:
-    succeeded, measured = _succeeded(run), len(run.sessions)
-    minimum = thresholds.min_success_percent
-    # Integer arithmetic: 49/50 against 98 % must not hinge on float rounding.
-    low = succeeded * 100 < minimum * measured
-    why = "a verified QR shown, however late"
-    failures = count_failures(
-        [SessionError(**session["error"]) for session in run.sessions if session["error"]]
-    )
-    if failures:
-        listed = "; ".join(f"{f.type} in {f.stage} x{f.count}" for f in failures)
-        why += f"; failed: {listed}"
-    return Check(
-        name="success rate",
-        threshold=f">= {minimum:g}%",
-        measured=describe_success(SuccessRate(succeeded, measured, p_value=None)),
-        status=CheckStatus.FAIL if low else CheckStatus.PASS,
-        why=why,
+def _success_check(run: LabelledRun, thresholds: Thresholds) -> SuccessCheck:
+    failures = count_failures([session.error for session in run.sessions if session.error])
+    return SuccessCheck(
+        min_success_percent=thresholds.min_success_percent,
+        succeeded=_succeeded(run),
+        measured=len(run.sessions),
+        failures=failures,
     )
 
 
-def _regression_checks(comparison: Comparison, label: str, thresholds: Thresholds) -> list[Check]:
+def _regression_checks(
+    comparison: Comparison, label: str, thresholds: Thresholds
+) -> list[RegressionCheck]:
     """Time-to-QR and every stage both runs have, each against the baseline's."""
     checks = []
     for metric in [comparison.time_to_qr, *comparison.stages]:
@@ -320,34 +332,27 @@ def _regression_check(
     mine: MetricSummary,
     theirs: MetricSummary,
     thresholds: Thresholds,
-) -> Check:
+) -> RegressionCheck:
     allowed = thresholds.max_regression_percent
-    # E.g. "1.70x slower, too few runs to tell (...)" or "8.90x slower (95 % CI ..., p < 0.001)".
-    why = describe_difference(found)
-    status = CheckStatus.PASS
     match found.significance:
         case Significance.SLOWER:
-            slower_by_ms = mine.median - theirs.median
             if found.ratio is None:
-                why += "; the baseline's median is 0 ms, so no ratio to limit"
+                outcome = RegressionOutcome.NO_RATIO
             elif found.ratio.value <= 1 + allowed / 100:
-                why += f"; within +{allowed:g}%"
-            elif slower_by_ms < MIN_REGRESSION_MS:
-                why += (
-                    f"; by {format_ms(slower_by_ms)} ms only: under {MIN_REGRESSION_MS:g} ms "
-                    "is timer noise"
-                )
+                outcome = RegressionOutcome.WITHIN_LIMIT
+            elif mine.median - theirs.median < MIN_REGRESSION_MS:
+                outcome = RegressionOutcome.UNDER_NOISE
             else:
-                status = CheckStatus.FAIL
-                why += f"; significant and over +{allowed:g}%"
+                outcome = RegressionOutcome.REGRESSED
         case Significance.FASTER | Significance.NOT_SIGNIFICANT | Significance.TOO_FEW_RUNS:
-            pass
+            outcome = RegressionOutcome.NOT_SLOWER
         case _:
             assert_never(found.significance)
-    return Check(
-        name=f"regression {metric}",
-        threshold=f"median <= +{allowed:g}%",
-        measured=f"{format_ms(mine.median)} vs {format_ms(theirs.median)} ms",
-        status=status,
-        why=why,
+    return RegressionCheck(
+        metric=metric,
+        max_regression_percent=allowed,
+        median_ms=mine.median,
+        baseline_median_ms=theirs.median,
+        difference=found,
+        outcome=outcome,
     )

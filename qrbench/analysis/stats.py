@@ -83,24 +83,6 @@ def is_noisy(summary: MetricSummary) -> bool:
     return summary.n > 1 and summary.cv > NOISY_CV
 
 
-def stability_warnings(label: str, summary: MetricSummary | None) -> list[str]:
-    """What a reader should know before trusting `summary`."""
-    if summary is None:
-        return []
-    warnings = []
-    if too_few_runs(summary.n):
-        warnings.append(
-            f"only {summary.n} measured run(s) of {label}: use --runs {FEW_RUNS} or more "
-            "before drawing conclusions"
-        )
-    if is_noisy(summary):
-        warnings.append(
-            f"{label} is noisy (CV {summary.cv:.0%} > {NOISY_CV:.0%}): close other programs "
-            "or add runs"
-        )
-    return warnings
-
-
 class Significance(StrEnum):
     """The verdict on a sample against a reference sample of the same metric."""
 

@@ -2,15 +2,19 @@
 
 import math
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
-from qrbench.analysis.stats import MetricSummary, stability_warnings, summarize
+from qrbench.analysis.caveats import Caveat, stability_caveats
+from qrbench.analysis.stats import MetricSummary, summarize
 from qrbench.records import SessionError, SessionResult
 
 
 class Verdict(StrEnum):
+    """A run against its deadline, a gate check against its threshold, a gate as a whole."""
+
     PASS = "PASS"
     FAIL = "FAIL"
 
@@ -47,7 +51,8 @@ class RunSummary:
     background_failures: list[FailureCount]
     auth: dict[str, int]
     web_cache: dict[str, int]
-    warnings: list[str]
+    # Before trusting time-to-QR: too few runs, too much noise.
+    caveats: list[Caveat]
     # What the user lives through when things go wrong (scenario faults, retries).
     attempts: int  # over the measured sessions, retries included
     recovered_by_retry: int  # sessions whose QR came from a second or later attempt
@@ -96,7 +101,7 @@ def summarize_run(sessions: list[SessionResult], deadline_ms: float) -> RunSumma
     measured = [s for s in sessions if not s.warmup]
     succeeded = [s for s in measured if s.ok]
     within = sum(1 for s in measured if s.within_deadline)
-    time_to_qr = summarize([s.time_to_qr_ms for s in succeeded if s.time_to_qr_ms is not None])
+    time_to_qr = summarize(qr_times(succeeded))
     attempts = [attempt for s in measured for attempt in s.attempts]
     return RunSummary(
         measured=len(measured),
@@ -118,7 +123,7 @@ def summarize_run(sessions: list[SessionResult], deadline_ms: float) -> RunSumma
         background_failures=count_failures([e for s in measured for e in s.background_errors]),
         auth=dict(Counter(s.auth for s in measured)),
         web_cache=dict(Counter(s.web_cache for s in measured)),
-        warnings=stability_warnings("time-to-QR", time_to_qr),
+        caveats=stability_caveats(time_to_qr, label=None),
         attempts=len(attempts),
         recovered_by_retry=sum(1 for s in succeeded if len(s.attempts) > 1),
         faults=dict(Counter(a.fault for a in attempts if a.fault is not None)),
@@ -134,18 +139,34 @@ def summarize_run(sessions: list[SessionResult], deadline_ms: float) -> RunSumma
     )
 
 
-def _stage_summaries(sessions: list[SessionResult]) -> list[StageSummary]:
+def qr_times(sessions: Iterable[SessionResult]) -> list[float]:
+    """Time-to-QR of the successful sessions, in the order run."""
+    return [s.time_to_qr_ms for s in sessions if s.ok and s.time_to_qr_ms is not None]
+
+
+@dataclass(frozen=True)
+class StageSample:
+    durations: list[float]
+    critical: bool  # as the last session ran it
+
+
+def stage_samples(sessions: Iterable[SessionResult]) -> dict[str, StageSample]:
+    """Each stage's durations over `sessions`, stages in the order they first appear."""
     durations: dict[str, list[float]] = {}
     critical: dict[str, bool] = {}
     for session in sessions:
         for stage in session.stages:
             durations.setdefault(stage.name, []).append(stage.duration_ms)
             critical[stage.name] = stage.critical
+    return {name: StageSample(values, critical[name]) for name, values in durations.items()}
+
+
+def _stage_summaries(sessions: list[SessionResult]) -> list[StageSummary]:
     summaries = []
-    for name, values in durations.items():
-        timing = summarize(values)
+    for name, sample in stage_samples(sessions).items():
+        timing = summarize(sample.durations)
         assert timing is not None  # every listed stage has at least one sample
-        summaries.append(StageSummary(name=name, critical=critical[name], timing=timing))
+        summaries.append(StageSummary(name=name, critical=sample.critical, timing=timing))
     return summaries
 
 

@@ -1,17 +1,28 @@
-"""browser_launch: start Debian Chromium through Playwright with the profile's settings."""
+"""The local provider: Debian Chromium launched through Playwright on this machine.
 
+It owns the browser's process tree: samples its resources while the session runs and
+reaps whatever is left after it (see `qrbench.browsers.processes`).
+"""
+
+import asyncio
+import contextlib
 import os
 from pathlib import Path
+from types import TracebackType
+from typing import Self
 
-from playwright.async_api import BrowserContext, Playwright
+from playwright.async_api import BrowserContext, Playwright, async_playwright
 from playwright.async_api import Error as PlaywrightError
 
 from qrbench.browsers.failures import first_line
+from qrbench.browsers.processes import ResourceSampler, reap
 from qrbench.config.models import Browser
 from qrbench.errors import BrowserLaunchFailed, EnvironmentProblem
+from qrbench.records import ResourceUsage
 
 # Without these Chromium keeps trying to reach Google's services, which this closed
 # network refuses, and startup stalls. They are the harness's, not the profile's.
+CLOSE_TIMEOUT_S = 5.0
 HARNESS_ARGS = (
     "--disable-background-networking",
     "--disable-component-update",
@@ -56,3 +67,71 @@ async def launch(
     # as puppeteer's protocolTimeout does.
     context.set_default_timeout(config.protocol_timeout_ms)
     return context
+
+
+class LocalBrowser:
+    """A Chromium of this machine, found by its unique user-data dir."""
+
+    def __init__(self, context: BrowserContext, user_data_dir: Path, sampler: ResourceSampler):
+        self._context = context
+        self._user_data_dir = user_data_dir
+        self._sampler = sampler
+
+    @property
+    def context(self) -> BrowserContext:
+        return self._context
+
+    async def crash(self) -> None:
+        await asyncio.to_thread(reap, [self._user_data_dir])
+
+    async def close(self) -> ResourceUsage:
+        resources = await self._sampler.stop()
+        # A crashed or hung browser may never answer close; the reaper finishes the job.
+        with contextlib.suppress(PlaywrightError, TimeoutError):
+            await asyncio.wait_for(self._context.close(), CLOSE_TIMEOUT_S)
+        reap([self._user_data_dir])
+        return resources
+
+
+class LocalProvider:
+    """Launches Debian Chromium for each session through one Playwright driver per run."""
+
+    def __init__(self) -> None:
+        self._playwright: Playwright | None = None
+        self._driver: contextlib.AbstractAsyncContextManager[Playwright] | None = None
+
+    def check(self, config: Browser) -> None:
+        check_executable(config.executable_path)
+
+    async def __aenter__(self) -> Self:
+        self._driver = async_playwright()
+        self._playwright = await self._driver.__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._driver is not None:
+            await self._driver.__aexit__(exc_type, exc, tb)
+        self._driver = self._playwright = None
+
+    async def launch(
+        self, config: Browser, user_data_dir: Path, extra_args: list[str]
+    ) -> LocalBrowser:
+        assert self._playwright is not None, "open the provider first (async with)"
+        # Sampling starts before the launch: Chromium's start-up is part of its cost.
+        sampler = ResourceSampler(user_data_dir)
+        sampler.start()
+        try:
+            context = await launch(self._playwright, config, user_data_dir, extra_args)
+        except BaseException:
+            await sampler.stop()
+            reap([user_data_dir])
+            raise
+        return LocalBrowser(context, user_data_dir, sampler)
+
+    def reap(self, user_data_dirs: list[Path]) -> None:
+        reap(user_data_dirs)

@@ -40,10 +40,12 @@ console = Console()
 
 errors = Console(stderr=True)
 
+
 def _version(value: bool) -> None:
     if value:
         console.print(f"qrbench {__version__}")
         raise typer.Exit()
+
 
 @app.callback()
 def _root(
@@ -52,6 +54,7 @@ def _root(
     ] = False,
 ) -> None:
     pass
+
 
 def main() -> None:
     # Typer handles usage errors (exit 2) and exits itself; qrbench's own errors pass through.

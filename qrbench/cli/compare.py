@@ -6,14 +6,9 @@ from typing import Annotated
 import typer
 
 from qrbench import results
-from qrbench.analysis.compare import compare, load_runs, resolve_reference, run_from_document
-from qrbench.analysis.explain import (
-    Direction,
-    explain,
-    load_estimates,
-    parse_direction,
-    plan_explanation,
-)
+from qrbench.analysis.compare import compare, load_runs, resolve_reference, run_from_results
+from qrbench.analysis.explain.attribution import explain
+from qrbench.analysis.explain.plan import Direction, parse_direction, plan_explanation
 from qrbench.cli.app import app
 from qrbench.cli.flows import exports_for, run_plans, run_profiles
 from qrbench.cli.options import (
@@ -23,9 +18,10 @@ from qrbench.cli.options import (
     JsonExport,
     MarkdownExport,
 )
+from qrbench.config.estimates import load_estimates
 from qrbench.config.loader import load_profile, load_scenario
 from qrbench.errors import ConfigError, QrbenchError
-from qrbench.measure import runner
+from qrbench.measure.plan import RunPlan
 from qrbench.report.console.compare import print_comparison
 from qrbench.report.console.explain import print_explanation
 from qrbench.report.export import csv as csv_export
@@ -103,6 +99,7 @@ def compare_profiles(
     for exporter, destination in exports:
         write(exporter.render_comparison(comparison), destination)
 
+
 @app.command("explain")
 def explain_gap(
     slow: Annotated[
@@ -176,7 +173,7 @@ def explain_gap(
     )
     directory = default_path(f"explain-{plan.slow}-{plan.fast}", world.name).with_suffix("")
     plans = [
-        runner.RunPlan(
+        RunPlan(
             profile=configuration.profile,
             scenario=world,
             runs=runs,
@@ -188,7 +185,7 @@ def explain_gap(
     ]
     paths = run_plans(plans, screen)
     measured = [
-        run_from_document(results.load(path), configuration.label, str(path))
+        run_from_results(results.load(path), configuration.label)
         for path, configuration in zip(paths, plan.configurations, strict=True)
     ]
     explanation = explain(plan, measured, world.name, guesses)

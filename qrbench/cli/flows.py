@@ -11,7 +11,7 @@ from qrbench.cli.app import console, errors
 from qrbench.config.loader import load_profile, load_scenario
 from qrbench.config.models import Profile, Scenario
 from qrbench.errors import ConfigError
-from qrbench.measure import runner
+from qrbench.measure.plan import RunOutcome, RunPlan
 from qrbench.measure.signals import Interrupted, run_until_signalled
 from qrbench.report.console.progress import RichRunListener
 from qrbench.report.console.tables import print_run
@@ -27,6 +27,7 @@ def interrupted(exc: Interrupted, results_paths: list[Path]) -> NoReturn:
     )
     raise typer.Exit(130)
 
+
 def run_profiles(
     profile_refs: list[str], scenario: str, runs: int, warmup: int, screen: Console
 ) -> list[Path]:
@@ -35,7 +36,7 @@ def run_profiles(
     world = load_scenario(scenario)
     labels = unique_labels([profile.name for profile in profiles])
     plans = [
-        runner.RunPlan(
+        RunPlan(
             profile=profile,
             scenario=world,
             runs=runs,
@@ -47,14 +48,20 @@ def run_profiles(
     ]
     return run_plans(plans, screen)
 
-def run_plans(plans: list[runner.RunPlan], screen: Console) -> list[Path]:
+
+def run_plans(plans: list[RunPlan], screen: Console) -> list[Path]:
     """Run the plans' sessions in turns under one progress bar; returns their results files."""
+    # The runner loads Playwright and the world's servers: imported only when sessions run,
+    # so `compare a.json b.json` and `gate --results` start without them.
+    from qrbench.measure.runner import run_interleaved
+
     try:
         with RichRunListener(screen, show_labels=True) as listener:
-            run_until_signalled(runner.run_interleaved(plans, listener))
+            run_until_signalled(run_interleaved(plans, listener))
     except Interrupted as exc:
         interrupted(exc, [plan.results_path for plan in plans])
     return [plan.results_path for plan in plans]
+
 
 def measure_run(
     profile: Profile,
@@ -65,9 +72,9 @@ def measure_run(
     screen: Console,
     *,
     keep_profiles: bool = False,
-) -> runner.RunOutcome:
+) -> RunOutcome:
     """Run sessions as `qrbench run` does: progress, the run's table, its results file."""
-    plan = runner.RunPlan(
+    plan = RunPlan(
         profile=profile,
         scenario=scenario,
         runs=runs,
@@ -75,9 +82,11 @@ def measure_run(
         results_path=output or default_path(profile.name, scenario.name),
         keep_profiles=keep_profiles,
     )
+    from qrbench.measure.runner import run  # as in run_plans
+
     try:
         with RichRunListener(screen) as listener:
-            outcome = run_until_signalled(runner.run(plan, listener))
+            outcome = run_until_signalled(run(plan, listener))
     except Interrupted as exc:
         interrupted(exc, [plan.results_path])
     title = f"{profile.name} on {scenario.name}: {outcome.summary.measured} measured sessions"
@@ -87,7 +96,9 @@ def measure_run(
     screen.print(f"[dim]results written to {outcome.results_path}[/dim]")
     return outcome
 
+
 _Format = TypeVar("_Format")
+
 
 def exports_for(
     options: dict[str, tuple[_Format, str | None]],

@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from qrbench.analysis.gate import judge, parse_overrides, read_run
+from qrbench import results
+from qrbench.analysis.gate import judge, parse_overrides
 from qrbench.baseline import baseline_path, copy_to_baseline, read_baseline
 from qrbench.cli.app import app, baseline_app, console
 from qrbench.cli.flows import exports_for, measure_run
@@ -156,7 +157,7 @@ def gate(
             output,
             screen,
         )
-        judged = read_run(outcome.results_path)
+        judged = results.load(outcome.results_path)
     else:
         run_options = {
             "--profile": profile,
@@ -170,7 +171,7 @@ def gate(
             raise ConfigError(
                 f"{', '.join(given)}: only for a gate that runs sessions, not with --results"
             )
-        judged = read_run(results_file)
+        judged = results.load(results_file)
     report = judge(judged, overrides, reference)
     print_gate(screen, report)
     markdown = markdown_export.render_gate(report)
@@ -193,6 +194,7 @@ def gate(
             screen.print("[yellow]baseline not saved: the gate failed[/yellow]")
     if not report.passed:
         raise typer.Exit(1)
+
 
 @baseline_app.command("save")
 def baseline_save(

@@ -26,6 +26,7 @@ def profiles_list() -> None:
             )
         console.print(table)
 
+
 @profiles_app.command("show")
 def profiles_show(
     name: Annotated[str, typer.Argument(help="Profile name or path.")],
@@ -42,6 +43,7 @@ def profiles_show(
         highlight=False,
         soft_wrap=True,
     )
+
 
 @profiles_app.command("validate")
 def profiles_validate(

@@ -10,11 +10,11 @@ from qrbench.cli.app import app, console, errors
 from qrbench.cli.flows import measure_run
 from qrbench.cli.options import DEFAULT_PROFILE, DEFAULT_RUNS, DEFAULT_SCENARIO, DEFAULT_WARMUP
 from qrbench.config.loader import load_profile, load_scenario
+from qrbench.config.models import DEFAULT_WEB_VERSION
 from qrbench.errors import ConfigError, QrbenchError
 from qrbench.measure.signals import Interrupted, run_until_signalled
 from qrbench.report.export import STDOUT, write
 from qrbench.report.export import json as json_export
-from qrbench.world.replica.server import Replica, ReplicaConfig
 
 
 @app.command()
@@ -80,16 +80,20 @@ def run(
             f"every session failed; see the failures above and {outcome.results_path}"
         )
 
+
 @app.command()
 def serve(
     scenario: Annotated[
         str, typer.Option("--scenario", "-s", help="Scenario whose replica sizes to use.")
     ] = DEFAULT_SCENARIO,
     version: Annotated[str, typer.Option(help="WhatsApp Web version the replica serves.")] = (
-        ReplicaConfig.version
+        DEFAULT_WEB_VERSION
     ),
 ) -> None:
     """Serve the local WhatsApp Web replica for a person to open, until Ctrl-C."""
+    # The replica's servers load only for this command (see cli/flows.py:run_plans).
+    from qrbench.world.replica.server import Replica, ReplicaConfig
+
     world = load_scenario(scenario)
     config = ReplicaConfig(
         version=version, index_kb=world.replica.index_kb, bundle_kb=world.replica.bundle_kb
@@ -113,6 +117,7 @@ def serve(
         pass
     finally:
         replica.stop()
+
 
 async def _forever() -> None:
     await asyncio.Event().wait()

@@ -21,6 +21,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from qrbench.config.models import CHROMIUM_ENV, Profile, Scenario
+from qrbench.config.validation import first_error, key_path, plain_message
 from qrbench.errors import ConfigError
 
 # Shipped profiles live in qrbench/profiles/.
@@ -64,7 +65,7 @@ def _display_path(path: Path) -> Path:
 
 
 @dataclass(frozen=True)
-class _Kind:
+class FileKind:
     noun: str
     subdir: PurePosixPath  # below the working directory and below the package alike
 
@@ -72,8 +73,8 @@ class _Kind:
         return [cwd / self.subdir, _PACKAGE_DIR / self.subdir]
 
 
-_PROFILES = _Kind("profile", PurePosixPath("profiles"))
-_SCENARIOS = _Kind("scenario", PurePosixPath("profiles/scenarios"))
+_PROFILES = FileKind("profile", PurePosixPath("profiles"))
+_SCENARIOS = FileKind("scenario", PurePosixPath("profiles/scenarios"))
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ def list_scenarios(*, cwd: Path | None = None) -> list[ProfileEntry]:
     return _list(_SCENARIOS, cwd or Path.cwd())
 
 
-def _list(kind: _Kind, cwd: Path) -> list[ProfileEntry]:
+def _list(kind: FileKind, cwd: Path) -> list[ProfileEntry]:
     shipped_dir = (_PACKAGE_DIR / kind.subdir).resolve()
     entries: dict[str, ProfileEntry] = {}
     # Lowest priority first, so that a local file replaces the shipped one of its name.
@@ -107,7 +108,7 @@ def _list(kind: _Kind, cwd: Path) -> list[ProfileEntry]:
     return [entries[name] for name in sorted(entries)]
 
 
-def _description_of(path: Path, kind: _Kind, cwd: Path) -> str:
+def _description_of(path: Path, kind: FileKind, cwd: Path) -> str:
     # A listing is an index, not a validator: one broken file must not hide the others.
     # load_profile / load_scenario report what is wrong with it.
     try:
@@ -122,12 +123,12 @@ def _is_name(ref: str) -> bool:
     return "/" not in ref and not ref.endswith(_YAML_SUFFIXES)
 
 
-def _available_names(kind: _Kind, cwd: Path) -> str:
+def _available_names(kind: FileKind, cwd: Path) -> str:
     names = sorted({path.stem for d in kind.search_dirs(cwd) for path in d.glob("*.yaml")})
     return ", ".join(names) or "none"
 
 
-def _resolve_ref(ref: str, kind: _Kind, cwd: Path) -> Path:
+def resolve_ref(ref: str, kind: FileKind, cwd: Path) -> Path:
     if not _is_name(ref):
         path = cwd / ref
         if not path.is_file():
@@ -145,7 +146,7 @@ def _resolve_ref(ref: str, kind: _Kind, cwd: Path) -> Path:
     return found
 
 
-def _extends_candidates(ref: str, extending_file: Path, kind: _Kind, cwd: Path) -> list[Path]:
+def _extends_candidates(ref: str, extending_file: Path, kind: FileKind, cwd: Path) -> list[Path]:
     if not _is_name(ref):
         return [extending_file.parent / ref]
     directories = [extending_file.parent, *kind.search_dirs(cwd)]
@@ -243,7 +244,7 @@ def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any
 
 
 def _read_merged(
-    path: Path, kind: _Kind, cwd: Path, *, chain: tuple[Path, ...]
+    path: Path, kind: FileKind, cwd: Path, *, chain: tuple[Path, ...]
 ) -> tuple[dict[str, Any], _Locations]:
     """The file's data with its `extends` chain merged in.
 
@@ -310,8 +311,8 @@ def load_yaml_model(model: type[_AnyModel], path: Path) -> _AnyModel:
         raise _translate(error, model, path, locations) from None
 
 
-def _load(model: type[_Model], kind: _Kind, ref: str, cwd: Path) -> _Model:
-    path = _resolve_ref(ref, kind, cwd)
+def _load(model: type[_Model], kind: FileKind, ref: str, cwd: Path) -> _Model:
+    path = resolve_ref(ref, kind, cwd)
     data, locations = _read_merged(path, kind, cwd, chain=(path.resolve(),))
     if "name" in data:
         file, line = locations["name"]
@@ -331,14 +332,12 @@ def _translate(
     error: ValidationError, model: type[BaseModel], root_file: Path, locations: _Locations
 ) -> ProfileError:
     """Turn pydantic's first error into one ProfileError pointing at where it was written."""
-    details = error.errors(include_url=False)
-    # A misspelt key also leaves the key it meant missing; the typo is the one to report.
-    first = next((d for d in details if d["type"] == "extra_forbidden"), details[0])
+    first = first_error(error)
     loc = [str(part) for part in first["loc"]]
-    key_path = ".".join(loc)
-    message = _message(first, model, loc, written=key_path in locations)
-    if len(details) > 1:
-        message += f" (and {len(details) - 1} more)"
+    where = key_path(first)
+    message = _message(first, model, loc, written=where in locations)
+    if error.error_count() > 1:
+        message += f" (and {error.error_count() - 1} more)"
     # A missing key has no line of its own; the enclosing section's line is the best hint.
     for depth in range(len(loc), 0, -1):
         found = locations.get(".".join(loc[:depth]))
@@ -347,23 +346,13 @@ def _translate(
             break
     else:
         file, line = root_file, None
-    return ProfileError(file, message, key_path=key_path or None, line=line)
+    return ProfileError(file, message, key_path=where or None, line=line)
 
 
 def _message(detail: ErrorDetails, model: type[BaseModel], loc: list[str], *, written: bool) -> str:
     if detail["type"] == "extra_forbidden":
         return _unknown_key_message(loc[-1], _allowed_keys(model, loc[:-1]))
-    if detail["type"] == "model_type":
-        message = "must be a mapping of keys"
-    else:
-        message = detail["msg"]
-        for pydantic_phrase, ours in (
-            ("Input should be", "must be"),
-            ("String should", "must"),
-            ("Value error, ", ""),
-            ("Field required", "missing (required)"),
-        ):
-            message = message.replace(pydantic_phrase, ours)
+    message = plain_message(detail)
     # Echo the value only when the file wrote one: a missing key has nothing to show.
     return f"{message} (got {_describe(detail['input'])})" if written else message
 

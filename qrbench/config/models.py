@@ -276,5 +276,3 @@ def profile_to_dict(model: BaseModel) -> dict[str, Any]:
     if isinstance(model, Profile):
         data["webhook"]["secret"] = REDACTED
     return data
-
-

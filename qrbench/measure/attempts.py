@@ -11,7 +11,9 @@ import time
 from collections.abc import Callable
 
 from qrbench.config.models import Faults, Profile
-from qrbench.engines.model.session import SessionSetup, run_session
+from qrbench.engines.base import EngineFactory, PreparedSession, SessionSetup
+from qrbench.engines.handler.session import run_session
+from qrbench.measure.timer import SessionTimer
 from qrbench.records import AttemptRecord, SessionError, SessionResult, within_deadline
 from qrbench.world import faults
 from qrbench.world.replica.server import REPLICA_FAULTS
@@ -19,6 +21,7 @@ from qrbench.world.replica.server import REPLICA_FAULTS
 
 async def run_attempts(
     setup: SessionSetup,
+    engine: EngineFactory,
     session_id: str,
     *,
     number: int,
@@ -30,40 +33,41 @@ async def run_attempts(
     """Attempts until one shows a QR or `retry.attempts` have failed."""
     origin = time.monotonic()
     records: list[AttemptRecord] = []
-    for attempt in range(1, setup.profile.retry.attempts + 1):
-        fault = faults.draw(scenario_faults, number, attempt)
-        if setup.replica is not None:
-            setup.replica.arm(fault if fault in REPLICA_FAULTS else None)
-        start_ms = _since(origin)
-        result = await run_session(
-            setup,
-            session_id,
-            number=number,
-            warmup=warmup,
-            workspace_id=workspace_id,
-            on_stage_start=on_stage_start,
-            fault=fault,
-        )
-        records.append(
-            AttemptRecord(
-                number=attempt,
-                start_ms=round(start_ms, 1),
-                duration_ms=round(_since(origin) - start_ms, 1),
-                fault=_struck(fault, setup),
-                error=None if result.error is None else _later(result.error, start_ms),
+    try:
+        for attempt in range(1, setup.profile.retry.attempts + 1):
+            fault = faults.draw(scenario_faults, number, attempt)
+            if setup.replica is not None:
+                setup.replica.arm(session_id, fault if fault in REPLICA_FAULTS else None)
+            start_ms = _since(origin)
+            session = PreparedSession(setup, session_id, SessionTimer(on_stage_start), fault)
+            result = await run_session(
+                session, engine, number=number, warmup=warmup, workspace_id=workspace_id
             )
-        )
-        if result.ok:
-            break
+            records.append(
+                AttemptRecord(
+                    number=attempt,
+                    start_ms=round(start_ms, 1),
+                    duration_ms=round(_since(origin) - start_ms, 1),
+                    fault=_struck(fault, setup, session_id),
+                    error=None if result.error is None else _later(result.error, start_ms),
+                )
+            )
+            if result.ok:
+                break
+    finally:
+        if setup.replica is not None:
+            setup.replica.disarm(session_id)
     return _on_session_clock(result, start_ms, records, setup.profile)
 
 
-def _struck(fault: faults.Fault | None, setup: SessionSetup) -> str | None:
+def _struck(fault: faults.Fault | None, setup: SessionSetup, session_id: str) -> str | None:
     """The drawn fault if it reached this attempt; a page fault the page never asked for
     (an index 500 behind a cached index) did not."""
     if fault is None:
         return None
-    if fault in REPLICA_FAULTS and not (setup.replica is not None and setup.replica.fault_met):
+    if fault in REPLICA_FAULTS and not (
+        setup.replica is not None and setup.replica.fault_met(session_id)
+    ):
         return None
     return fault.value
 

@@ -32,7 +32,7 @@ def run_until_signalled(coro: Coroutine[Any, Any, T]) -> T:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop, sig)
     try:
-        return loop.run_until_complete(task)
+        result = loop.run_until_complete(task)
     except asyncio.CancelledError:
         if received:
             raise Interrupted(received[0]) from None
@@ -42,3 +42,8 @@ def run_until_signalled(coro: Coroutine[Any, Any, T]) -> T:
             loop.remove_signal_handler(sig)
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
+    # Work that swallowed its cancellation still finished after the user asked to stop:
+    # a finished run must not pass for an uninterrupted one.
+    if received:
+        raise Interrupted(received[0])
+    return result

@@ -9,10 +9,7 @@ import asyncio
 import shutil
 from pathlib import Path
 
-from playwright.async_api import Playwright
-
-from qrbench.browsers.local import launch
-from qrbench.browsers.processes import reap
+from qrbench.browsers.base import BrowserProvider
 from qrbench.config.models import Browser
 from qrbench.world.stores.archive import build_remote_session_zip
 
@@ -41,7 +38,7 @@ async () => {
 
 
 async def build_preloaded_session(
-    playwright: Playwright,
+    provider: BrowserProvider,
     config: Browser,
     target_url: str,
     extra_args: list[str],
@@ -50,14 +47,14 @@ async def build_preloaded_session(
 ) -> Path:
     """A session zip of `size_mb` MB made from a real profile; returns its path."""
     profile_dir = workdir / "preload-profile"
-    context = await launch(playwright, config, profile_dir, extra_args)
+    browser = await provider.launch(config, profile_dir, extra_args)
     try:
+        context = browser.context
         page = context.pages[0] if context.pages else await context.new_page()
         await page.goto(target_url, wait_until="load")
         await page.evaluate(_LOGGED_IN_STORAGE)
     finally:
-        await context.close()
-        reap([profile_dir])
+        await browser.close()
     zip_path = workdir / "preloaded-session.zip"
     await asyncio.to_thread(build_remote_session_zip, profile_dir, size_mb, zip_path)
     shutil.rmtree(profile_dir, ignore_errors=True)

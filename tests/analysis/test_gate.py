@@ -1,47 +1,44 @@
 """The gate's core on synthetic results documents shaped exactly like a results file."""
 
-import json
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 
-from qrbench.analysis.compare import CaveatKind
+from qrbench.analysis.caveats import CaveatKind
 from qrbench.analysis.gate import (
     MIN_REGRESSION_MS,
     Check,
-    CheckStatus,
     GateReport,
-    SavedRun,
+    RegressionCheck,
+    RegressionOutcome,
+    SuccessCheck,
+    TargetCheck,
     ThresholdOverrides,
     judge,
     parse_duration_ms,
     parse_overrides,
     resolve_thresholds,
 )
-from qrbench.baseline import baseline_path, copy_to_baseline, read_baseline
+from qrbench.analysis.stats import Significance
+from qrbench.analysis.summary import Verdict
 from qrbench.config.loader import ProfileError, load_profile
 from qrbench.config.models import Profile
 from qrbench.errors import ConfigError
 from qrbench.results import ResultsError
-from tests.analysis.test_compare import draw, results_document
-from tests.conftest import write_yaml
+from tests.helpers import draw, saved, write_yaml
 
 NO_OVERRIDES = ThresholdOverrides()
 
 
-def saved(
-    profile: str, times: list[float | None], *, gate: dict[str, Any] | None = None, **kwargs: Any
-) -> SavedRun:
-    document = results_document(profile, times, **kwargs)
-    if gate is not None:
-        document["profile"]["gate"] = gate
-    return SavedRun(path=Path(f"{profile}.json"), document=document)
-
-
 def check(report: GateReport, name: str) -> Check:
     (found,) = [c for c in report.checks if c.name == name]
+    return found
+
+
+def regression(report: GateReport, metric: str) -> RegressionCheck:
+    found = check(report, f"regression {metric}")
+    assert isinstance(found, RegressionCheck)
     return found
 
 
@@ -104,14 +101,15 @@ def test_target_percentile_is_over_successful_sessions_and_failures_hit_the_succ
     times: list[float | None] = [1000.0, 1100.0, 1200.0, 1300.0, None]
     report = judge(saved("optimized", times), NO_OVERRIDES, None)
     target = check(report, "time-to-QR p95")
-    assert target.status is CheckStatus.PASS
-    expected = np.percentile([1000.0, 1100.0, 1200.0, 1300.0], 95)
-    assert target.measured == f"{expected:,.0f} ms"
-    assert "4 successful" in target.why
+    assert isinstance(target, TargetCheck)
+    assert target.status is Verdict.PASS
+    assert target.value_ms == pytest.approx(np.percentile([1000.0, 1100.0, 1200.0, 1300.0], 95))
+    assert target.successful == 4
     success = check(report, "success rate")
-    assert success.status is CheckStatus.FAIL
-    assert success.measured == "4/5 (80%)"
-    assert "QrTimeout in qr_wait x1" in success.why
+    assert isinstance(success, SuccessCheck)
+    assert success.status is Verdict.FAIL
+    assert (success.succeeded, success.measured) == (4, 5)
+    assert [(f.type, f.stage, f.count) for f in success.failures] == [("QrTimeout", "qr_wait", 1)]
     assert [c.name for c in report.failed] == ["success rate"]
     assert not report.passed
 
@@ -123,19 +121,19 @@ def test_a_tight_target_fails_only_the_target_check() -> None:
         None,
     )
     assert [c.name for c in report.failed] == ["time-to-QR p95"]
-    assert report.failed[0].threshold == "<= 50 ms"
+    assert report.thresholds.target_ms == 50
 
 
 def test_success_rate_exactly_at_the_minimum_passes() -> None:
     times: list[float | None] = [*([1000.0] * 49), None]
     report = judge(saved("optimized", times), NO_OVERRIDES, None)
-    assert check(report, "success rate").status is CheckStatus.PASS
+    assert check(report, "success rate").status is Verdict.PASS
 
 
 def test_the_gate_section_recorded_with_the_run_applies_to_a_saved_file() -> None:
     run = saved("optimized", [1000.0, 1100.0, 1200.0], gate={"target_s": 0.5, "percentile": 50})
     report = judge(run, NO_OVERRIDES, None)
-    assert check(report, "time-to-QR p50").status is CheckStatus.FAIL
+    assert check(report, "time-to-QR p50").status is Verdict.FAIL
     assert report.thresholds.target_ms == 500
 
 
@@ -144,16 +142,15 @@ def test_clear_slowdown_against_the_baseline_fails_time_to_qr_and_the_slow_stage
     baseline = saved("old", draw(rng, 1100, 10))
     current = saved("new", draw(rng, 4000, 10))
     report = judge(current, NO_OVERRIDES, baseline)
-    regression = check(report, "regression time-to-QR")
-    assert regression.status is CheckStatus.FAIL
-    assert regression.why.endswith("; significant and over +10%")
-    assert "x slower (95 % CI" in regression.why
+    slower = regression(report, "time-to-QR")
+    assert slower.status is Verdict.FAIL
+    assert slower.outcome is RegressionOutcome.REGRESSED
     # The synthetic sessions split time-to-QR into fixed shares, so every timed stage moves.
     for stage in ("browser_launch", "page_load", "qr_wait"):
-        assert check(report, f"regression {stage}").status is CheckStatus.FAIL
+        assert check(report, f"regression {stage}").status is Verdict.FAIL
     # Unchanged stages and a stage whose baseline takes 0 ms never fail.
-    assert check(report, "regression qr_verify").status is CheckStatus.PASS
-    assert check(report, "regression auth_restore").status is CheckStatus.PASS
+    assert check(report, "regression qr_verify").status is Verdict.PASS
+    assert check(report, "regression auth_restore").status is Verdict.PASS
     assert report.baseline == Path("old.json")
 
 
@@ -174,9 +171,10 @@ def test_too_few_runs_never_fails_the_gate_but_says_so() -> None:
         NO_OVERRIDES,
         saved("old", [1000.0, 1010.0, 1020.0, 1030.0, 1040.0]),
     )
-    regression = check(report, "regression time-to-QR")
-    assert regression.status is CheckStatus.PASS
-    assert "too few runs" in regression.why
+    few = regression(report, "time-to-QR")
+    assert few.status is Verdict.PASS
+    assert few.outcome is RegressionOutcome.NOT_SLOWER
+    assert few.difference.significance is Significance.TOO_FEW_RUNS
     assert any(c.kind is CaveatKind.TOO_FEW_RUNS for c in report.caveats)
 
 
@@ -185,10 +183,11 @@ def test_a_significant_slowdown_within_the_allowed_regression_passes() -> None:
     baseline = draw(rng, 2000, 12, spread=0.01)
     current = [t * 1.05 for t in baseline]
     report = judge(saved("new", current), NO_OVERRIDES, saved("old", baseline))
-    regression = check(report, "regression time-to-QR")
-    assert regression.status is CheckStatus.PASS
-    assert regression.why.startswith("1.05x slower (95 % CI")
-    assert regression.why.endswith("; within +10%")
+    within = regression(report, "time-to-QR")
+    assert within.status is Verdict.PASS
+    assert within.outcome is RegressionOutcome.WITHIN_LIMIT
+    assert within.difference.ratio is not None
+    assert within.difference.ratio.value == pytest.approx(1.05)
     stricter = parse_overrides(target=None, percentile=None, min_success=None, max_regression="2%")
     assert not judge(saved("new", current), stricter, saved("old", baseline)).passed
 
@@ -198,12 +197,13 @@ def test_a_large_ratio_on_a_few_milliseconds_is_timer_noise() -> None:
     baseline = [100.0 + i for i in range(10)]
     current = [2 * t for t in baseline]
     report = judge(saved("new", current), NO_OVERRIDES, saved("old", baseline))
-    qr_wait = check(report, "regression qr_wait")
-    assert qr_wait.status is CheckStatus.PASS
-    assert qr_wait.measured == "10 vs 5.2 ms"
-    assert qr_wait.why.endswith(f"ms only: under {MIN_REGRESSION_MS:g} ms is timer noise")
+    qr_wait = regression(report, "qr_wait")
+    assert qr_wait.status is Verdict.PASS
+    assert qr_wait.outcome is RegressionOutcome.UNDER_NOISE
+    assert qr_wait.difference.significance is Significance.SLOWER
+    assert 0 < qr_wait.median_ms - qr_wait.baseline_median_ms < MIN_REGRESSION_MS
     # page_load (half of time-to-QR) doubles by about 50 ms: a real regression.
-    assert check(report, "regression page_load").status is CheckStatus.FAIL
+    assert check(report, "regression page_load").status is Verdict.FAIL
 
 
 def test_a_baseline_from_another_machine_warns_but_does_not_fail() -> None:
@@ -215,15 +215,17 @@ def test_a_baseline_from_another_machine_warns_but_does_not_fail() -> None:
         saved("optimized", draw(rng, 1500, 10), environment=other),
     )
     assert report.passed
-    differ = [c.message for c in report.caveats if c.kind is CaveatKind.ENVIRONMENTS_DIFFER]
-    assert len(differ) == 3
-    assert any("Chromium" in message and "Chromium 140.0.1" in message for message in differ)
+    differ = [c for c in report.caveats if c.kind is CaveatKind.ENVIRONMENTS_DIFFER]
+    assert [c.setting for c in differ] == ["chromium", "cpu_model", "cpu_cores"]
+    assert differ[0].values["baseline"] == "Chromium 140.0.1"
 
 
 def test_every_session_failing_is_reported_as_such() -> None:
     report = judge(saved("new", [None, None]), NO_OVERRIDES, None)
     assert report.every_session_failed
-    assert check(report, "time-to-QR p95").measured == "-"
+    target = check(report, "time-to-QR p95")
+    assert isinstance(target, TargetCheck)
+    assert target.value_ms is None and target.status is Verdict.FAIL
 
 
 def test_unusable_documents_are_results_errors() -> None:
@@ -234,23 +236,3 @@ def test_unusable_documents_are_results_errors() -> None:
     unknown = saved("new", [1000.0], gate={"strictness": 3})
     with pytest.raises(ResultsError, match=r"recorded profile .*gate\.strictness"):
         judge(unknown, NO_OVERRIDES, None)
-
-
-def test_baselines_are_named_after_profile_and_scenario_and_must_exist(tmp_path: Path) -> None:
-    destination = baseline_path("optimized", "lan", tmp_path / "baselines")
-    assert destination == tmp_path / "baselines" / "optimized-lan.json"
-    with pytest.raises(ConfigError, match="no such baseline file"):
-        read_baseline(destination)
-    source = tmp_path / "run.json"
-    document = results_document("optimized", [1500.0, 1600.0])
-    source.write_text(json.dumps(document), encoding="utf-8")
-    copy_to_baseline(source, destination)
-    assert read_baseline(destination).document == document
-
-
-def test_a_baseline_without_a_successful_session_is_refused_when_read(tmp_path: Path) -> None:
-    # Before the gate's benchmark runs, not after it.
-    path = tmp_path / "failed.json"
-    path.write_text(json.dumps(results_document("optimized", [None, None])), encoding="utf-8")
-    with pytest.raises(ResultsError, match="no successful session to compare with"):
-        read_baseline(path)

@@ -15,7 +15,6 @@ from qrbench.analysis.stats import (
     median_difference,
     outlier_indices,
     ratio_of_medians,
-    stability_warnings,
     summarize,
 )
 
@@ -51,15 +50,6 @@ def test_bootstrap_ci_covers_the_true_median_about_95_percent_of_the_time() -> N
         assert summary is not None
         covered += summary.median_ci_low <= 1000.0 <= summary.median_ci_high
     assert 0.88 <= covered / trials <= 0.99
-
-
-def test_warnings_for_few_runs_and_noise() -> None:
-    few = summarize([1000.0, 1010.0])
-    noisy = summarize([1000.0, 2000.0, 500.0, 1500.0, 3000.0, 800.0])
-    steady = summarize([1000.0, 1005.0, 995.0, 1002.0, 998.0, 1001.0])
-    assert any("measured run" in w for w in stability_warnings("time-to-QR", few))
-    assert any("noisy" in w for w in stability_warnings("time-to-QR", noisy))
-    assert stability_warnings("time-to-QR", steady) == []
 
 
 def _lognormal(rng: np.random.Generator, median: float, n: int) -> list[float]:

@@ -3,31 +3,8 @@ import dataclasses
 import pytest
 
 from qrbench.analysis.summary import Verdict, percentile_with_misses, summarize_run
-from qrbench.records import AttemptRecord, ResourceUsage, SessionError, SessionResult, StageTiming
-
-
-def session(number: int, time_to_qr_ms: float | None, *, warmup: bool = False) -> SessionResult:
-    ok = time_to_qr_ms is not None
-    stages = [StageTiming("page_load", 0.0, 100.0 * number, True, True)]
-    return SessionResult(
-        number=number,
-        session_id=f"s{number}",
-        warmup=warmup,
-        ok=ok,
-        time_to_qr_ms=time_to_qr_ms,
-        qr_delivered_ms=None,
-        time_to_ready_ms=None,
-        within_deadline=ok and time_to_qr_ms is not None and time_to_qr_ms <= 10_000,
-        error=None if ok else SessionError("qr_wait", "QrTimeout", "no QR", 30_000.0),
-        stages=stages,
-        resources=ResourceUsage(peak_rss_mb=300.0, cpu_time_s=1.0, processes=6) if ok else None,
-        auth="localauth",
-        web_cache="miss",
-        refs_seen=1 if ok else 0,
-        refs_delivered=1 if ok else 0,
-        db_statements=1,
-        chats_synced=0,
-    )
+from qrbench.records import AttemptRecord, SessionError, SessionResult
+from tests.helpers import session
 
 
 def test_warmup_sessions_are_left_out() -> None:

@@ -1,7 +1,6 @@
 """qrbench as a user runs it: a real process, real exit codes, what lands on the screen."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -12,23 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import write_yaml
-
-SMALL_WORLD = "extends: lan\nreplica:\n  index_kb: 100\n  bundle_kb: 256\n"
-
-
-def qrbench(
-    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "qrbench", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, "COLUMNS": "120", **(env or {})},
-        check=False,
-    )
+from tests.helpers import SMALL_WORLD, qrbench, write_yaml
 
 
 @pytest.mark.browser

@@ -8,8 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.analysis.test_compare import draw, results_document
-from tests.cli.test_app import qrbench
+from tests.helpers import draw, qrbench, results_document
 
 
 def _save(directory: Path, name: str, document: dict[str, Any]) -> Path:
@@ -122,6 +121,22 @@ def test_a_missing_file_is_one_line_and_exit_2(
     done = qrbench("compare", str(old), "nowhere.json", cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr == "qrbench: error: nowhere.json: no such results file\n"
+
+
+def test_a_nan_time_to_qr_is_one_line_naming_the_session_and_exit_2(
+    old_and_new: tuple[Path, Path], tmp_path: Path
+) -> None:
+    old, new = old_and_new
+    document = json.loads(new.read_text())
+    document["sessions"][2]["time_to_qr_ms"] = float("nan")
+    bad = _save(tmp_path, "bad", document)
+    done = qrbench("compare", str(old), str(bad), cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"qrbench: error: {bad}: session 3: time_to_qr_ms: expected a finite number >= 0 "
+        "or null, got NaN"
+    ]
+    assert done.stdout == ""
 
 
 def test_an_unknown_reference_is_exit_2(old_and_new: tuple[Path, Path], tmp_path: Path) -> None:

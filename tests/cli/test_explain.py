@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_app import qrbench
-from tests.conftest import write_yaml
+from tests.helpers import qrbench, write_yaml
 
 BLOCKING = "extends: optimized\nwebhook:\n  mode: blocking\n"
 BACKGROUND = "extends: optimized\nwebhook:\n  mode: background\n"

@@ -9,9 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.analysis.test_compare import draw, results_document
-from tests.cli.test_app import SMALL_WORLD, qrbench
-from tests.conftest import write_yaml
+from tests.helpers import SMALL_WORLD, draw, qrbench, results_document, write_yaml
 
 SMALL_RUN = ("--profile", "optimized", "--scenario", "small", "--runs", "2", "--warmup", "0")
 
@@ -104,6 +102,22 @@ def test_bad_options_give_one_line_and_exit_2(
     done = gate("--results", str(old), *option, cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr.splitlines() == [message]
+    assert done.stdout == ""
+
+
+def test_a_nan_time_to_qr_is_one_line_naming_the_session_and_exit_2(
+    old_and_new: tuple[Path, Path], tmp_path: Path
+) -> None:
+    old, _ = old_and_new
+    document = json.loads(old.read_text())
+    document["sessions"][1]["time_to_qr_ms"] = float("nan")
+    bad = save(tmp_path, "bad", document)
+    done = gate("--results", str(bad), cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"qrbench: error: {bad}: session 2: time_to_qr_ms: expected a finite number >= 0 "
+        "or null, got NaN"
+    ]
     assert done.stdout == ""
 
 

@@ -13,8 +13,8 @@ from qrbench.errors import ConfigError
 from qrbench.measure.runner import RunOutcome
 from qrbench.records import SessionResult
 from qrbench.world.faults import Fault, draw
-from tests.conftest import write_yaml
-from tests.measure.test_runner import run_profile
+from tests.helpers import write_yaml
+from tests.run_helpers import run_profile
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("no_leftover_chromium")]
 

@@ -1,68 +1,20 @@
 """Runs of several sessions against the replica, in real Chromium."""
 
-import asyncio
 import json
 from pathlib import Path
 
 import pytest
 
-from qrbench.config.loader import load_profile, load_scenario
-from qrbench.measure.runner import RunOutcome, RunPlan, run
-from qrbench.records import SessionResult
-from tests.conftest import write_yaml
+from tests.helpers import SMALL_WORLD, write_yaml
+from tests.run_helpers import run_profile
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("no_leftover_chromium")]
-
-
-class RecordingListener:
-    def __init__(self) -> None:
-        self.events: list[tuple[object, ...]] = []
-
-    def run_started(self, total_sessions: int, results_paths: list[Path]) -> None:
-        self.events.append(("run", total_sessions))
-
-    def session_started(self, label: str, number: int, warmup: bool) -> None:
-        self.events.append(("start", label, number, warmup))
-
-    def stage_started(self, label: str, number: int, stage: str) -> None:
-        self.events.append(("stage", label, number, stage))
-
-    def session_finished(self, label: str, result: SessionResult) -> None:
-        self.events.append(("done", label, result.number, result.ok))
-
-    def warning(self, message: str) -> None:
-        self.events.append(("warning", message))
 
 
 @pytest.fixture
 def small_world(tmp_path: Path) -> Path:
     """The lan scenario with a lighter page, so real-browser tests stay quick."""
-    return write_yaml(
-        tmp_path / "small.yaml", "extends: lan\nreplica:\n  index_kb: 100\n  bundle_kb: 256\n"
-    )
-
-
-def run_profile(
-    tmp_path: Path,
-    profile_yaml: str,
-    scenario: Path,
-    *,
-    runs: int,
-    warmup: int = 0,
-    keep_profiles: bool = False,
-    listener: RecordingListener | None = None,
-) -> tuple[RunOutcome, RecordingListener]:
-    profile = load_profile(str(write_yaml(tmp_path / "profile.yaml", profile_yaml)))
-    plan = RunPlan(
-        profile=profile,
-        scenario=load_scenario(str(scenario)),
-        runs=runs,
-        warmup=warmup,
-        results_path=tmp_path / "results" / "run.json",
-        keep_profiles=keep_profiles,
-    )
-    listener = listener or RecordingListener()
-    return asyncio.run(run(plan, listener)), listener
+    return write_yaml(tmp_path / "small.yaml", SMALL_WORLD)
 
 
 def test_run_writes_the_results_contract_and_tells_the_listener(

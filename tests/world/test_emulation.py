@@ -23,7 +23,7 @@ from qrbench.world.replica.server import (
     ReplicaConfig,
     ReplicaUrls,
 )
-from tests.conftest import PageServer
+from tests.helpers import PageServer
 
 # What qrbench adds to every launch, and what root needs.
 CHROMIUM_ARGS = [*HARNESS_ARGS, "--no-sandbox"]

@@ -7,6 +7,7 @@ routes, dedupes and updates it, each statement real and committed.
 
 import sqlite3
 import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,18 +64,23 @@ class GatewayDb:
         self.path = path
         self._conn = sqlite3.connect(path, isolation_level=None)
         self._conn.executescript(_SCHEMA)
-        self.statements = 0
+        # Per session, so sessions in flight together each count only their own.
+        self._statements: Counter[str] = Counter()
 
     def close(self) -> None:
         self._conn.close()
 
-    def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
-        self.statements += 1
+    def statements(self, session_id: str) -> int:
+        """The gateway's statements on behalf of this session so far."""
+        return self._statements[session_id]
+
+    def _execute(self, session_id: str, sql: str, params: tuple[Any, ...]) -> sqlite3.Cursor:
+        self._statements[session_id] += 1
         return self._conn.execute(sql, params)
 
-    def _transaction(self, sql: str, params: tuple[Any, ...]) -> None:
+    def _transaction(self, session_id: str, sql: str, params: tuple[Any, ...]) -> None:
         self._conn.execute("BEGIN")
-        self._execute(sql, params)
+        self._execute(session_id, sql, params)
         self._conn.execute("COMMIT")
 
     def create_account(self, workspace_id: int, session_id: str) -> None:
@@ -84,11 +90,12 @@ class GatewayDb:
             (workspace_id, session_id, _now()),
         )
 
-    def route(self, workspace_id: int, routing: Routing) -> Assignment:
+    def route(self, session_id: str, workspace_id: int, routing: Routing) -> Assignment:
         """The study's instance routing: a DB read for the assignment, then a modulo."""
         if not routing.multi_instance:
             return Assignment(0, instance_url(0))
         row = self._execute(
+            session_id,
             "SELECT assigned_instance_index FROM whatsapp_accounts"
             " WHERE workspace_id = ? AND assigned_instance_index IS NOT NULL"
             " ORDER BY id DESC LIMIT 1",
@@ -102,6 +109,7 @@ class GatewayDb:
         match updates:
             case DbUpdates.COMBINED:
                 self._transaction(
+                    session_id,
                     "UPDATE whatsapp_accounts SET status = 'qr_scanning', last_activity_at = ?,"
                     " assigned_instance_index = ?, assigned_instance_url = ?"
                     " WHERE session_id = ?",
@@ -109,11 +117,13 @@ class GatewayDb:
                 )
             case DbUpdates.SPLIT:
                 self._transaction(
+                    session_id,
                     "UPDATE whatsapp_accounts SET status = 'qr_scanning', last_activity_at = ?"
                     " WHERE session_id = ?",
                     (_now(), session_id),
                 )
                 self._transaction(
+                    session_id,
                     "UPDATE whatsapp_accounts SET assigned_instance_index = ?,"
                     " assigned_instance_url = ? WHERE session_id = ?",
                     (assignment.index, assignment.url, session_id),
@@ -124,19 +134,23 @@ class GatewayDb:
     def dedupe_allows(self, session_id: str) -> bool:
         """The study's QR dedupe: False when this session got a QR under 300 s ago."""
         row = self._execute(
-            "SELECT last_qr_at FROM whatsapp_accounts WHERE session_id = ?", (session_id,)
+            session_id,
+            "SELECT last_qr_at FROM whatsapp_accounts WHERE session_id = ?",
+            (session_id,),
         ).fetchone()
         now = time.time()
         if row is not None and row[0] is not None and now - row[0] < DEDUPE_WINDOW_S:
             return False
         self._transaction(
-            "UPDATE whatsapp_accounts SET last_qr_at = ? WHERE session_id = ?", (now, session_id)
+            session_id,
+            "UPDATE whatsapp_accounts SET last_qr_at = ? WHERE session_id = ?",
+            (now, session_id),
         )
         return True
 
     def upsert_chats(self, session_id: str, chats: list[dict[str, Any]]) -> None:
         self._conn.execute("BEGIN")
-        self.statements += len(chats)
+        self._statements[session_id] += len(chats)
         self._conn.executemany(
             "INSERT INTO chats (session_id, chat_id, name, is_group, unread, last_message,"
             " timestamp) VALUES (?, ?, ?, ?, ?, ?, ?)"

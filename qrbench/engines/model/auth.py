@@ -9,9 +9,24 @@ storage and saves it every `backup_sync_interval_ms`.
 import asyncio
 import shutil
 from pathlib import Path
+from typing import assert_never
 
+from qrbench.config.models import AuthStrategy, Profile, RemoteAuthFor
 from qrbench.world.stores.archive import unzip_session, zip_session
 from qrbench.world.stores.base import SessionStore
+
+
+def uses_remote_auth(profile: Profile, *, restoring: bool) -> bool:
+    """Whether the client keeps this session in the RemoteAuth store."""
+    if profile.auth.strategy is AuthStrategy.LOCALAUTH:
+        return False
+    match profile.auth.remoteauth_for:
+        case RemoteAuthFor.ALL:
+            return True
+        case RemoteAuthFor.RESTORE_ONLY:
+            return restoring
+        case _:
+            assert_never(profile.auth.remoteauth_for)
 
 
 def prepare_local_auth(data_path: Path, session_id: str) -> Path:

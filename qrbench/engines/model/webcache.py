@@ -92,7 +92,9 @@ async def serve_index(page: Page, index_url: str, html: bytes) -> None:
     async def fulfil(route: Route) -> None:
         await route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
 
-    await page.route(index_url, fulfil)
+    # A predicate, not a glob: the session's URL carries a query, and '?' means any
+    # character in Playwright's globs.
+    await page.route(lambda url: url == index_url, fulfil)
 
 
 def persist(config: WebVersionCache, version: str, html: bytes) -> Path:

@@ -7,18 +7,19 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from qrbench.analysis.compare import (
-    Caveat,
-    Comparison,
-    MetricComparison,
+from qrbench.analysis.caveats import Caveat
+from qrbench.analysis.compare import Comparison, MetricComparison
+from qrbench.analysis.stats import Difference, Significance
+from qrbench.report.wording.caveats import caveat_hint, caveat_message
+from qrbench.report.wording.compare import (
     describe_kind,
     describe_success,
     describe_success_difference,
     evidence,
-    format_ms,
+    headlines,
     ratio_phrase,
 )
-from qrbench.analysis.stats import Difference, Significance
+from qrbench.report.wording.numbers import format_ms
 
 
 def significance_style(significance: Significance) -> str:
@@ -109,7 +110,7 @@ def comparison_report(comparison: Comparison) -> RenderableType:
         Text(f"{label}: {source}", style="dim") for label, source in comparison.sources.items()
     ]
     parts += [Text(), comparison_table(comparison), Text()]
-    parts += [Text(headline, style="bold") for headline in comparison.headlines.values()]
+    parts += [Text(headline, style="bold") for headline in headlines(comparison).values()]
     failures = failures_table(comparison)
     if failures is not None:
         parts += [Text(), failures]
@@ -121,8 +122,8 @@ def caveat_lines(caveats: Sequence[Caveat]) -> list[Text]:
     """A warning and its hint per caveat, after a blank line; nothing without caveats."""
     lines = [Text()] if caveats else []
     for caveat in caveats:
-        lines.append(Text(f"warning: {caveat.message}", style="yellow"))
-        lines.append(Text(f"  hint: {caveat.hint}", style="dim"))
+        lines.append(Text(f"warning: {caveat_message(caveat)}", style="yellow"))
+        lines.append(Text(f"  hint: {caveat_hint(caveat)}", style="dim"))
     return lines
 
 

@@ -4,16 +4,15 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from qrbench.analysis.explain import (
-    DirectionEffects,
-    Explanation,
+from qrbench.analysis.explain.attribution import DirectionEffects, Explanation
+from qrbench.report.console.compare import caveat_lines, significance_style
+from qrbench.report.wording.explain import (
     ImpactRow,
     RowKind,
     direction_title,
     explanation_headline,
     impact_rows,
 )
-from qrbench.report.console.compare import caveat_lines, significance_style
 
 
 def _saving_cell(row: ImpactRow) -> Text:

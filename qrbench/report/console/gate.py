@@ -6,15 +6,17 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from qrbench.analysis.gate import CheckStatus, GateReport, headline
+from qrbench.analysis.gate import GateReport
+from qrbench.analysis.summary import Verdict
 from qrbench.report.console.compare import caveat_lines
+from qrbench.report.wording.gate import check_measured, check_threshold, check_why, headline
 
 
-def _style(status: CheckStatus) -> str:
+def _style(status: Verdict) -> str:
     match status:
-        case CheckStatus.PASS:
+        case Verdict.PASS:
             return "bold green"
-        case CheckStatus.FAIL:
+        case Verdict.FAIL:
             return "bold red"
         case _:
             assert_never(status)
@@ -35,10 +37,10 @@ def gate_table(report: GateReport) -> Table:
     for check in report.checks:
         table.add_row(
             check.name,
-            check.threshold,
-            check.measured,
+            check_threshold(check),
+            check_measured(check),
             Text(check.status.value, style=_style(check.status)),
-            check.why,
+            check_why(check),
         )
     return table
 
@@ -48,7 +50,7 @@ def gate_report(report: GateReport) -> RenderableType:
     if report.baseline is not None:
         parts.append(Text(f"baseline: {report.baseline}", style="dim"))
     parts += [Text(), gate_table(report), Text()]
-    status = CheckStatus.PASS if report.passed else CheckStatus.FAIL
+    status = Verdict.PASS if report.passed else Verdict.FAIL
     verdict = Text()
     verdict.append(f" {status.value} ", style=f"{_style(status)} reverse")
     verdict.append(f"  {headline(report)}")

@@ -24,7 +24,8 @@ class RichRunListener:
             transient=True,
         )
         self._task = self._progress.add_task("starting", total=None)
-        self._label = ""
+        # What each session in flight is doing, by (label, number): sessions may overlap.
+        self._in_flight: dict[tuple[str, int], tuple[str, str | None]] = {}
 
     def __enter__(self) -> "RichRunListener":
         self._progress.start()
@@ -47,13 +48,28 @@ class RichRunListener:
         return f"{label} session {number}" if self._show_labels else f"session {number}"
 
     def session_started(self, label: str, number: int, warmup: bool) -> None:
-        self._label = self._name(label, number) + (" (warmup)" if warmup else "")
-        self._progress.update(self._task, description=self._label)
+        name = self._name(label, number) + (" (warmup)" if warmup else "")
+        self._in_flight[(label, number)] = (name, None)
+        self._describe()
 
     def stage_started(self, label: str, number: int, stage: str) -> None:
-        self._progress.update(self._task, description=f"{self._label} · {stage}")
+        name, _ = self._in_flight.get((label, number), (self._name(label, number), None))
+        self._in_flight[(label, number)] = (name, stage)
+        self._describe()
+
+    def _describe(self) -> None:
+        if not self._in_flight:
+            description = "finishing"
+        elif len(self._in_flight) == 1:
+            ((name, stage),) = self._in_flight.values()
+            description = name if stage is None else f"{name} · {stage}"
+        else:
+            description = f"{len(self._in_flight)} sessions in flight"
+        self._progress.update(self._task, description=description)
 
     def session_finished(self, label: str, result: SessionResult) -> None:
+        self._in_flight.pop((label, result.number), None)
+        self._describe()
         self._progress.advance(self._task)
         name = self._name(label, result.number)
         tag = " (warmup, discarded)" if result.warmup else ""

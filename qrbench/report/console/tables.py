@@ -4,9 +4,10 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from qrbench.analysis.compare import format_ms
 from qrbench.analysis.stats import MetricSummary
 from qrbench.analysis.summary import USER_PERCENTILE, FailureCount, RunSummary, Verdict
+from qrbench.report.wording.caveats import run_warning
+from qrbench.report.wording.numbers import format_ms, format_rate
 
 
 def run_table(title: str, summary: RunSummary) -> Table:
@@ -98,8 +99,7 @@ def reliability_lines(summary: RunSummary) -> list[Text]:
         summary.succeeded == summary.measured and summary.attempts <= summary.measured
     ):
         return []
-    success = f"success rate {summary.succeeded}/{summary.measured} "
-    success += f"({summary.succeeded / summary.measured:.0%})"
+    success = f"success rate {format_rate(summary.succeeded, summary.measured)}"
     if summary.recovered_by_retry:
         success += f", {summary.recovered_by_retry} only after a retry"
     success += f"; {summary.attempts} attempts"
@@ -156,8 +156,8 @@ def run_report(title: str, summary: RunSummary) -> RenderableType:
         table = failures_table(title, failures)
         if table is not None:
             parts.extend([Text(), table])
-    for warning in summary.warnings:
-        parts.append(Text(f"warning: {warning}", style="yellow"))
+    for caveat in summary.caveats:
+        parts.append(Text(f"warning: {run_warning(caveat)}", style="yellow"))
     return Group(*parts)
 
 

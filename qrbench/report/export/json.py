@@ -2,31 +2,53 @@
 
 import json
 from pathlib import Path
+from typing import Any
 
+from qrbench.analysis.caveats import Caveat
 from qrbench.analysis.compare import Comparison
-from qrbench.analysis.explain import Explanation
+from qrbench.analysis.explain.attribution import Explanation
 from qrbench.analysis.summary import RunSummary
+from qrbench.report.wording.caveats import caveat_hint, caveat_message, run_warning
+from qrbench.report.wording.compare import headlines
 
 SUMMARY_SCHEMA_VERSION = 1
 
 
 def render_run(profile: str, scenario: str, results_path: Path, summary: RunSummary) -> str:
+    # The export keeps its `warnings`, one sentence each, where the summary has caveats.
+    phrased = summary.to_dict() | {"caveats": [run_warning(c) for c in summary.caveats]}
     document = {
         "schema_version": SUMMARY_SCHEMA_VERSION,
         "profile": profile,
         "scenario": scenario,
         "results_file": str(results_path),
-        "summary": summary.to_dict(),
+        "summary": {("warnings" if key == "caveats" else key): v for key, v in phrased.items()},
     }
     return json.dumps(document, indent=2) + "\n"
 
 
 def render_comparison(comparison: Comparison) -> str:
-    document = {"schema_version": SUMMARY_SCHEMA_VERSION, "comparison": comparison.to_dict()}
+    phrased = comparison.to_dict() | {
+        "caveats": [_caveat(caveat) for caveat in comparison.caveats],
+        "headlines": headlines(comparison),
+    }
+    document = {"schema_version": SUMMARY_SCHEMA_VERSION, "comparison": phrased}
     return json.dumps(document, indent=2) + "\n"
 
 
 def render_explanation(explanation: Explanation) -> str:
     """Savings in ms, positive where the fast values are faster (the screen writes `-`)."""
-    document = {"schema_version": SUMMARY_SCHEMA_VERSION, "explanation": explanation.to_dict()}
+    phrased = explanation.to_dict() | {
+        "caveats": [_caveat(caveat) for caveat in explanation.caveats]
+    }
+    document = {"schema_version": SUMMARY_SCHEMA_VERSION, "explanation": phrased}
     return json.dumps(document, indent=2) + "\n"
+
+
+def _caveat(caveat: Caveat) -> dict[str, Any]:
+    return {
+        "kind": caveat.kind.value,
+        "label": caveat.label,
+        "message": caveat_message(caveat),
+        "hint": caveat_hint(caveat),
+    }

@@ -8,7 +8,10 @@ the message still says why.
 import xml.etree.ElementTree as ElementTree
 from typing import assert_never
 
-from qrbench.analysis.gate import CheckStatus, GateReport, headline
+from qrbench.analysis.gate import GateReport
+from qrbench.analysis.summary import Verdict
+from qrbench.report.wording.caveats import caveat_hint, caveat_message
+from qrbench.report.wording.gate import check_measured, check_threshold, check_why, headline
 
 
 def render_gate(report: GateReport) -> str:
@@ -29,20 +32,21 @@ def render_gate(report: GateReport) -> str:
     classname = f"qrbench.gate.{report.profile}.{report.scenario}"
     for check in report.checks:
         case = ElementTree.SubElement(suite, "testcase", classname=classname, name=check.name)
-        details = f"measured {check.measured}, threshold {check.threshold}"
+        details = f"measured {check_measured(check)}, threshold {check_threshold(check)}"
         match check.status:
-            case CheckStatus.PASS:
-                ElementTree.SubElement(case, "system-out").text = f"{details}: {check.why}"
-            case CheckStatus.FAIL:
+            case Verdict.PASS:
+                ElementTree.SubElement(case, "system-out").text = f"{details}: {check_why(check)}"
+            case Verdict.FAIL:
                 failure = ElementTree.SubElement(
                     case, "failure", message=f"{check.name}: {details}", type="GateCheckFailed"
                 )
-                failure.text = check.why
+                failure.text = check_why(check)
             case _:
                 assert_never(check.status)
     if report.caveats:
         ElementTree.SubElement(suite, "system-out").text = "\n".join(
-            f"warning: {caveat.message} (hint: {caveat.hint})" for caveat in report.caveats
+            f"warning: {caveat_message(caveat)} (hint: {caveat_hint(caveat)})"
+            for caveat in report.caveats
         )
     ElementTree.indent(suite)
     return ElementTree.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"

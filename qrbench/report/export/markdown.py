@@ -4,26 +4,27 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import assert_never
 
-from qrbench.analysis.compare import (
-    Caveat,
-    Comparison,
-    MetricComparison,
+from qrbench.analysis.caveats import Caveat
+from qrbench.analysis.compare import Comparison, MetricComparison
+from qrbench.analysis.explain.attribution import DirectionEffects, Explanation
+from qrbench.analysis.gate import GateReport
+from qrbench.analysis.summary import RunSummary, Verdict
+from qrbench.report.wording.caveats import caveat_hint, caveat_message, run_warning
+from qrbench.report.wording.compare import (
     describe_difference,
     describe_kind,
     describe_success,
     describe_success_difference,
-    format_ms,
+    headlines,
 )
-from qrbench.analysis.explain import (
-    DirectionEffects,
-    Explanation,
+from qrbench.report.wording.explain import (
     RowKind,
     direction_title,
     explanation_headline,
     impact_rows,
 )
-from qrbench.analysis.gate import CheckStatus, GateReport, headline
-from qrbench.analysis.summary import RunSummary, Verdict
+from qrbench.report.wording.gate import check_measured, check_threshold, check_why, headline
+from qrbench.report.wording.numbers import format_ms
 
 
 def _cell(text: str) -> str:
@@ -66,7 +67,7 @@ def render_run(profile: str, scenario: str, results_path: Path, summary: RunSumm
             *time_to_qr,
         ]
     )
-    verdict = "✅ PASS" if summary.verdict is Verdict.PASS else "❌ FAIL"
+    verdict = _status(summary.verdict)
     parts = [
         f"### qrbench: {profile} on {scenario}\n",
         f"**{verdict}**: {summary.within_deadline}/{summary.measured} sessions showed a "
@@ -87,8 +88,9 @@ def render_run(profile: str, scenario: str, results_path: Path, summary: RunSumm
                 [[f.stage, f.type, str(f.count), f.example] for f in summary.failures],
             )
         )
-    if summary.warnings:
-        parts.append("#### Warnings\n\n" + "".join(f"- {w}\n" for w in summary.warnings))
+    if summary.caveats:
+        listed = "".join(f"- {run_warning(caveat)}\n" for caveat in summary.caveats)
+        parts.append("#### Warnings\n\n" + listed)
     return "\n".join(parts)
 
 
@@ -127,7 +129,7 @@ def render_comparison(comparison: Comparison) -> str:
 
     parts = [
         f"### qrbench compare: {', '.join(comparison.labels)} (reference: {reference})\n",
-        "".join(f"- **{headline}**\n" for headline in comparison.headlines.values()),
+        "".join(f"- **{headline}**\n" for headline in headlines(comparison).values()),
         _table(header, right_aligned, rows),
         "".join(f"- {label}: `{source}`\n" for label, source in comparison.sources.items()),
     ]
@@ -152,7 +154,8 @@ def render_comparison(comparison: Comparison) -> str:
 def _warnings(caveats: Sequence[Caveat]) -> list[str]:
     if not caveats:
         return []
-    return ["#### Warnings\n\n" + "".join(f"- {c.message} (*{c.hint}*)\n" for c in caveats)]
+    listed = "".join(f"- {caveat_message(c)} (*{caveat_hint(c)}*)\n" for c in caveats)
+    return ["#### Warnings\n\n" + listed]
 
 
 def _effects_table(explanation: Explanation, effects: DirectionEffects) -> str:
@@ -197,18 +200,18 @@ def render_explanation(explanation: Explanation) -> str:
     return "\n".join(parts)
 
 
-def _status(status: CheckStatus) -> str:
+def _status(status: Verdict) -> str:
     match status:
-        case CheckStatus.PASS:
+        case Verdict.PASS:
             return "✅ PASS"
-        case CheckStatus.FAIL:
+        case Verdict.FAIL:
             return "❌ FAIL"
         case _:
             assert_never(status)
 
 
 def render_gate(report: GateReport) -> str:
-    verdict = _status(CheckStatus.PASS if report.passed else CheckStatus.FAIL)
+    verdict = _status(Verdict.PASS if report.passed else Verdict.FAIL)
     parts = [
         f"### qrbench gate: {report.profile} on {report.scenario}\n",
         f"**{verdict}**: {headline(report)}\n",
@@ -216,7 +219,13 @@ def render_gate(report: GateReport) -> str:
             ["check", "threshold", "measured", "result", "why"],
             [False, False, True, False, False],
             [
-                [check.name, check.threshold, check.measured, _status(check.status), check.why]
+                [
+                    check.name,
+                    check_threshold(check),
+                    check_measured(check),
+                    _status(check.status),
+                    check_why(check),
+                ]
                 for check in report.checks
             ],
         ),

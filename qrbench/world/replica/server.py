@@ -13,8 +13,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import qrcode
 from aiohttp import WSCloseCode, WSMsgType, web
+from yarl import URL
 
-from qrbench.config.models import OriginNetwork
+from qrbench.config.models import DEFAULT_WEB_VERSION, OriginNetwork
 from qrbench.errors import ReplicaError
 from qrbench.world import pacing
 from qrbench.world.faults import Fault
@@ -34,12 +35,14 @@ _NO_STORE = {"Cache-Control": "no-store"}
 _STALL_POLL_S = 0.1
 REPLICA_FAULTS = frozenset({Fault.HANG, Fault.DROP, Fault.BUNDLE_STALL, Fault.HTTP_500})
 """The faults the replica itself injects; `Replica.arm` takes one of these or None."""
+SESSION_PARAM = "qrbench_session"
+"""The query parameter that tells the replica which session a page load belongs to."""
 MAX_CHATS_PER_PAGE = 500
 
 
 @dataclass(frozen=True)
 class ReplicaConfig:
-    version: str = "2.3000.1017054665"
+    version: str = DEFAULT_WEB_VERSION
     index_kb: int = 600
     bundle_kb: int = 4096
     bundles: int = 4
@@ -132,20 +135,46 @@ class Replica:
             "replica", ReplicaError, shutdown_timeout_s=_SHUTDOWN_TIMEOUT_S
         )
         self._chats: set[web.WebSocketResponse] = set()
-        self._fault: Fault | None = None
-        # Whether the armed fault was injected since: a page whose index a cache answered
-        # in the browser never asks for it, so an index 500 never reaches it.
-        self.fault_met = False
+        # Faults by session, and the sessions whose fault was injected since it was armed:
+        # a page whose index a cache answered in the browser never asks for it, so an
+        # index 500 never reaches it.
+        self._faults: dict[str, Fault | None] = {}
+        self._met: set[str] = set()
 
-    def arm(self, fault: Fault | None) -> None:
-        """The fault every page load meets from now on, until armed again (None: none).
-
-        Sessions run one after another, so the runner arms the replica before each attempt.
-        """
+    def arm(self, session_id: str, fault: Fault | None) -> None:
+        """The fault this session's page loads meet from now on, until armed again."""
         if fault is not None and fault not in REPLICA_FAULTS:
             raise ValueError(f"the replica cannot inject {fault}")
-        self._fault = fault
-        self.fault_met = False
+        self._faults[session_id] = fault
+        self._met.discard(session_id)
+
+    def disarm(self, session_id: str) -> None:
+        self._faults.pop(session_id, None)
+        self._met.discard(session_id)
+
+    def fault_met(self, session_id: str) -> bool:
+        """Whether the session's armed fault reached its page."""
+        return session_id in self._met
+
+    @staticmethod
+    def session_url(url: str, session_id: str) -> str:
+        """`url` marked as this session's, for `arm`."""
+        return str(URL(url).update_query({SESSION_PARAM: session_id}))
+
+    def _meets(self, request: web.Request, *faults: Fault) -> Fault | None:
+        """Which of `faults` this request meets (marked as met): the request's session's.
+
+        The page and its socket carry the session in the query. A bundle request does not
+        (the index a cache answered names plain bundle URLs), so it meets the fault of the
+        one session armed, as when sessions run one at a time.
+        """
+        session_id = request.query.get(SESSION_PARAM)
+        if session_id is None and len(self._faults) == 1:
+            session_id = next(iter(self._faults))
+        if session_id is None or (fault := self._faults.get(session_id)) not in faults:
+            return None
+        self._met.add(session_id)
+        return fault
 
     def __enter__(self) -> ReplicaUrls:
         return self.start()
@@ -206,8 +235,7 @@ class Replica:
 
     def _whatsapp_app(self, served: _Served) -> web.Application:
         async def index(request: web.Request) -> web.Response:
-            if self._fault is Fault.HTTP_500:
-                self.fault_met = True
+            if self._meets(request, Fault.HTTP_500):
                 # No bootstrap, so no window.Debug.VERSION: the gateway waits in vain.
                 return web.Response(status=500, text="500 Internal Server Error", headers=_NO_STORE)
             stable = request.url.host == WHATSAPP_HOST
@@ -246,8 +274,7 @@ class Replica:
             body = served.scripts.get(name)
             if body is None:
                 raise web.HTTPNotFound()
-            if self._fault is Fault.BUNDLE_STALL and name == first_bundle:
-                self.fault_met = True
+            if name == first_bundle and self._meets(request, Fault.BUNDLE_STALL):
                 return await _stall(request, body)
             return web.Response(body=body, content_type="application/javascript", headers=_NO_STORE)
 
@@ -265,21 +292,19 @@ class Replica:
         self._chats.add(chat)
         scan_at: float | None = None
         try:
-            match self._fault:
+            match fault := self._meets(request, Fault.HANG, Fault.DROP):
                 case Fault.HANG:
-                    self.fault_met = True
                     async for _message in chat:
                         pass
                     return chat
                 case Fault.DROP:
-                    self.fault_met = True
                     # Cut before the first ref, where WhatsApp's own handshake would run.
                     await chat.close(code=WSCloseCode.INTERNAL_ERROR, message=b"dropped")
                     return chat
                 case Fault.BUNDLE_STALL | Fault.HTTP_500 | Fault.BROWSER_CRASH | None:
                     pass
                 case _:
-                    assert_never(self._fault)
+                    assert_never(fault)
             for number in range(config.refs):
                 qr_string = new_qr_string()
                 await chat.send_json(

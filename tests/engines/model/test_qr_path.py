@@ -12,8 +12,8 @@ import redis
 from qrbench.records import SessionResult
 from qrbench.world.stores import REDIS_URL_ENV
 from qrbench.world.stores.private_redis import PrivateRedis
-from tests.conftest import write_yaml
-from tests.measure.test_runner import RecordingListener, run_profile
+from tests.helpers import write_yaml
+from tests.run_helpers import RecordingListener, run_profile
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("no_leftover_chromium")]
 
@@ -127,7 +127,8 @@ def test_blocking_webhook_puts_the_receiver_time_on_the_critical_path(tmp_path: 
         assert session.ok, session.error
         webhook = next(s for s in session.stages if s.name == "webhook")
         assert webhook.critical
-        assert webhook.duration_ms == pytest.approx(400, abs=100)
+        # No upper bound: a loaded machine only adds to it; what matters is that it waited.
+        assert webhook.duration_ms >= 400
         assert session.time_to_qr_ms is not None and session.qr_delivered_ms is not None
         assert session.time_to_qr_ms >= session.qr_delivered_ms
 
@@ -147,9 +148,13 @@ def test_background_webhook_keeps_the_receiver_time_off_the_critical_path(
         webhook = next(s for s in session.stages if s.name == "webhook")
         assert not webhook.critical
         encoded_at = stage_end(session, "qr_encode")
-        # Only the DB update follows the QR on the critical path now.
-        assert session.time_to_qr_ms - encoded_at - stage(session, "db_update") < 50
+        # Only the DB update follows the QR on the critical path now, and the receiver's
+        # 400 ms end after time-to-QR: orderings, which a loaded machine cannot upset.
+        after_qr = [s.name for s in session.stages if s.critical and s.start_ms >= encoded_at]
+        assert after_qr == ["db_update"]
+        assert session.time_to_qr_ms == pytest.approx(stage_end(session, "db_update"), abs=0.1)
         assert session.qr_delivered_ms - encoded_at >= 400
+        assert session.time_to_qr_ms < session.qr_delivered_ms
 
 
 def test_split_db_updates_are_two_statements_combined_one(tmp_path: Path) -> None:

@@ -5,14 +5,17 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from playwright.async_api import async_playwright
 
+from qrbench.browsers.local import LocalProvider
 from qrbench.config.loader import load_profile
 from qrbench.config.models import Profile
+from qrbench.engines.base import PreparedSession, SessionSetup
 from qrbench.engines.handler.db import GatewayDb
-from qrbench.engines.model.session import SessionSetup, run_session
+from qrbench.engines.handler.session import run_session
+from qrbench.engines.model.engine import ModelEngine
+from qrbench.measure.timer import SessionTimer
 from qrbench.records import SessionResult, Stage
-from tests.conftest import PageServer, qr_page, write_yaml
+from tests.helpers import PageServer, qr_page, write_yaml
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("no_leftover_chromium")]
 
@@ -33,9 +36,9 @@ def run_one(profile: Profile, tmp_path: Path) -> SessionResult:
         db = GatewayDb(tmp_path / "gateway.db")
         db.create_account(1, "test")
         try:
-            async with async_playwright() as playwright, aiohttp.ClientSession() as http:
+            async with LocalProvider() as provider, aiohttp.ClientSession() as http:
                 setup = SessionSetup(
-                    playwright=playwright,
+                    provider=provider,
                     profile=profile,
                     data_path=tmp_path / "data",
                     target_url=str(profile.target.url),
@@ -44,7 +47,10 @@ def run_one(profile: Profile, tmp_path: Path) -> SessionResult:
                     db=db,
                     http=http,
                 )
-                return await run_session(setup, "test", number=1, warmup=False)
+                session = PreparedSession(setup, "test", SessionTimer(), fault=None)
+                return await run_session(
+                    session, ModelEngine, number=1, warmup=False, workspace_id=1
+                )
         finally:
             db.close()
 

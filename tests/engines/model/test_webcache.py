@@ -7,7 +7,7 @@ import pytest
 from qrbench.config.models import WebVersionCache
 from qrbench.engines.model.webcache import CacheOutcome, ResolvedIndex, persist, resolve
 from qrbench.errors import WebCacheMiss
-from tests.conftest import PageServer
+from tests.helpers import PageServer
 
 VERSION = "2.3000.1017054665"
 

@@ -11,8 +11,7 @@ from qrbench.analysis.compare import compare
 from qrbench.analysis.stats import summarize
 from qrbench.analysis.summary import StageSummary, Verdict
 from qrbench.report.export import csv as csv_export
-from tests.analysis.test_compare import draw, labelled
-from tests.report.export.test_markdown import run_summary
+from tests.helpers import draw, labelled, run_summary
 
 
 def _rows(text: str) -> list[dict[str, str]]:
@@ -55,7 +54,7 @@ def test_run_summary_has_a_row_per_metric() -> None:
         cpu_time_s=None,
         failures=[],
         web_cache={},
-        warnings=[],
+        caveats=[],
     )
     rows = _rows(csv_export.render_run("optimized", "lan", Path("r.json"), summary))
     assert [row["metric"] for row in rows] == [

@@ -6,8 +6,8 @@ import numpy as np
 
 from qrbench.analysis.gate import GateReport, ThresholdOverrides, judge, parse_overrides
 from qrbench.report.export import junit
-from tests.analysis.test_compare import draw
-from tests.analysis.test_gate import saved
+from qrbench.report.wording.gate import check_measured, check_threshold, check_why
+from tests.helpers import draw, saved
 
 
 def _report_with_failures() -> GateReport:
@@ -34,9 +34,9 @@ def test_one_testcase_per_check_and_a_failure_on_each_failed_one() -> None:
         failure = failed[check.name]
         assert failure is not None
         assert failure.get("message") == (
-            f"{check.name}: measured {check.measured}, threshold {check.threshold}"
+            f"{check.name}: measured {check_measured(check)}, threshold {check_threshold(check)}"
         )
-        assert failure.text == check.why
+        assert failure.text == check_why(check)
 
 
 def test_warnings_and_sources_survive_escaping() -> None:

@@ -1,23 +1,20 @@
 """Markdown exports: GitHub-flavoured tables a CI step summary renders."""
 
-from dataclasses import fields
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from qrbench.analysis.caveats import Caveat, CaveatKind
 from qrbench.analysis.compare import Comparison, compare
-from qrbench.analysis.explain import Direction, explain, load_estimates, plan_explanation
+from qrbench.analysis.explain.attribution import explain
+from qrbench.analysis.explain.plan import Direction, plan_explanation
 from qrbench.analysis.stats import summarize
-from qrbench.analysis.summary import FailureCount, RunSummary, StageSummary, Verdict
+from qrbench.analysis.summary import FailureCount, StageSummary, Verdict
+from qrbench.config.estimates import load_estimates
 from qrbench.config.loader import load_profile
 from qrbench.report.export import markdown
-from tests.analysis.test_compare import draw, labelled
-
-
-def run_summary(**given: Any) -> RunSummary:
-    """A run summary with `given` fields; the rest (the renderers do not read them) None."""
-    return RunSummary(**{field.name: None for field in fields(RunSummary)} | given)
+from qrbench.report.wording.compare import headline
+from tests.helpers import draw, labelled, run_summary
 
 
 def _comparison() -> Comparison:
@@ -38,7 +35,7 @@ def _table_rows(text: str) -> list[list[str]]:
 def test_comparison_has_the_headline_a_table_header_and_a_row_per_metric() -> None:
     comparison = _comparison()
     text = markdown.render_comparison(comparison)
-    assert comparison.headlines["new"] in text
+    assert headline(comparison, "new") in text
     lines = text.splitlines()
     header = lines.index(
         "| metric | kind | old median ms | old p95 ms | new median ms | new p95 ms | new vs old |"
@@ -72,14 +69,14 @@ def test_pipes_in_messages_do_not_break_the_table() -> None:
         cpu_time_s=None,
         failures=[FailureCount(stage="qr_wait", type="QrTimeout", count=1, example="a | b")],
         web_cache={"hit": 3},
-        warnings=["only 2 measured run(s)"],
+        caveats=[Caveat(CaveatKind.TOO_FEW_RUNS, None, n=2)],
     )
     text = markdown.render_run("optimized", "lan", Path("results/x.json"), summary)
     assert text.startswith("### qrbench: optimized on lan")
     assert "**❌ FAIL**: 2/3 sessions" in text
     assert "| page_load | critical | 2 | 1,050 | 1,095 | 1,100 |" in text
     assert "| qr_wait | QrTimeout | 1 | a \\| b |" in text
-    assert "- only 2 measured run(s)" in text
+    assert "- only 2 measured run(s) of time-to-QR: use --runs 5 or more" in text
 
 
 def test_explanation_is_the_studys_table_with_remainder_and_total() -> None:

@@ -633,7 +633,7 @@ def test_scan_swaps_the_qr_for_the_chat_list_and_the_page_serves_chats(
 
 def armed_replica(fault: Fault | None) -> Replica:
     replica = Replica(SMALL)
-    replica.arm(fault)
+    replica.arm("only", fault)
     return replica
 
 
@@ -684,8 +684,30 @@ def test_bundle_stall_fault_sends_half_of_the_first_bundle_then_nothing() -> Non
 def test_arming_none_ends_the_fault_and_the_replica_refuses_a_browser_crash() -> None:
     replica = armed_replica(Fault.HTTP_500)
     with replica as urls:
-        replica.arm(None)
+        replica.arm("only", None)
         status, _, _ = http_get(loopback_url(urls, WHATSAPP_HOST, "/"))
         assert status == 200
+        assert not replica.fault_met("only")
         with pytest.raises(ValueError, match="browser_crash"):
-            replica.arm(Fault.BROWSER_CRASH)
+            replica.arm("only", Fault.BROWSER_CRASH)
+
+
+def test_faults_are_armed_per_session_and_met_only_by_that_session() -> None:
+    replica = Replica(SMALL)
+    replica.arm("a", Fault.HTTP_500)
+    replica.arm("b", None)
+    replica.arm("c", Fault.HANG)
+    with replica as urls:
+        index = loopback_url(urls, WHATSAPP_HOST, "/")
+        assert http_get(Replica.session_url(index, "b"))[0] == 200
+        assert http_get(Replica.session_url(index, "c"))[0] == 200  # a hang is the socket's
+        assert not replica.fault_met("b") and not replica.fault_met("c")
+        assert http_get(Replica.session_url(index, "a"))[0] == 500
+        assert replica.fault_met("a")
+        # With several sessions armed, a request that names none meets no fault.
+        assert http_get(index)[0] == 200
+        received, _ = receive(Replica.session_url(chat_url(urls), "c"), within_s=0.5)
+        assert received == [] and replica.fault_met("c")
+        replica.disarm("a")
+        assert http_get(Replica.session_url(index, "a"))[0] == 200
+        assert not replica.fault_met("a")

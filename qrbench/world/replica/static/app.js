@@ -121,7 +121,8 @@
   }
 
   function connect() {
-    var socket = new WebSocket("ws://" + location.host + "/ws/chat");
+    // The page's query names its session (qrbench_session): the socket says it too.
+    var socket = new WebSocket("ws://" + location.host + "/ws/chat" + location.search);
     socket.addEventListener("message", function (event) {
       var message = JSON.parse(event.data);
       if (message.type === "ref") {

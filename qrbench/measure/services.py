@@ -1,0 +1,148 @@
+"""What a run starts before its first session: the world and the gateway's shared parts.
+
+The replica (or target.url), the webhook receiver, the RemoteAuth store, the gateway's DB
+and HTTP client, and the session the scenario preloads into the store. An exit stack
+stops them all, in reverse order, however the run ends.
+"""
+
+import contextlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+
+from qrbench.browsers.base import BrowserProvider
+from qrbench.config.models import Profile, Scenario, WebhookMode
+from qrbench.engines.base import SessionSetup
+from qrbench.engines.handler.db import GatewayDb
+from qrbench.engines.model.auth import uses_remote_auth
+from qrbench.errors import ConfigError
+from qrbench.world.faults import Fault, probability
+from qrbench.world.receiver import Receiver
+from qrbench.world.remote_session import build_preloaded_session
+from qrbench.world.replica.server import REPLICA_FAULTS, Replica, ReplicaConfig, ReplicaUrls
+from qrbench.world.stores import SessionStore, StoreUnavailable, open_store
+
+
+@dataclass(frozen=True)
+class OpenedServices:
+    setup: SessionSetup
+    # Where the RemoteAuth store is, for the results file; None without one.
+    store_description: str | None
+    # The scenario's existing remote session (a zip), when RemoteAuth will look for it.
+    preloaded: Path | None
+
+
+async def open_services(
+    profile: Profile,
+    scenario: Scenario,
+    provider: BrowserProvider,
+    data_path: Path,
+    services: contextlib.AsyncExitStack,
+    warn: Callable[[str], None],
+) -> OpenedServices:
+    """Start what the gateway's process holds for all its sessions; `services` stops them."""
+    urls: ReplicaUrls | None = None
+    replica: Replica | None = None
+    if profile.target.url is None:
+        replica = Replica(_replica_config(profile, scenario))
+        urls = replica.start()
+        services.callback(replica.stop)
+    webhook_url = profile.webhook.url
+    if profile.webhook.mode is not WebhookMode.OFF and webhook_url is None:
+        receiver = Receiver(
+            profile.webhook.secret,
+            scenario.webhook.processing_ms,
+            network=scenario.network.webhook,
+        )
+        webhook_url = receiver.start()
+        services.callback(receiver.stop)
+    store: SessionStore | None = None
+    store_description: str | None = None
+    if uses_remote_auth(profile, restoring=scenario.remote_session.present):
+        opened = await services.enter_async_context(
+            open_store(profile.auth.store, workdir=data_path)
+        )
+        store, store_description = opened.store, opened.description
+        if opened.warning is not None:
+            warn(opened.warning)
+    http = await services.enter_async_context(aiohttp.ClientSession())
+    db = GatewayDb(data_path / "gateway.db")
+    services.callback(db.close)
+    setup = SessionSetup(
+        provider=provider,
+        profile=profile,
+        data_path=data_path,
+        target_url=urls.whatsapp if urls else str(profile.target.url),
+        extra_args=_replica_args(urls),
+        to_loopback=urls.to_loopback if urls else _unchanged,
+        db=db,
+        http=http,
+        store=store,
+        restoring=scenario.remote_session.present,
+        webhook_url=webhook_url,
+        expect_scan=urls is not None and scenario.scan_after_ms is not None,
+        network=scenario.network,
+        cpu=scenario.cpu,
+        replica=replica,
+    )
+    preloaded = await _preload(setup, scenario, data_path)
+    return OpenedServices(setup, store_description, preloaded)
+
+
+async def _preload(setup: SessionSetup, scenario: Scenario, data_path: Path) -> Path | None:
+    if not scenario.remote_session.present or setup.store is None:
+        return None
+    return await build_preloaded_session(
+        setup.provider,
+        setup.profile.browser,
+        setup.target_url,
+        setup.extra_args,
+        data_path,
+        scenario.remote_session.size_mb,
+    )
+
+
+async def store_quietly(work: Awaitable[None]) -> None:
+    # Harness bookkeeping around a session: a store that is down shows up as the
+    # session's own failure in auth_restore, where the gateway would meet it.
+    with contextlib.suppress(StoreUnavailable):
+        await work
+
+
+def _replica_config(profile: Profile, scenario: Scenario) -> ReplicaConfig:
+    return ReplicaConfig(
+        version=profile.web_version,
+        index_kb=scenario.replica.index_kb,
+        bundle_kb=scenario.replica.bundle_kb,
+        refs=scenario.qr.refs,
+        first_ttl_s=scenario.qr.first_ttl_s,
+        next_ttl_s=scenario.qr.next_ttl_s,
+        scan_after_s=None if scenario.scan_after_ms is None else scenario.scan_after_ms / 1000,
+        version_host_network=scenario.network.version_host,
+    )
+
+
+def check_faults_reachable(profile: Profile, scenario: Scenario) -> None:
+    """Page faults are the replica's to inject; a profile with its own target.url has none."""
+    if profile.target.url is None:
+        return
+    page_faults = [
+        f.value for f in Fault if f in REPLICA_FAULTS and probability(scenario.faults, f)
+    ]
+    if page_faults:
+        raise ConfigError(
+            f"scenario {scenario.name} injects {', '.join(page_faults)}, which only the "
+            f"local replica can; profile {profile.name} sets target.url"
+        )
+
+
+def _replica_args(urls: ReplicaUrls | None) -> list[str]:
+    # Chromium reaches the replica under stable names, so a cached index HTML from an
+    # earlier run (other ports) still points at the right origins.
+    return [f"--host-resolver-rules={urls.host_resolver_rules()}"] if urls else []
+
+
+def _unchanged(url: str) -> str:
+    return url

@@ -1,0 +1,161 @@
+"""A fake engine and a fake browser provider: the runner without Chromium, in milliseconds.
+
+The fake engine runs the model's critical stages on the session's clock, but its work is
+scripted per (session number, attempt): show a QR, fail with an error, or hang until
+cancelled. It reads the session's page from the replica over real HTTP, so the replica's
+per-session faults reach it as they reach a browser.
+"""
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from qrbench.config.models import Browser
+from qrbench.engines.base import FirstQr, PreparedSession
+from qrbench.errors import EnvironmentProblem, NavigationFailed, QrTimeout, SessionFailure
+from qrbench.records import ResourceUsage, Stage
+
+FAKE_RESOURCES = ResourceUsage(peak_rss_mb=1.0, cpu_time_s=0.01, processes=1)
+
+
+class Act(Enum):
+    SHOW_QR = "show QR"
+    TIME_OUT = "time out in qr_wait"
+    RAISE_BUG = "raise a bug (RuntimeError) in page_load"
+    HANG = "hang in qr_wait until cancelled"
+
+
+class FakeBrowser:
+    def __init__(self, provider: "FakeProvider", user_data_dir: Path) -> None:
+        self.provider = provider
+        self.user_data_dir = user_data_dir
+        self.crashed = False
+
+    @property
+    def context(self) -> Any:
+        raise AssertionError("the fake engine never drives a page")
+
+    async def crash(self) -> None:
+        self.crashed = True
+
+    async def close(self) -> ResourceUsage | None:
+        self.provider.open_browsers.remove(self)
+        return FAKE_RESOURCES if self.provider.measures_processes else None
+
+
+@dataclass
+class FakeProvider:
+    measures_processes: bool = True
+    # Raised by check(): a machine with no browser to be had.
+    missing: str | None = None
+    open_browsers: list[FakeBrowser] = field(default_factory=list)
+    launched: int = 0
+    reaped: list[Path] = field(default_factory=list)
+    opened: bool = False
+
+    def check(self, config: Browser) -> None:
+        if self.missing is not None:
+            raise EnvironmentProblem(self.missing)
+
+    async def __aenter__(self) -> Self:
+        self.opened = True
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.opened = False
+
+    async def launch(
+        self, config: Browser, user_data_dir: Path, extra_args: list[str]
+    ) -> FakeBrowser:
+        assert self.opened, "launch before the provider was opened"
+        browser = FakeBrowser(self, user_data_dir)
+        self.open_browsers.append(browser)
+        self.launched += 1
+        return browser
+
+    def reap(self, user_data_dirs: list[Path]) -> None:
+        self.reaped += user_data_dirs
+
+
+class FakePage:
+    refs_seen = 1
+
+    def on_new_ref(self, callback: Callable[[str], None]) -> None:
+        pass
+
+    def give_up(self, failure: SessionFailure) -> None:
+        pass
+
+    async def verify(self) -> None:
+        pass
+
+    async def ready(self, timeout_ms: int) -> float:
+        raise AssertionError("no scan in the fake's scenarios")
+
+    async def fetch_chats(self, offset: int, limit: int) -> list[dict[str, Any]]:
+        return []
+
+
+@dataclass
+class FakeEngines:
+    """An EngineFactory: `script[(number, attempt)]` says what that attempt does (default:
+    show a QR); session numbers count from 1 in the order the runner starts them."""
+
+    script: dict[tuple[int, int], Act] = field(default_factory=dict)
+    started: list[tuple[str, int]] = field(default_factory=list)
+    closed: int = 0
+    hang_started: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __call__(self, session: PreparedSession) -> "FakeEngine":
+        attempt = 1 + sum(1 for started, _ in self.started if started == session.session_id)
+        number = int(session.session_id.rsplit("-", 1)[1])
+        self.started.append((session.session_id, attempt))
+        return FakeEngine(self, session, self.script.get((number, attempt), Act.SHOW_QR))
+
+
+class FakeEngine:
+    auth = "localauth"
+    web_cache = "not_used"
+
+    def __init__(self, engines: FakeEngines, session: PreparedSession, act: Act) -> None:
+        self._engines = engines
+        self._session = session
+        self._act = act
+        self._browser: FakeBrowser | None = None
+
+    async def show_qr(self) -> FirstQr:
+        session, timer = self._session, self._session.timer
+        with timer.stage(Stage.BROWSER_LAUNCH, critical=True):
+            self._browser = await session.setup.provider.launch(
+                session.profile.browser, Path(f"/nonexistent/{session.session_id}"), []
+            )
+        with timer.stage(Stage.PAGE_LOAD, critical=True):
+            if self._act is Act.RAISE_BUG:
+                raise RuntimeError("a bug in the engine")
+            url = session.setup.to_loopback(session.page_url)
+            async with session.setup.http.get(url) as response:
+                if response.status != 200:
+                    raise NavigationFailed(f"HTTP {response.status}")
+        with timer.stage(Stage.QR_WAIT, critical=True):
+            if self._act is Act.TIME_OUT:
+                raise QrTimeout("no QR in the page (scripted)")
+            if self._act is Act.HANG:
+                self._engines.hang_started.set()
+                await asyncio.Event().wait()
+        return FirstQr(f"2@fake-{session.session_id}", FakePage())
+
+    async def after_qr(self) -> None:
+        pass
+
+    async def close(self) -> ResourceUsage | None:
+        self._engines.closed += 1
+        return None if self._browser is None else await self._browser.close()

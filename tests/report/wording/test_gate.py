@@ -1,0 +1,87 @@
+"""A gate's checks in words: threshold, measurement and the reason for the verdict."""
+
+from pathlib import Path
+
+import pytest
+
+from qrbench.analysis.gate import (
+    Check,
+    GateReport,
+    RegressionCheck,
+    RegressionOutcome,
+    SuccessCheck,
+    TargetCheck,
+    Thresholds,
+)
+from qrbench.analysis.stats import Difference, RankTest, RatioOfMedians, Significance
+from qrbench.analysis.summary import FailureCount
+from qrbench.report.wording.gate import check_measured, check_threshold, check_why, headline
+
+SLOWER = Difference(RatioOfMedians(1.7, 1.5, 1.9), RankTest(0.0001, 0.9), Significance.SLOWER)
+
+
+def _regression(outcome: RegressionOutcome, difference: Difference = SLOWER) -> RegressionCheck:
+    return RegressionCheck("qr_wait", 10.0, 10.4, 5.2, difference, outcome)
+
+
+def test_the_target_check_names_the_percentile_and_what_it_is_over() -> None:
+    target = TargetCheck(percentile=95, target_ms=10_000, value_ms=1234.0, successful=4)
+    assert (check_threshold(target), check_measured(target)) == ("<= 10,000 ms", "1,234 ms")
+    assert check_why(target) == "over the 4 successful session(s) only"
+    none = TargetCheck(percentile=95, target_ms=10_000, value_ms=None, successful=0)
+    assert (check_measured(none), check_why(none)) == ("-", "no session showed a QR")
+
+
+def test_the_success_check_lists_the_failures() -> None:
+    failures = [FailureCount("qr_wait", "QrTimeout", 2, "no QR"), FailureCount("x", "Hang", 1, "")]
+    success = SuccessCheck(min_success_percent=98, succeeded=7, measured=10, failures=failures)
+    assert (check_threshold(success), check_measured(success)) == (">= 98%", "7/10 (70%)")
+    assert check_why(success) == (
+        "a verified QR shown, however late; failed: QrTimeout in qr_wait x2; Hang in x x1"
+    )
+
+
+@pytest.mark.parametrize(
+    ("outcome", "reason"),
+    [
+        (RegressionOutcome.REGRESSED, "; significant and over +10%"),
+        (RegressionOutcome.WITHIN_LIMIT, "; within +10%"),
+        (RegressionOutcome.UNDER_NOISE, "; by 5.2 ms only: under 10 ms is timer noise"),
+    ],
+)
+def test_a_regression_says_how_much_slower_and_why_that_passes_or_fails(
+    outcome: RegressionOutcome, reason: str
+) -> None:
+    check = _regression(outcome)
+    assert check_threshold(check) == "median <= +10%"
+    assert check_measured(check) == "10 vs 5.2 ms"
+    assert check_why(check) == "1.70x slower (95 % CI 1.50-1.90x, p < 0.001)" + reason
+
+
+def test_a_regression_against_a_zero_baseline_has_no_ratio_to_limit() -> None:
+    no_ratio = Difference(None, RankTest(0.0001, 0.9), Significance.SLOWER)
+    assert check_why(_regression(RegressionOutcome.NO_RATIO, no_ratio)) == (
+        "slower, no ratio (reference 0 ms) (p < 0.001); the baseline's median is 0 ms, "
+        "so no ratio to limit"
+    )
+
+
+def _report(checks: list[Check]) -> GateReport:
+    return GateReport(
+        profile="optimized",
+        scenario="lan",
+        source=Path("r.json"),
+        baseline=None,
+        thresholds=Thresholds(10_000, 95, 98, 10),
+        measured=10,
+        succeeded=10,
+        checks=checks,
+        caveats=[],
+    )
+
+
+def test_the_headline_names_the_failed_checks() -> None:
+    passing = TargetCheck(percentile=95, target_ms=10_000, value_ms=1234.0, successful=10)
+    assert headline(_report([passing])) == "gate passed: 1/1 checks"
+    failing = [passing, _regression(RegressionOutcome.REGRESSED)]
+    assert headline(_report(failing)) == "gate FAILED: 1 of 2 checks (regression qr_wait)"
