@@ -1,3 +1,50 @@
-from qrbench.cli.app import main
+"""`python -m qrbench` and the `qrbench` command.
 
-main()
+Ctrl-C outside a run's own handling (while the command line loads SciPy and Playwright,
+or a profile) ends qrbench with one line and exit 130, as during a run: not a traceback,
+and not Typer's silent exit.
+"""
+
+import os
+import signal
+import sys
+from types import FrameType
+
+INTERRUPTED_EXIT_CODE = 130
+
+
+class _Interrupted(BaseException):
+    """SIGINT outside a run. Not a KeyboardInterrupt, which Typer turns into a silent exit."""
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise _Interrupted
+
+
+def _say_interrupted() -> None:
+    sys.stderr.write("qrbench: interrupted (SIGINT)\n")
+    sys.stderr.flush()
+
+
+def main() -> None:
+    try:
+        from qrbench.cli import main as run_command_line
+
+        # A SIGINT the shell told us to ignore (a background job) stays ignored.
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            signal.signal(signal.SIGINT, _interrupt)
+    except KeyboardInterrupt:
+        _say_interrupted()
+        # Not sys.exit: a KeyboardInterrupt that passed through an extension's init code
+        # (NumPy's) leaves Python set to kill itself by SIGINT at exit, however it was
+        # handled. Nothing has started yet that needs cleaning up.
+        os._exit(INTERRUPTED_EXIT_CODE)
+    try:
+        run_command_line()
+    except _Interrupted:
+        _say_interrupted()
+        sys.exit(INTERRUPTED_EXIT_CODE)
+
+
+if __name__ == "__main__":
+    main()

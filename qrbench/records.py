@@ -5,6 +5,7 @@ analysis; they import no browser, server or store code. Reading checks every fie
 here, so the analysis can trust the types: a bad file is one `RecordError` naming the field.
 """
 
+import functools
 import json
 import math
 import sys
@@ -54,18 +55,16 @@ def shown(value: object) -> str:
     return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 1] + "…"
 
 
+# Exact type checks: JSON's true is an int to Python, and a count or time is never a bool.
 def _is_count(value: object) -> bool:
-    # JSON's true is an int to Python; a count is never a bool.
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    return type(value) is int and value >= 0
 
 
 def _is_amount(value: object) -> bool:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    try:
-        return math.isfinite(value) and value >= 0
-    except OverflowError:  # an integer beyond any float: no statistic could use it
-        return False
+    if type(value) is float:
+        return 0 <= value < math.inf  # NaN compares false
+    # An integer beyond any float: no statistic could use it.
+    return type(value) is int and 0 <= value <= sys.float_info.max
 
 
 # What each scalar field type of a record accepts from JSON, and how a message names it.
@@ -76,6 +75,21 @@ _SCALARS: dict[type, tuple[Callable[[object], bool], str]] = {
     int: (_is_count, "a whole number >= 0"),
     float: (_is_amount, "a finite number >= 0"),
 }
+
+
+@functools.cache
+def _shape(kind: Any) -> tuple[Any, bool, Any]:
+    """`kind` without `| None`, whether it allows None, and its item type if it is a list.
+
+    Cached: taking a type apart costs more than checking a value, once per field of every
+    session of a file.
+    """
+    args = get_args(kind)
+    nullable = type(None) in args
+    if nullable:
+        (kind,) = [arg for arg in args if arg is not type(None)]
+    item = get_args(kind)[0] if get_origin(kind) is list else None
+    return kind, nullable, item
 
 
 class Fields:
@@ -103,21 +117,19 @@ class Fields:
         """The value at `key` as `kind`: str, bool, int, float, dict, a record, a list of
         records, or any of them `| None`."""
         value = self._value(key)
-        nullable = type(None) in get_args(kind)
-        if nullable:
-            if value is None:
-                return None
-            (kind,) = [arg for arg in get_args(kind) if arg is not type(None)]
+        kind, nullable, item = _shape(kind)
+        if nullable and value is None:
+            return None
         expected = " or null" if nullable else ""
-        if kind in _SCALARS:
-            accept, what = _SCALARS[kind]
+        scalar = _SCALARS.get(kind)
+        if scalar is not None:
+            accept, what = scalar
             if not accept(value):
                 raise RecordError(
                     f"{self.path(key)}: expected {what}{expected}, got {shown(value)}"
                 )
             return float(value) if kind is float else value
-        if get_origin(kind) is list:
-            (item,) = get_args(kind)
+        if item is not None:
             items = enumerate(self.items(key))
             return [item.from_dict(each, f"{self.path(key)}[{i}]") for i, each in items]
         if not isinstance(value, dict):
@@ -144,8 +156,15 @@ class _Record:
     def from_dict(cls, data: object, where: str = "") -> Self:
         """`data` as this record, each field checked against its type; raises RecordError."""
         fields = Fields(data, where)
-        types = get_type_hints(cls)
-        return cls(**{f.name: fields.read(f.name, types[f.name]) for f in dataclass_fields(cls)})
+        return cls(**{name: fields.read(name, kind) for name, kind in _field_types(cls)})
+
+
+@functools.cache
+def _field_types(record: type[_Record]) -> tuple[tuple[str, Any], ...]:
+    # Resolving the annotations costs more than checking a record: a file of 100k sessions
+    # would resolve them a million times.
+    types = get_type_hints(record)
+    return tuple((f.name, types[f.name]) for f in dataclass_fields(record))
 
 
 @dataclass(frozen=True)

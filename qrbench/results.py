@@ -7,12 +7,13 @@ Reading it back gives typed records (`SavedResults`), checked once, here.
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Self
 
 from qrbench.analysis.summary import RunSummary
-from qrbench.atomic import write_atomic
 from qrbench.errors import ConfigError
+from qrbench.outputs import write_output
 from qrbench.records import Fields, RecordError, SessionResult, shown
 
 SCHEMA_VERSION = 1
@@ -20,6 +21,16 @@ SCHEMA_VERSION = 1
 
 class ResultsError(ConfigError):
     """A results file that cannot be read as qrbench results."""
+
+
+class RunStatus(StrEnum):
+    """How far the run that wrote a results file got."""
+
+    # Sessions are still being added; a file left so is from a run that was killed.
+    RUNNING = "running"
+    COMPLETE = "complete"
+    # Stopped before its last session (a signal or an error); the summary covers the rest.
+    INTERRUPTED = "interrupted"
 
 
 def default_path(profile: str, scenario: str, directory: Path = Path("results")) -> Path:
@@ -35,26 +46,30 @@ class ResultsFile:
         self._header = header
         self._sessions: list[dict[str, Any]] = []
         self._summary: dict[str, Any] | None = None
+        self._status = RunStatus.RUNNING
 
     def add_session(self, session: SessionResult) -> None:
         self._sessions.append(session.to_dict())
         self._write()
 
-    def set_summary(self, summary: RunSummary) -> None:
+    def set_summary(self, summary: RunSummary, status: RunStatus = RunStatus.COMPLETE) -> None:
+        """The run ended, completely or not: its summary and how far it got."""
         self._summary = summary.to_dict()
+        self._status = status
         self._write()
 
     def document(self) -> dict[str, Any]:
         return {
             "schema_version": SCHEMA_VERSION,
             **self._header,
+            "status": self._status.value,
             "sessions": self._sessions,
             "summary": self._summary,
         }
 
     def _write(self) -> None:
         text = json.dumps(self.document(), indent=2, sort_keys=False)
-        write_atomic(self.path, (text + "\n").encode("utf-8"))
+        write_output(self.path, (text + "\n").encode("utf-8"), "results file")
 
 
 @dataclass(frozen=True)
@@ -75,6 +90,7 @@ class SavedResults:
     sessions: list[SessionResult]
     # As written: None until the run ended.
     summary: dict[str, Any] | None
+    status: RunStatus
 
     @property
     def measured(self) -> list[SessionResult]:
@@ -105,21 +121,43 @@ class SavedResults:
                 scenario=scenario.data,
                 scenario_name=scenario.read("name", str),
                 environment=_environment(fields.nested("environment")),
-                sessions=[
-                    _session(item, position)
-                    for position, item in enumerate(fields.items("sessions"), start=1)
-                ],
+                sessions=_sessions(fields.items("sessions")),
                 summary=fields.read("summary", dict[str, Any] | None),
+                status=_status(fields),
             )
         except RecordError as exc:
             raise ResultsError(f"{path}: {exc}") from None
 
 
-def _session(item: object, position: int) -> SessionResult:
+def _sessions(items: list[object]) -> list[SessionResult]:
+    sessions = []
+    for position, item in enumerate(items, start=1):
+        try:
+            sessions.append(SessionResult.from_dict(item))
+        except RecordError as exc:
+            raise RecordError(f"session {position}: {exc}") from None
+    return sessions
+
+
+def _status(fields: Fields) -> RunStatus:
+    if "status" not in fields.data:
+        return _status_of_older_file(fields.data)
+    value = fields.read("status", str)
     try:
-        return SessionResult.from_dict(item)
-    except RecordError as exc:
-        raise RecordError(f"session {position}: {exc}") from None
+        return RunStatus(value)
+    except ValueError:
+        known = ", ".join(status.value for status in RunStatus)
+        raise RecordError(f"status: expected one of {known}, got {shown(value)}") from None
+
+
+def _status_of_older_file(document: dict[str, Any]) -> RunStatus:
+    """Files from before `status`: fewer sessions than their plan means stopped early."""
+    plan, sessions = document.get("plan"), document.get("sessions")
+    planned = [plan.get(key) for key in ("runs", "warmup")] if isinstance(plan, dict) else []
+    known = bool(planned) and all(type(count) is int for count in planned)
+    if known and isinstance(sessions, list) and len(sessions) < sum(planned):
+        return RunStatus.INTERRUPTED
+    return RunStatus.COMPLETE
 
 
 def _environment(fields: Fields) -> dict[str, Any]:

@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import fields
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -241,3 +243,25 @@ def qrbench(
         env={**os.environ, "COLUMNS": "120", **(env or {})},
         check=False,
     )
+
+
+@contextmanager
+def fifo_reader(path: Path) -> Iterator[Callable[[], bytes]]:
+    """A reader on the FIFO `path`, open before any writer so that the writer never blocks;
+    `read()` gives what was written, b"" when nothing reached this FIFO (say, it was
+    replaced by a file of the same name)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+
+    def read() -> bytes:
+        chunks = []
+        try:
+            while chunk := os.read(fd, 65536):
+                chunks.append(chunk)
+        except BlockingIOError:  # a writer still has it open, with nothing more written yet
+            pass
+        return b"".join(chunks)
+
+    try:
+        yield read
+    finally:
+        os.close(fd)

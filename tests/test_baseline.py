@@ -43,3 +43,17 @@ def test_a_bad_baseline_is_refused_naming_the_field(tmp_path: Path) -> None:
     path.write_text(json.dumps(document), encoding="utf-8")
     with pytest.raises(ResultsError, match=r"bad\.json: session 1: time_to_qr_ms: .* got NaN"):
         read_baseline(path)
+
+
+@pytest.mark.parametrize("profile", ["../../escape", "a/b", ".hidden"])
+def test_a_baseline_name_that_is_a_path_is_refused(profile: str, tmp_path: Path) -> None:
+    with pytest.raises(ResultsError, match="not usable in a baseline file name"):
+        baseline_path(profile, "lan", tmp_path)
+
+
+def test_an_interrupted_run_is_refused_as_a_baseline(tmp_path: Path) -> None:
+    path = tmp_path / "stopped.json"
+    document = {**results_document("optimized", [1500.0, 1600.0]), "status": "interrupted"}
+    path.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(ResultsError, match="interrupted after 2 sessions; a baseline must be"):
+        read_baseline(path)

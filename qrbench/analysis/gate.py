@@ -25,7 +25,7 @@ from qrbench.analysis.compare import (
 )
 from qrbench.analysis.stats import Difference, MetricSummary, Significance
 from qrbench.analysis.summary import FailureCount, Verdict, count_failures, qr_times
-from qrbench.baseline import check_usable
+from qrbench.baseline import check_usable, refuse_incomplete
 from qrbench.config.models import Profile, Scenario
 from qrbench.config.validation import describe
 from qrbench.errors import ConfigError
@@ -239,6 +239,7 @@ def judge(
     baseline: results.SavedResults | None,
 ) -> GateReport:
     """Every check on the measured sessions of `current`; raises ResultsError if unusable."""
+    refuse_incomplete(current, "the gate judges complete runs only")
     profile = _recorded(Profile, current.profile, "profile", current.path)
     scenario = _recorded(Scenario, current.scenario, "scenario", current.path)
     thresholds = resolve_thresholds(overrides, profile)

@@ -62,6 +62,8 @@ class RunSummary:
     # time-to-QR at `USER_PERCENTILE` over every measured session, a failed one counting as
     # a miss: None when that percentile falls on a failed session.
     user_p95_ms: float | None
+    # Requests qrbench's webhook receiver refused, by reason (receiver.Rejection values).
+    webhook_rejected: dict[str, int]
 
     def to_dict(self) -> dict[str, Any]:
         rounded: dict[str, Any] = _rounded(asdict(self))
@@ -96,7 +98,11 @@ def percentile_with_misses(times_ms: list[float | None], percentile: float) -> f
     return None if math.isinf(value) else value
 
 
-def summarize_run(sessions: list[SessionResult], deadline_ms: float) -> RunSummary:
+def summarize_run(
+    sessions: list[SessionResult],
+    deadline_ms: float,
+    webhook_rejected: dict[str, int] | None = None,
+) -> RunSummary:
     """Statistics over the measured (non-warmup) sessions; timings over successful ones."""
     measured = [s for s in sessions if not s.warmup]
     succeeded = [s for s in measured if s.ok]
@@ -136,6 +142,7 @@ def summarize_run(sessions: list[SessionResult], deadline_ms: float) -> RunSumma
         user_p95_ms=percentile_with_misses(
             [s.time_to_qr_ms if s.ok else None for s in measured], USER_PERCENTILE
         ),
+        webhook_rejected=dict(webhook_rejected or {}),
     )
 
 

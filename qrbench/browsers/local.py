@@ -1,12 +1,16 @@
 """The local provider: Debian Chromium launched through Playwright on this machine.
 
 It owns the browser's process tree: samples its resources while the session runs and
-reaps whatever is left after it (see `qrbench.browsers.processes`).
+reaps whatever is left after it (see `qrbench.browsers.processes`). The driver and its
+Chromiums keep their temp files (playwright-artifacts-*, org.chromium.Chromium.*) in a
+marked dir of the run's, removed when the run ends and swept after a kill
+(`qrbench.leftovers`).
 """
 
 import asyncio
 import contextlib
 import os
+import shutil
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -18,6 +22,7 @@ from qrbench.browsers.failures import first_line
 from qrbench.browsers.processes import ResourceSampler, reap
 from qrbench.config.models import Browser
 from qrbench.errors import BrowserLaunchFailed, EnvironmentProblem
+from qrbench.leftovers import owned_tempdir
 from qrbench.records import ResourceUsage
 
 # Without these Chromium keeps trying to reach Google's services, which this closed
@@ -99,13 +104,27 @@ class LocalProvider:
     def __init__(self) -> None:
         self._playwright: Playwright | None = None
         self._driver: contextlib.AbstractAsyncContextManager[Playwright] | None = None
+        self._temp_dir: Path | None = None
 
     def check(self, config: Browser) -> None:
         check_executable(config.executable_path)
 
     async def __aenter__(self) -> Self:
+        self._temp_dir = owned_tempdir("qrbench-browsers-")
         self._driver = async_playwright()
-        self._playwright = await self._driver.__aenter__()
+        # The driver copies our environment when it starts, and its browsers inherit it.
+        previous = os.environ.get("TMPDIR")
+        os.environ["TMPDIR"] = str(self._temp_dir)
+        try:
+            self._playwright = await self._driver.__aenter__()
+        except BaseException:
+            shutil.rmtree(self._temp_dir, ignore_errors=True)
+            raise
+        finally:
+            if previous is None:
+                del os.environ["TMPDIR"]
+            else:
+                os.environ["TMPDIR"] = previous
         return self
 
     async def __aexit__(
@@ -114,9 +133,13 @@ class LocalProvider:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._driver is not None:
-            await self._driver.__aexit__(exc_type, exc, tb)
-        self._driver = self._playwright = None
+        try:
+            if self._driver is not None:
+                await self._driver.__aexit__(exc_type, exc, tb)
+        finally:
+            if self._temp_dir is not None:
+                shutil.rmtree(self._temp_dir, ignore_errors=True)
+            self._driver = self._playwright = self._temp_dir = None
 
     async def launch(
         self, config: Browser, user_data_dir: Path, extra_args: list[str]

@@ -12,6 +12,7 @@ from rich.console import Console
 
 from qrbench import __version__
 from qrbench.errors import QrbenchError
+from qrbench.report.console.safe import printable
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 ok, 1 gate failed, 2 usage or configuration error, "
@@ -61,5 +62,6 @@ def main() -> None:
     try:
         app()
     except QrbenchError as exc:
-        errors.print(f"qrbench: error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        # An error may quote a results file or a page: shown as text, never as escape codes.
+        errors.print(f"qrbench: error: {printable(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)

@@ -13,18 +13,38 @@ from qrbench.config.models import Profile, Scenario
 from qrbench.errors import ConfigError
 from qrbench.measure.plan import RunOutcome, RunPlan
 from qrbench.measure.signals import Interrupted, run_until_signalled
+from qrbench.outputs import check_results_file, check_writable
 from qrbench.report.console.progress import RichRunListener
 from qrbench.report.console.tables import print_run
 from qrbench.report.export import STDOUT
 from qrbench.results import default_path
 
+# What tells a results file this run wrote from one that was there before: an atomic
+# rewrite makes a new inode, a write through a link changes size or time.
+_FileState = tuple[int, int, int] | None
 
-def interrupted(exc: Interrupted, results_paths: list[Path]) -> NoReturn:
-    kept = ", ".join(str(path) for path in results_paths)
-    errors.print(
-        f"qrbench: interrupted ({exc.signal_name}); finished sessions are kept in {kept}",
-        highlight=False,
-    )
+
+def _file_state(path: Path) -> _FileState:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return (info.st_ino, info.st_mtime_ns, info.st_size)
+
+
+def _states(paths: list[Path]) -> dict[Path, _FileState]:
+    return {path: _file_state(path) for path in paths}
+
+
+def interrupted(exc: Interrupted, before: dict[Path, _FileState]) -> NoReturn:
+    """Exit 130, naming the results files this run wrote (states from `_states` before it)."""
+    written = [path for path, state in before.items() if _file_state(path) not in (None, state)]
+    if written:
+        kept = ", ".join(str(path) for path in written)
+        detail = f"finished sessions are kept in {kept}"
+    else:
+        detail = "no session finished, so no results file was written"
+    errors.print(f"qrbench: interrupted ({exc.signal_name}); {detail}", highlight=False)
     raise typer.Exit(130)
 
 
@@ -51,15 +71,18 @@ def run_profiles(
 
 def run_plans(plans: list[RunPlan], screen: Console) -> list[Path]:
     """Run the plans' sessions in turns under one progress bar; returns their results files."""
+    for plan in plans:
+        check_results_file(plan.results_path, "results file")
     # The runner loads Playwright and the world's servers: imported only when sessions run,
     # so `compare a.json b.json` and `gate --results` start without them.
     from qrbench.measure.runner import run_interleaved
 
+    before = _states([plan.results_path for plan in plans])
     try:
         with RichRunListener(screen, show_labels=True) as listener:
             run_until_signalled(run_interleaved(plans, listener))
     except Interrupted as exc:
-        interrupted(exc, [plan.results_path for plan in plans])
+        interrupted(exc, before)
     return [plan.results_path for plan in plans]
 
 
@@ -82,13 +105,15 @@ def measure_run(
         results_path=output or default_path(profile.name, scenario.name),
         keep_profiles=keep_profiles,
     )
+    check_results_file(plan.results_path, "results file" if output is None else "--output")
     from qrbench.measure.runner import run  # as in run_plans
 
+    before = _states([plan.results_path])
     try:
         with RichRunListener(screen) as listener:
             outcome = run_until_signalled(run(plan, listener))
     except Interrupted as exc:
-        interrupted(exc, [plan.results_path])
+        interrupted(exc, before)
     title = f"{profile.name} on {scenario.name}: {outcome.summary.measured} measured sessions"
     if warmup:
         title += f" ({warmup} warmup discarded)"
@@ -105,11 +130,15 @@ def exports_for(
 ) -> tuple[list[tuple[_Format, str]], Console]:
     """The exports asked for, by option name, and the console for the human-readable output.
 
-    At most one export may take stdout; when one does, the tables go to stderr.
+    At most one export may take stdout; when one does, the tables go to stderr. Every
+    file is checked now: a benchmark must not run for an export that cannot be written.
     """
     exports = [(exporter, where) for exporter, where in options.values() if where is not None]
     on_stdout = [option for option, (_, where) in options.items() if where == STDOUT]
     if len(on_stdout) > 1:
         *others, last = options
         raise ConfigError(f"only one of {', '.join(others)} and {last} can write to stdout ('-')")
+    for option, (_, where) in options.items():
+        if where is not None and where != STDOUT:
+            check_writable(Path(where), option)
     return exports, errors if on_stdout else console

@@ -20,6 +20,7 @@ from qrbench.cli.options import (
 )
 from qrbench.config.loader import load_profile, load_scenario
 from qrbench.errors import ConfigError, QrbenchError
+from qrbench.outputs import check_results_file
 from qrbench.report.console.gate import print_gate
 from qrbench.report.export import append, write
 from qrbench.report.export import junit as junit_export
@@ -149,9 +150,13 @@ def gate(
         {"--markdown": (markdown_export, markdown_file), "--junit": (junit_export, junit_file)}
     )
     if results_file is None:
+        loaded = load_profile(profile or DEFAULT_PROFILE)
+        world = load_scenario(scenario or DEFAULT_SCENARIO)
+        if save_baseline:
+            check_results_file(baseline_path(loaded.name, world.name), "baseline")
         outcome = measure_run(
-            load_profile(profile or DEFAULT_PROFILE),
-            load_scenario(scenario or DEFAULT_SCENARIO),
+            loaded,
+            world,
             DEFAULT_RUNS if runs is None else runs,
             DEFAULT_WARMUP if warmup is None else warmup,
             output,
@@ -218,9 +223,10 @@ def baseline_save(
     it; results/baselines/ is the one folder of results/ git tracks.
     """
     loaded, world = load_profile(profile), load_scenario(scenario)
+    destination = baseline_path(loaded.name, world.name)
+    check_results_file(destination, "baseline")
     outcome = measure_run(loaded, world, runs, warmup, None, console)
     if outcome.summary.succeeded == 0:
         raise QrbenchError(f"every session failed; no baseline saved (see {outcome.results_path})")
-    destination = baseline_path(loaded.name, world.name)
     copy_to_baseline(outcome.results_path, destination)
     console.print(f"baseline saved to {destination}")

@@ -6,15 +6,15 @@ from typing import Annotated
 
 import typer
 
-from qrbench.cli.app import app, console, errors
-from qrbench.cli.flows import measure_run
+from qrbench.cli.app import app, console
+from qrbench.cli.flows import exports_for, measure_run
 from qrbench.cli.options import DEFAULT_PROFILE, DEFAULT_RUNS, DEFAULT_SCENARIO, DEFAULT_WARMUP
 from qrbench.config.loader import load_profile, load_scenario
 from qrbench.config.models import DEFAULT_WEB_VERSION
 from qrbench.errors import ConfigError, QrbenchError
 from qrbench.measure.signals import Interrupted, run_until_signalled
-from qrbench.report.export import STDOUT, write
 from qrbench.report.export import json as json_export
+from qrbench.report.export import write
 
 
 @app.command()
@@ -65,8 +65,7 @@ def run(
             update={"target": loaded.target.model_copy(update={"deadline_s": deadline})}
         )
     world = load_scenario(scenario)
-    # With the JSON on stdout, the human-readable output goes to stderr.
-    screen = errors if json_file == STDOUT else console
+    _, screen = exports_for({"--json": (json_export, json_file)})
     outcome = measure_run(loaded, world, runs, warmup, output, screen, keep_profiles=keep_profiles)
     if outcome.data_path is not None:
         screen.print(f"[dim]profiles kept in {outcome.data_path}[/dim]")

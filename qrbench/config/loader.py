@@ -20,9 +20,10 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-from qrbench.config.models import CHROMIUM_ENV, Profile, Scenario
+from qrbench.config.models import CHROMIUM_ENV, CacheType, Profile, Scenario, WebVersionCache
 from qrbench.config.validation import first_error, key_path, plain_message
 from qrbench.errors import ConfigError
+from qrbench.outputs import nearest_existing
 
 # Shipped profiles live in qrbench/profiles/.
 _PACKAGE_DIR = Path(__file__).parent.parent
@@ -323,9 +324,29 @@ def _load(model: type[_Model], kind: FileKind, ref: str, cwd: Path) -> _Model:
             line=line,
         )
     try:
-        return model.model_validate({**data, "name": path.stem})
+        loaded = model.model_validate({**data, "name": path.stem})
     except ValidationError as error:
         raise _translate(error, model, path, locations) from None
+    if isinstance(loaded, Profile):
+        _check_cache_folder(loaded.web_version_cache, cwd, path, locations)
+    return loaded
+
+
+def _check_cache_folder(
+    cache: WebVersionCache, cwd: Path, root_file: Path, locations: _Locations
+) -> None:
+    """Refuses a local cache folder that cannot be one, which would otherwise pass
+    `profiles validate` and fail every session with NotADirectoryError."""
+    folder = cwd / cache.path
+    # A missing folder is fine: persisting creates it.
+    if cache.type is not CacheType.LOCAL or (in_the_way := nearest_existing(folder)).is_dir():
+        return
+    # The default path is written nowhere; `type: local` is what asked for the folder.
+    written = locations.get("web_version_cache.path") or locations.get("web_version_cache.type")
+    file, line = written or (root_file, None)
+    reason = "it is not a folder" if in_the_way == folder else f"{in_the_way} is not a folder"
+    message = f"{cache.path} cannot be the local cache folder ({reason})"
+    raise ProfileError(file, message, key_path="web_version_cache.path", line=line)
 
 
 def _translate(

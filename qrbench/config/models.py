@@ -132,8 +132,16 @@ class QrOptions(_StrictModel):
 class Webhook(_StrictModel):
     mode: WebhookMode = WebhookMode.OFF
     url: str | None = None  # None: qrbench's own receiver
-    secret: str = "qrbench-webhook-secret"
+    # None: a random secret per run, known only to the gateway and qrbench's own receiver.
+    secret: str | None = None
     timeout_ms: int = Field(default=10000, gt=0)
+
+    @model_validator(mode="after")
+    def _secret_for_a_foreign_receiver(self) -> Webhook:
+        # Another receiver checks signatures under its own key: a random one fails them all.
+        if self.url is not None and self.secret is None:
+            raise ValueError("webhook.url needs webhook.secret, the key that receiver checks")
+        return self
 
 
 class Db(_StrictModel):

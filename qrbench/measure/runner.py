@@ -6,7 +6,6 @@ The runner never prints; a `RunListener` hears about progress.
 import contextlib
 import functools
 import shutil
-import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,13 +20,15 @@ from qrbench.config.models import profile_to_dict
 from qrbench.engines.base import EngineFactory, SessionSetup
 from qrbench.engines.model.auth import remote_session_name
 from qrbench.engines.model.engine import ModelEngine
+from qrbench.leftovers import owned_tempdir, sweep
 from qrbench.measure import environment
 from qrbench.measure.attempts import run_attempts
 from qrbench.measure.plan import RunListener, RunOutcome, RunPlan
 from qrbench.measure.scheduler import Scheduler, Sequential
 from qrbench.measure.services import check_faults_reachable, open_services, store_quietly
+from qrbench.measure.signals import stop_if_asked
 from qrbench.records import SessionResult
-from qrbench.results import ResultsFile
+from qrbench.results import ResultsFile, RunStatus
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,15 @@ async def run_interleaved(
     for plan in plans:
         provider.check(plan.profile.browser)
         check_faults_reachable(plan.profile, plan.scenario)
+    swept = sweep()
+    if swept.directories:
+        listener.warning(
+            f"removed what earlier killed qrbench runs left: {len(swept.directories)} temp "
+            f"dirs, {swept.processes} processes"
+        )
     profile_runs = [_ProfileRun(plan, listener, machinery.engine, provider) for plan in plans]
+    # Anything that ends the run before its last session (a signal, an error) leaves this.
+    status = RunStatus.INTERRUPTED
     try:
         async with contextlib.AsyncExitStack() as services:
             await services.enter_async_context(provider)
@@ -81,8 +90,9 @@ async def run_interleaved(
                 for number, warmup in enumerate(schedule, start=1)
                 for profile_run in profile_runs
             )
+            status = RunStatus.COMPLETE
     finally:
-        outcomes = [profile_run.close() for profile_run in profile_runs]
+        outcomes = [profile_run.close(status) for profile_run in profile_runs]
     return outcomes
 
 
@@ -104,7 +114,7 @@ class _ProfileRun:
         self._run_id = uuid.uuid4().hex[:8]
         self._owns_data_path = plan.profile.auth.data_path is None
         self._data_path = (
-            Path(tempfile.mkdtemp(prefix="qrbench-"))
+            owned_tempdir("qrbench-")
             if self._owns_data_path
             else Path(plan.profile.auth.data_path or "")
         )
@@ -114,6 +124,7 @@ class _ProfileRun:
         self._results: ResultsFile | None = None
         self._setup: SessionSetup | None = None
         self._preloaded: Path | None = None
+        self._webhook_rejections: Callable[[], dict[str, int]] = dict
 
     async def open(self, services: contextlib.AsyncExitStack) -> None:
         plan = self.plan
@@ -126,12 +137,15 @@ class _ProfileRun:
             self._listener.warning,
         )
         self._setup, self._preloaded = opened.setup, opened.preloaded
+        self._webhook_rejections = opened.webhook_rejections
         header = _header(plan, self._run_id, opened.store_description)
         self._results = ResultsFile(plan.results_path, header)
 
     async def session(self, number: int, warmup: bool) -> None:
         setup, results, listener, label = self._setup, self._results, self._listener, self.label
         assert setup is not None and results is not None  # open() came first
+        # A cancellation swallowed in the last session (or start-up) still ends the run here.
+        stop_if_asked()
         session_id = f"{self._run_id}-{number}"
         self._user_data_dirs += [
             self._data_path / f"session-{session_id}",
@@ -157,15 +171,20 @@ class _ProfileRun:
         results.add_session(result)
         listener.session_finished(label, result)
 
-    def close(self) -> RunOutcome:
+    def close(self, status: RunStatus) -> RunOutcome:
         """Write the summary and clean up; safe after a failure or cancellation."""
         plan = self.plan
-        summary = summarize_run(self._sessions, plan.profile.target.deadline_s * 1000)
-        if self._results is not None and self._sessions:
-            self._results.set_summary(summary)
-        self._provider.reap(self._user_data_dirs)
-        if not plan.keep_profiles:
-            _remove_profiles(self._data_path, self._user_data_dirs, whole=self._owns_data_path)
+        summary = summarize_run(
+            self._sessions, plan.profile.target.deadline_s * 1000, self._webhook_rejections()
+        )
+        try:
+            if self._results is not None and self._sessions:
+                self._results.set_summary(summary, status)
+        finally:
+            # A summary that cannot be written (a full disk) must not leak the browsers.
+            self._provider.reap(self._user_data_dirs)
+            if not plan.keep_profiles:
+                _remove_profiles(self._data_path, self._user_data_dirs, whole=self._owns_data_path)
         return RunOutcome(
             results_path=plan.results_path,
             sessions=self._sessions,

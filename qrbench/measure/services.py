@@ -2,10 +2,13 @@
 
 The replica (or target.url), the webhook receiver, the RemoteAuth store, the gateway's DB
 and HTTP client, and the session the scenario preloads into the store. An exit stack
-stops them all, in reverse order, however the run ends.
+stops them all, in reverse order, however the run ends. A signal during a synchronous
+start is delivered at the next await, which may be a Redis command that swallows it:
+`stop_if_asked` after the store and at the end makes it count anyway.
 """
 
 import contextlib
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +21,7 @@ from qrbench.engines.base import SessionSetup
 from qrbench.engines.handler.db import GatewayDb
 from qrbench.engines.model.auth import uses_remote_auth
 from qrbench.errors import ConfigError
+from qrbench.measure.signals import stop_if_asked
 from qrbench.world.faults import Fault, probability
 from qrbench.world.receiver import Receiver
 from qrbench.world.remote_session import build_preloaded_session
@@ -32,6 +36,12 @@ class OpenedServices:
     store_description: str | None
     # The scenario's existing remote session (a zip), when RemoteAuth will look for it.
     preloaded: Path | None
+    # qrbench's own webhook receiver, for its refusal counts; None with webhook.url or off.
+    receiver: Receiver | None = None
+
+    def webhook_rejections(self) -> dict[str, int]:
+        """Requests qrbench's receiver refused so far, by reason; empty without one."""
+        return {} if self.receiver is None else self.receiver.rejections
 
 
 async def open_services(
@@ -43,6 +53,7 @@ async def open_services(
     warn: Callable[[str], None],
 ) -> OpenedServices:
     """Start what the gateway's process holds for all its sessions; `services` stops them."""
+    profile = _with_webhook_secret(profile)
     urls: ReplicaUrls | None = None
     replica: Replica | None = None
     if profile.target.url is None:
@@ -50,7 +61,9 @@ async def open_services(
         urls = replica.start()
         services.callback(replica.stop)
     webhook_url = profile.webhook.url
+    receiver: Receiver | None = None
     if profile.webhook.mode is not WebhookMode.OFF and webhook_url is None:
+        assert profile.webhook.secret is not None  # _with_webhook_secret set one
         receiver = Receiver(
             profile.webhook.secret,
             scenario.webhook.processing_ms,
@@ -67,6 +80,7 @@ async def open_services(
         store, store_description = opened.store, opened.description
         if opened.warning is not None:
             warn(opened.warning)
+        stop_if_asked()
     http = await services.enter_async_context(aiohttp.ClientSession())
     db = GatewayDb(data_path / "gateway.db")
     services.callback(db.close)
@@ -88,7 +102,17 @@ async def open_services(
         replica=replica,
     )
     preloaded = await _preload(setup, scenario, data_path)
-    return OpenedServices(setup, store_description, preloaded)
+    stop_if_asked()
+    return OpenedServices(setup, store_description, preloaded, receiver)
+
+
+def _with_webhook_secret(profile: Profile) -> Profile:
+    """`profile` with its own webhook secret, or one drawn for this run: no fixed default
+    key that anyone who read qrbench's source could sign with."""
+    if profile.webhook.secret is not None:
+        return profile
+    webhook = profile.webhook.model_copy(update={"secret": secrets.token_hex(32)})
+    return profile.model_copy(update={"webhook": webhook})
 
 
 async def _preload(setup: SessionSetup, scenario: Scenario, data_path: Path) -> Path | None:

@@ -1,11 +1,15 @@
 """qrbench's webhook receiver, standing in for the team's Laravel app."""
 
 import asyncio
+import heapq
 import hmac
 import json
+import string
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
+from enum import StrEnum
 
 from aiohttp import web
 
@@ -19,6 +23,25 @@ _PATH = "/webhook"
 # A request still pacing when the receiver stops is cut short after this; nobody waits for it.
 _SHUTDOWN_TIMEOUT_S = 1.0
 _RECEIVED = json.dumps({"received": True}).encode()
+# Unix seconds have 10 digits until the year 2286; a longer header is no timestamp (and
+# int() of thousands of digits raises instead of answering).
+_TIMESTAMP_DIGITS = 12
+_SIGNATURE_HEX = 64  # a SHA-256 HMAC as lowercase hex, as webhook.sign writes it
+
+
+class Rejection(StrEnum):
+    """Why the receiver refused a request; its counts go into the run's summary."""
+
+    MALFORMED_HEADER = "malformed header"
+    STALE_TIMESTAMP = "stale timestamp"
+    BAD_SIGNATURE = "bad signature"
+    REPLAYED = "replayed signature"
+    MALFORMED_BODY = "malformed body"
+
+    @property
+    def status(self) -> int:
+        malformed = self in (Rejection.MALFORMED_HEADER, Rejection.MALFORMED_BODY)
+        return 400 if malformed else 401
 
 
 @dataclass(frozen=True)
@@ -31,6 +54,10 @@ class ReceivedEvent:
 
 class Receiver:
     """Checks signature and timestamp, spends `processing_ms` per good request, answers 200.
+
+    A signature is accepted once: a captured request replayed inside the freshness window
+    is refused. Only signatures whose timestamp is still inside the window are remembered
+    (older ones would be refused as stale anyway), so memory stays bounded by the window.
 
     Every request and answer crosses `network`, the scenario's link to the receiver, paced
     on the server side (qrbench.world.pacing). Serves on its own thread and event loop
@@ -55,7 +82,10 @@ class Receiver:
         self.network = network
         self._lock = threading.Lock()
         self._events: list[ReceivedEvent] = []
-        self._rejected = 0
+        self._rejections: Counter[Rejection] = Counter()
+        # Signatures accepted, and a heap of (timestamp, signature) to forget them by age.
+        self._seen: set[str] = set()
+        self._seen_by_age: list[tuple[int, str]] = []
         self._server = LoopbackServer(
             "webhook receiver", EnvironmentProblem, shutdown_timeout_s=_SHUTDOWN_TIMEOUT_S
         )
@@ -73,10 +103,16 @@ class Receiver:
             return list(self._events)
 
     @property
-    def rejected(self) -> int:
-        """How many requests were refused with 401 (bad signature or stale timestamp)."""
+    def rejections(self) -> dict[str, int]:
+        """How many requests were refused, by reason (a `Rejection` value); none: empty."""
         with self._lock:
-            return self._rejected
+            return {reason.value: count for reason, count in self._rejections.items()}
+
+    @property
+    def remembered(self) -> int:
+        """How many signatures the replay check holds now (bounded by the window)."""
+        with self._lock:
+            return len(self._seen)
 
     def start(self) -> str:
         """Listen on an ephemeral loopback port; blocks until it accepts. Returns the URL."""
@@ -101,16 +137,12 @@ class Receiver:
             request.headers.get(SIGNATURE_HEADER, ""),
             body,
         )
-        if refusal is not None:
+        envelope = _envelope(body) if refusal is None else None
+        if envelope is None:
+            reason = refusal or Rejection.MALFORMED_BODY
             with self._lock:
-                self._rejected += 1
-            return await self._answer(request, 401, refusal)
-        try:
-            envelope = json.loads(body)
-        except ValueError:
-            return await self._answer(request, 400, "body is not JSON")
-        if not isinstance(envelope, dict) or not isinstance(envelope.get("event"), str):
-            return await self._answer(request, 400, "body has no event name")
+                self._rejections[reason] += 1
+            return await self._answer(request, reason.status, reason.value)
         # The declared receiver processing time of the scenario (Laravel's work per request).
         await asyncio.sleep(self.processing_ms / 1000)
         # A gateway that gave up while its request crossed the link or while the receiver
@@ -134,16 +166,45 @@ class Receiver:
             request, self.network, text.encode(), content_type="text/plain", status=status
         )
 
-    def _refusal(self, timestamp: str, signature: str, body: bytes) -> str | None:
-        """Why a request must be refused with 401, or None when it is signed and fresh."""
-        # Whole unix seconds in ASCII digits, as gateways send them; anything else cannot
-        # be shown fresh.
-        if not (timestamp.isascii() and timestamp.isdecimal()):
-            return "stale timestamp"
-        if abs(time.time() - int(timestamp)) > self.max_age_s:
-            return "stale timestamp"
-        # compare_digest takes only ASCII text; a non-ASCII header cannot be a hex digest.
-        expected = sign(self.secret, timestamp, body)
-        if not (signature.isascii() and hmac.compare_digest(expected, signature)):
-            return "bad signature"
+    def _refusal(self, timestamp: str, signature: str, body: bytes) -> Rejection | None:
+        """Why a request must be refused, or None when it is signed, fresh and new."""
+        if not (_is_timestamp(timestamp) and _is_hex_digest(signature)):
+            return Rejection.MALFORMED_HEADER
+        now = time.time()
+        if abs(now - int(timestamp)) > self.max_age_s:
+            return Rejection.STALE_TIMESTAMP
+        if not hmac.compare_digest(sign(self.secret, timestamp, body), signature):
+            return Rejection.BAD_SIGNATURE
+        with self._lock:
+            self._forget_stale(now)
+            if signature in self._seen:
+                return Rejection.REPLAYED
+            self._seen.add(signature)
+            heapq.heappush(self._seen_by_age, (int(timestamp), signature))
         return None
+
+    def _forget_stale(self, now: float) -> None:
+        # A timestamp this old is refused as stale before its signature is looked up.
+        while self._seen_by_age and now - self._seen_by_age[0][0] > self.max_age_s:
+            _, signature = heapq.heappop(self._seen_by_age)
+            self._seen.discard(signature)
+
+
+def _is_timestamp(header: str) -> bool:
+    # Whole unix seconds in ASCII digits, as gateways send them.
+    return 0 < len(header) <= _TIMESTAMP_DIGITS and header.isascii() and header.isdecimal()
+
+
+def _is_hex_digest(header: str) -> bool:
+    return len(header) == _SIGNATURE_HEX and all(c in string.hexdigits for c in header)
+
+
+def _envelope(body: bytes) -> dict[str, object] | None:
+    """The body's `{"event": ..., "data": ...}`, or None when it is not one."""
+    try:
+        envelope = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(envelope, dict) or not isinstance(envelope.get("event"), str):
+        return None
+    return envelope

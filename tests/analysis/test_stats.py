@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
+from qrbench.analysis import stats
 from qrbench.analysis.stats import (
     RankTest,
     Significance,
@@ -191,3 +192,19 @@ def test_a_contrast_needs_a_weight_and_a_value_per_sample() -> None:
         median_contrast([[1.0], [2.0]], [1.0])
     with pytest.raises(ValueError, match="at least one value"):
         median_contrast([[1.0], []], [1.0, -1.0])
+
+
+def test_a_large_samples_median_ci_matches_resampling_without_its_memory() -> None:
+    # Above RESAMPLED_LIMIT the bootstrap draws medians' ranks from their exact distribution;
+    # its interval must be the one resampling gives (here from 400 resamples, by hand).
+    rng = np.random.default_rng(7)
+    sample = rng.lognormal(np.log(2000), 0.1, stats.RESAMPLED_LIMIT * 2 + 1)
+    resampled = np.median(rng.choice(sample, size=(400, len(sample))), axis=1)
+    expected_low, expected_high = np.percentile(resampled, [2.5, 97.5])
+    width = expected_high - expected_low
+
+    low, high = stats.median_ci(sample)
+
+    assert abs(low - expected_low) < width * 0.25
+    assert abs(high - expected_high) < width * 0.25
+    assert low < float(np.median(sample)) < high

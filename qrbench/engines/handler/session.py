@@ -136,6 +136,7 @@ class _Attempt:
     async def _post(self, event: str, data: dict[str, Any]) -> None:
         webhook, setup = self.profile.webhook, self.session.setup
         assert setup.webhook_url is not None  # the runner starts a receiver for a webhook
+        assert webhook.secret is not None  # the runner draws one when the profile has none
         await post_event(
             setup.http, setup.webhook_url, webhook.secret, event, data, webhook.timeout_ms
         )

@@ -10,6 +10,7 @@ from rich.text import Text
 from qrbench.analysis.caveats import Caveat
 from qrbench.analysis.compare import Comparison, MetricComparison
 from qrbench.analysis.stats import Difference, Significance
+from qrbench.report.console.safe import sanitized
 from qrbench.report.wording.caveats import caveat_hint, caveat_message
 from qrbench.report.wording.compare import (
     describe_kind,
@@ -107,10 +108,13 @@ def failures_table(comparison: Comparison) -> Table | None:
 
 def comparison_report(comparison: Comparison) -> RenderableType:
     parts: list[RenderableType] = [
-        Text(f"{label}: {source}", style="dim") for label, source in comparison.sources.items()
+        Text.from_markup(f"{label}: {source}", style="dim")
+        for label, source in comparison.sources.items()
     ]
     parts += [Text(), comparison_table(comparison), Text()]
-    parts += [Text(headline, style="bold") for headline in headlines(comparison).values()]
+    parts += [
+        Text.from_markup(headline, style="bold") for headline in headlines(comparison).values()
+    ]
     failures = failures_table(comparison)
     if failures is not None:
         parts += [Text(), failures]
@@ -122,10 +126,10 @@ def caveat_lines(caveats: Sequence[Caveat]) -> list[Text]:
     """A warning and its hint per caveat, after a blank line; nothing without caveats."""
     lines = [Text()] if caveats else []
     for caveat in caveats:
-        lines.append(Text(f"warning: {caveat_message(caveat)}", style="yellow"))
-        lines.append(Text(f"  hint: {caveat_hint(caveat)}", style="dim"))
+        lines.append(Text.from_markup(f"warning: {caveat_message(caveat)}", style="yellow"))
+        lines.append(Text.from_markup(f"  hint: {caveat_hint(caveat)}", style="dim"))
     return lines
 
 
 def print_comparison(console: Console, comparison: Comparison) -> None:
-    console.print(comparison_report(comparison))
+    console.print(comparison_report(sanitized(comparison)))

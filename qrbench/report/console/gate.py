@@ -9,6 +9,7 @@ from rich.text import Text
 from qrbench.analysis.gate import GateReport
 from qrbench.analysis.summary import Verdict
 from qrbench.report.console.compare import caveat_lines
+from qrbench.report.console.safe import sanitized
 from qrbench.report.wording.gate import check_measured, check_threshold, check_why, headline
 
 
@@ -46,14 +47,14 @@ def gate_table(report: GateReport) -> Table:
 
 
 def gate_report(report: GateReport) -> RenderableType:
-    parts: list[RenderableType] = [Text(f"results: {report.source}", style="dim")]
+    parts: list[RenderableType] = [Text.from_markup(f"results: {report.source}", style="dim")]
     if report.baseline is not None:
-        parts.append(Text(f"baseline: {report.baseline}", style="dim"))
+        parts.append(Text.from_markup(f"baseline: {report.baseline}", style="dim"))
     parts += [Text(), gate_table(report), Text()]
     status = Verdict.PASS if report.passed else Verdict.FAIL
     verdict = Text()
     verdict.append(f" {status.value} ", style=f"{_style(status)} reverse")
-    verdict.append(f"  {headline(report)}")
+    verdict.append_text(Text.from_markup(f"  {headline(report)}"))
     parts.append(verdict)
     parts += caveat_lines(report.caveats)
     return Group(*parts)
@@ -61,4 +62,4 @@ def gate_report(report: GateReport) -> RenderableType:
 
 def print_gate(console: Console, report: GateReport) -> None:
     console.print()
-    console.print(gate_report(report))
+    console.print(gate_report(sanitized(report)))

@@ -8,6 +8,7 @@ from qrbench.analysis.stats import MetricSummary
 from qrbench.analysis.summary import USER_PERCENTILE, FailureCount, RunSummary, Verdict
 from qrbench.report.wording.caveats import run_warning
 from qrbench.report.wording.numbers import format_ms, format_rate
+from qrbench.report.wording.run import webhook_refusals
 
 
 def run_table(title: str, summary: RunSummary) -> Table:
@@ -148,6 +149,9 @@ def run_report(title: str, summary: RunSummary) -> RenderableType:
     cache = ", ".join(f"{outcome} {count}" for outcome, count in summary.web_cache.items())
     parts.append(Text(f"auth: {auth}; web-version cache: {cache}", style="dim"))
     parts.extend(reliability_lines(summary))
+    refusals = webhook_refusals(summary.webhook_rejected)
+    if refusals is not None:
+        parts.append(Text(f"warning: {refusals}", style="yellow"))
     for title, failures in (
         ("Failures", summary.failures),
         ("Failed attempts a retry replaced", summary.retried_failures),

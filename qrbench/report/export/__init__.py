@@ -8,25 +8,18 @@ format has one); commands pick modules by option and hand the text to `write`.
 import sys
 from pathlib import Path
 
-from qrbench.atomic import write_atomic
-from qrbench.errors import ConfigError
+from qrbench.outputs import OutputError, write_output
 
 STDOUT = "-"
 
 
-class ExportError(ConfigError):
-    """An export's destination cannot be written (exit code 2: the option names it)."""
-
-
 def write(text: str, destination: str) -> None:
-    """Write an export to a file (atomically) or, for "-", to standard output."""
+    """Write an export to standard output ("-") or to a path as `atomic.write_atomic` does: a file
+    atomically, a FIFO or device (/dev/null, /dev/stderr) through, never replacing it."""
     if destination == STDOUT:
         sys.stdout.write(text)
         return
-    try:
-        write_atomic(Path(destination), text.encode("utf-8"))
-    except OSError as exc:
-        raise ExportError(f"{destination}: cannot write ({exc.strerror or exc})") from None
+    write_output(Path(destination), text.encode("utf-8"), "export")
 
 
 def append(text: str, path: Path) -> None:
@@ -35,4 +28,4 @@ def append(text: str, path: Path) -> None:
         with path.open("a", encoding="utf-8") as out:
             out.write(text)
     except OSError as exc:
-        raise ExportError(f"{path}: cannot append ({exc.strerror or exc})") from None
+        raise OutputError(f"{path}: cannot append ({exc.strerror or exc})") from None

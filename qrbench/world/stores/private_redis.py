@@ -2,13 +2,13 @@
 
 It listens on a unix socket in a private temp dir and on no TCP port, keeps nothing on
 disk, and is stopped by `stop()`, by leaving its `with` block, or at interpreter exit,
-whichever comes first.
+whichever comes first. When qrbench is killed outright (SIGKILL) the kernel kills it too,
+and the next run's sweep (`qrbench.leftovers`) removes its dir.
 """
 
 import contextlib
 import shutil
 import subprocess
-import tempfile
 import time
 import weakref
 from pathlib import Path
@@ -18,6 +18,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from qrbench.errors import EnvironmentProblem
+from qrbench.leftovers import dying_with_this_process, owned_tempdir
 
 EXECUTABLE = "redis-server"
 START_TIMEOUT_S = 10.0
@@ -75,7 +76,7 @@ class PrivateRedis:
                 f"{EXECUTABLE} not found on PATH: install it (apt-get install redis-server) "
                 "or point QRBENCH_REDIS_URL at a running Redis"
             )
-        self._directory = directory = Path(tempfile.mkdtemp(prefix="qrbench-redis-"))
+        self._directory = directory = owned_tempdir("qrbench-redis-")
         log_path = directory / "redis.log"
         try:
             with log_path.open("wb") as log:
@@ -96,6 +97,7 @@ class PrivateRedis:
                     # Out of our process group: Ctrl-C must not kill Redis while qrbench's
                     # cleanup still saves or reads sessions; qrbench stops it itself.
                     start_new_session=True,
+                    preexec_fn=dying_with_this_process(),
                 )  # fmt: skip
         except OSError as error:
             shutil.rmtree(directory, ignore_errors=True)
