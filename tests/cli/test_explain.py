@@ -105,8 +105,13 @@ def test_a_400_ms_receiver_is_attributed_to_the_webhook_group(webhook_profiles: 
         medians[label] = times[4]
     assert total == pytest.approx(medians["blocking"] - medians["background"])
     assert {move["stage"] for move in webhook["stages"]} >= {"webhook"}
-    # Stages before the webhook do not depend on it.
-    assert not {move["stage"] for move in webhook["stages"]} & {"browser_launch", "page_load"}
+    # Stages before the webhook do not depend on it. With a dozen stages tested at p < 0.05,
+    # one of them may come out "significant" by chance on a busy machine; what must not
+    # happen is that it moved by anything like the webhook's saving.
+    for move in webhook["stages"]:
+        if move["stage"] in ("browser_launch", "page_load"):
+            shift_ms = abs(move["slow_median_ms"] - move["fast_median_ms"])
+            assert shift_ms < webhook["saving"]["value_ms"] / 2, move
     # The screen (stderr, with the JSON on stdout) and the Markdown carry the same table.
     assert "estimated -500 ms, measured" in done.stderr
     assert "blocking session 10" in done.stderr and "background session 10" in done.stderr
