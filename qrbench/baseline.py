@@ -28,7 +28,7 @@ def copy_to_baseline(results_path: Path, destination: Path) -> None:
     write_output(destination, results_path.read_bytes(), "baseline")
 
 
-def refuse_incomplete(run: results.SavedResults, why: str) -> None:
+def refuse_incomplete(run: results.SavedRun, why: str) -> None:
     """Raises ResultsError unless the run finished every session it planned.
 
     Refused, not failed: the sessions an interrupted run kept are not the run the gate was
@@ -39,24 +39,24 @@ def refuse_incomplete(run: results.SavedResults, why: str) -> None:
         return
     how = "was interrupted" if run.status is results.RunStatus.INTERRUPTED else "never finished"
     raise results.ResultsError(
-        f"{run.path}: the run {how} after {len(run.sessions)} sessions; {why}"
+        f"{run.path}: the run {how} after {run.session_count} sessions; {why}"
     )
 
 
-def check_usable(baseline: results.SavedResults) -> None:
+def check_usable(baseline: results.SavedRun) -> None:
     """Raises ResultsError when `baseline` is not a complete run with a session to compare."""
     refuse_incomplete(baseline, "a baseline must be a complete run")
-    if not any(session.ok for session in baseline.measured):
+    if not baseline.columns.succeeded:
         raise results.ResultsError(f"{baseline.path}: no successful session to compare with")
 
 
-def read_baseline(path: Path) -> results.SavedResults:
+def read_baseline(path: Path) -> results.SavedRun:
     if not path.is_file():
         raise results.ResultsError(
             f"{path}: no such baseline file (save one with "
             "`qrbench baseline save --profile P --scenario S`)"
         )
-    saved = results.load(path)
+    saved = results.read_run(path)
     # Checked now, before a gate spends its benchmark: afterwards it could only fail.
     check_usable(saved)
     return saved

@@ -5,12 +5,15 @@ Reading it back gives typed records (`SavedResults`), checked once, here.
 """
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, TextIO
 
+from qrbench import jsonstream
+from qrbench.analysis.columns import ColumnsBuilder, MeasuredSessions
 from qrbench.analysis.summary import RunSummary
 from qrbench.errors import ConfigError
 from qrbench.outputs import write_output
@@ -73,8 +76,9 @@ class ResultsFile:
 
 
 @dataclass(frozen=True)
-class SavedResults:
-    """A results file read back: the header later commands use, typed sessions, the summary."""
+class SavedRun:
+    """A results file read back for the analysis: the header later commands use, the
+    measured sessions as columns (`read_run` builds them without keeping the records)."""
 
     path: Path
     qrbench_version: str
@@ -86,11 +90,21 @@ class SavedResults:
     scenario: dict[str, Any]
     scenario_name: str
     environment: dict[str, Any]
-    # Every session, warmups included, in the order run.
-    sessions: list[SessionResult]
+    # Every session, warmups included.
+    session_count: int
+    # The sessions the statistics are over (warmups left out), as compare and gate read them.
+    columns: MeasuredSessions
     # As written: None until the run ended.
     summary: dict[str, Any] | None
     status: RunStatus
+
+
+@dataclass(frozen=True)
+class SavedResults(SavedRun):
+    """A results file read back whole: also every session's typed record (`load`)."""
+
+    # Every session, warmups included, in the order run.
+    sessions: list[SessionResult]
 
     @property
     def measured(self) -> list[SessionResult]:
@@ -100,48 +114,91 @@ class SavedResults:
     @classmethod
     def from_dict(cls, document: object, path: Path) -> Self:
         """`document` as a results file of this schema; raises ResultsError naming the field."""
-        if not isinstance(document, dict) or "schema_version" not in document:
-            raise ResultsError(f"{path}: not a qrbench results file (no schema_version)")
-        version = document["schema_version"]
-        if type(version) is not int or version != SCHEMA_VERSION:
-            raise ResultsError(
-                f"{path}: schema_version {shown(version)} is not supported "
-                f"(this qrbench reads {SCHEMA_VERSION})"
-            )
+
+        def sessions(fields: Fields) -> _Sessions:
+            folded = _Sessions(keep_records=True)
+            for item in fields.items("sessions"):
+                folded.add(item)
+            return folded
+
+        header, folded = _validated(document, path, sessions)
+        assert folded.records is not None
+        return cls(**header, sessions=folded.records)
+
+
+class _Sessions:
+    """A file's sessions as they go by: each checked as a record, folded into columns (and
+    kept only when asked), then dropped. The first bad one is the error; the rest are only
+    counted, so a streamed file is still read to its end for a syntax error further on."""
+
+    def __init__(self, *, keep_records: bool) -> None:
+        self.count = 0
+        self.records: list[SessionResult] | None = [] if keep_records else None
+        self._columns = ColumnsBuilder()
+        self._error: str | None = None
+
+    def add(self, item: object) -> None:
+        self.count += 1
+        if self._error is not None:
+            return
         try:
-            fields = Fields(document)
-            profile, scenario = fields.nested("profile"), fields.nested("scenario")
-            return cls(
-                path=path,
-                qrbench_version=fields.read("qrbench_version", str),
-                run_id=fields.read("run_id", str),
-                plan=fields.read("plan", dict[str, Any]),
-                profile=profile.data,
-                profile_name=profile.read("name", str),
-                scenario=scenario.data,
-                scenario_name=scenario.read("name", str),
-                environment=_environment(fields.nested("environment")),
-                sessions=_sessions(fields.items("sessions")),
-                summary=fields.read("summary", dict[str, Any] | None),
-                status=_status(fields),
-            )
+            session = SessionResult.from_dict(item)
+            self._columns.add(session)
         except RecordError as exc:
-            raise ResultsError(f"{path}: {exc}") from None
+            self._error = f"session {self.count}: {exc}"
+            return
+        if self.records is not None:
+            self.records.append(session)
+
+    def columns(self) -> MeasuredSessions:
+        """The measured sessions' columns; raises the first bad session's RecordError."""
+        if self._error is not None:
+            raise RecordError(self._error)
+        return self._columns.build()
 
 
-def _sessions(items: list[object]) -> list[SessionResult]:
-    sessions = []
-    for position, item in enumerate(items, start=1):
-        try:
-            sessions.append(SessionResult.from_dict(item))
-        except RecordError as exc:
-            raise RecordError(f"session {position}: {exc}") from None
-    return sessions
+def _validated(
+    document: object, path: Path, read_sessions: Callable[[Fields], "_Sessions"]
+) -> tuple[dict[str, Any], "_Sessions"]:
+    """SavedRun's fields of `document`, checked in one order whichever way it was read, and
+    its sessions as `read_sessions` gives them; raises ResultsError naming the field."""
+    if not isinstance(document, dict) or "schema_version" not in document:
+        raise ResultsError(f"{path}: not a qrbench results file (no schema_version)")
+    version = document["schema_version"]
+    if type(version) is not int or version != SCHEMA_VERSION:
+        raise ResultsError(
+            f"{path}: schema_version {shown(version)} is not supported "
+            f"(this qrbench reads {SCHEMA_VERSION})"
+        )
+    try:
+        fields = Fields(document)
+        profile, scenario = fields.nested("profile"), fields.nested("scenario")
+        header: dict[str, Any] = {
+            "path": path,
+            "qrbench_version": fields.read("qrbench_version", str),
+            "run_id": fields.read("run_id", str),
+            "plan": fields.read("plan", dict[str, Any]),
+            "profile": profile.data,
+            "profile_name": profile.read("name", str),
+            "scenario": scenario.data,
+            "scenario_name": scenario.read("name", str),
+            "environment": _environment(fields.nested("environment")),
+        }
+        folded = read_sessions(fields)
+        header.update(
+            session_count=folded.count,
+            columns=folded.columns(),
+            summary=fields.read("summary", dict[str, Any] | None),
+            status=_status(fields, folded.count),
+        )
+        return header, folded
+    except RecordError as exc:
+        raise ResultsError(f"{path}: {exc}") from None
 
 
-def _status(fields: Fields) -> RunStatus:
+def _status(fields: Fields, session_count: int) -> RunStatus:
     if "status" not in fields.data:
-        return _status_of_older_file(fields.data)
+        return _status_of_older_file(fields.data, session_count)
     value = fields.read("status", str)
     try:
         return RunStatus(value)
@@ -150,12 +207,12 @@ def _status(fields: Fields) -> RunStatus:
         raise RecordError(f"status: expected one of {known}, got {shown(value)}") from None
 
 
-def _status_of_older_file(document: dict[str, Any]) -> RunStatus:
+def _status_of_older_file(document: dict[str, Any], session_count: int) -> RunStatus:
     """Files from before `status`: fewer sessions than their plan means stopped early."""
-    plan, sessions = document.get("plan"), document.get("sessions")
+    plan = document.get("plan")
     planned = [plan.get(key) for key in ("runs", "warmup")] if isinstance(plan, dict) else []
     known = bool(planned) and all(type(count) is int for count in planned)
-    if known and isinstance(sessions, list) and len(sessions) < sum(planned):
+    if known and session_count < sum(planned):
         return RunStatus.INTERRUPTED
     return RunStatus.COMPLETE
 
@@ -173,20 +230,96 @@ def _environment(fields: Fields) -> dict[str, Any]:
     return fields.data
 
 
+# No value of a results file qrbench writes comes near this: a session is a few KB, the
+# header and summary a few dozen. A bigger one is refused, not read: memory stays bounded.
+MAX_VALUE_MB = 8
+# Keys of the top-level object, a key given twice counting twice: qrbench writes about ten.
+MAX_KEYS = 1000
+
+
 def load(path: Path) -> SavedResults:
-    """Read a results file written by this or an older-compatible qrbench."""
+    """Read a results file written by this or an older-compatible qrbench, every record kept
+    (the runner's and tests' files; compare and gate use `read_run`)."""
+    header, folded = _read(path, keep_records=True)
+    assert folded.records is not None
+    return SavedResults(**header, sessions=folded.records)
+
+
+def read_run(path: Path) -> SavedRun:
+    """Read a results file for the analysis in bounded memory: its sessions are streamed,
+    each checked as `load` checks it, and only the columns the statistics need are kept."""
+    header, _ = _read(path, keep_records=False)
+    return SavedRun(**header)
+
+
+def _read(path: Path, *, keep_records: bool) -> tuple[dict[str, Any], _Sessions]:
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open(encoding="utf-8") as file:
+            document, folded = _streamed(file, path, keep_records=keep_records)
     except FileNotFoundError:
         raise ResultsError(f"{path}: no such results file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ResultsError(f"{path}: cannot read ({exc})") from None
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
+    except jsonstream.JsonSyntaxError as exc:
         raise ResultsError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+    except jsonstream.ValueTooLarge as exc:
+        raise ResultsError(f"{path}: {_too_large(exc)}") from None
     except ValueError as exc:  # e.g. an integer of more digits than Python converts
         raise ResultsError(f"{path}: not valid JSON ({exc})") from None
     except RecursionError:
         raise ResultsError(f"{path}: not a qrbench results file (nested too deeply)") from None
-    return SavedResults.from_dict(document, path)
+    return _validated(document, path, lambda fields: _streamed_sessions(fields, folded))
+
+
+def _streamed(file: TextIO, path: Path, *, keep_records: bool) -> tuple[object, _Sessions | None]:
+    """The document without its sessions array, and that array folded as it was read.
+
+    Nothing is checked but the syntax until the end, as when the whole file was parsed
+    first: a syntax error anywhere is the error, whatever else is wrong.
+    """
+    document: object = None
+    members: dict[str, object] = {}
+    folded: _Sessions | None = None
+    keys = 0
+    for event in jsonstream.events(file, "sessions", MAX_VALUE_MB << 20):
+        match event:
+            case jsonstream.NotAnObject(value):
+                document = value
+                continue
+            case jsonstream.Element(_, _, value):
+                assert folded is not None
+                folded.add(value)
+                continue
+        keys += 1
+        if keys > MAX_KEYS:
+            raise ResultsError(f"{path}: not a qrbench results file (more than {MAX_KEYS} keys)")
+        match event:
+            case jsonstream.ArrayStart(key):
+                # The last of a key given twice is the one that counts, as in json.loads.
+                folded = _Sessions(keep_records=keep_records)
+                members[key] = _STREAMED
+            case jsonstream.Member(key, value):
+                members[key] = value
+        document = members
+    return document, folded
+
+
+# Stands for the sessions array in a streamed document: its elements went to `_Sessions`.
+_STREAMED = object()
+
+
+def _streamed_sessions(fields: Fields, folded: _Sessions | None) -> _Sessions:
+    if fields.data.get("sessions") is _STREAMED:
+        assert folded is not None
+        return folded
+    fields.items("sessions")  # raises: missing, or not a list
+    raise AssertionError("an array of sessions is always streamed")
+
+
+def _too_large(exc: jsonstream.ValueTooLarge) -> str:
+    limit = f"larger than {MAX_VALUE_MB} MB"
+    if exc.key is None:
+        return f"not a qrbench results file (a JSON value {limit}, not an object)"
+    if exc.index is not None:
+        return f"session {exc.index + 1}: {limit} (qrbench writes a session in a few KB)"
+    return f"{exc.key}: {limit}"

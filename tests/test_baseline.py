@@ -24,7 +24,7 @@ def test_baselines_are_named_after_profile_and_scenario_and_must_exist(tmp_path:
         "optimized",
         "lan",
     )
-    assert [s.time_to_qr_ms for s in baseline.measured] == [1500.0, 1600.0]
+    assert list(baseline.columns.qr_times) == [1500.0, 1600.0]
 
 
 def test_a_baseline_without_a_successful_session_is_refused_when_read(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """Side-by-side comparison of profiles from their measured sessions, with honest statistics.
 
-The core takes data, not files: `LabelledRun`s hold the session records of the results
-file (see results/README.md), whether they were read from disk or just measured.
+The core takes data, not files: `LabelledRun`s hold the measured sessions of a results
+file (see results/README.md) as columns (`analysis/columns.py`), whether they were read
+from disk or just measured, so a run of any size is compared in bounded memory.
 """
 
 from collections import Counter
@@ -13,6 +14,7 @@ from typing import Any
 
 from qrbench import results
 from qrbench.analysis.caveats import Caveat, CaveatKind, stability_caveats
+from qrbench.analysis.columns import MeasuredSessions
 from qrbench.analysis.stats import (
     Difference,
     MetricSummary,
@@ -23,8 +25,7 @@ from qrbench.analysis.stats import (
     outlier_indices,
     summarize,
 )
-from qrbench.analysis.summary import FailureCount, count_failures, qr_times, stage_samples
-from qrbench.records import SessionResult
+from qrbench.analysis.summary import FailureCount
 
 TIME_TO_QR = "time-to-QR"
 # What must match for two runs' timings to be comparable at all.
@@ -37,7 +38,7 @@ class LabelledRun:
     # Where the sessions came from (a results file), for people and for --reference FILE.
     source: str
     # Measured sessions (warmups excluded), in the order run.
-    sessions: list[SessionResult]
+    sessions: MeasuredSessions
     environment: dict[str, Any]
 
 
@@ -93,16 +94,16 @@ def unique_labels(names: Sequence[str]) -> list[str]:
     return labels
 
 
-def run_from_results(saved: results.SavedResults, label: str) -> LabelledRun:
+def run_from_results(saved: results.SavedRun, label: str) -> LabelledRun:
     """The measured sessions and environment of a results file read back."""
     return LabelledRun(
-        label=label, source=str(saved.path), sessions=saved.measured, environment=saved.environment
+        label=label, source=str(saved.path), sessions=saved.columns, environment=saved.environment
     )
 
 
 def load_runs(paths: Sequence[Path]) -> list[LabelledRun]:
-    """Read results files; each is labelled with its profile's name, made unique."""
-    saved = [results.load(path) for path in paths]
+    """Read results files (streamed); each is labelled with its profile's name, made unique."""
+    saved = [results.read_run(path) for path in paths]
     labels = unique_labels([run.profile_name for run in saved])
     return [run_from_results(run, label) for run, label in zip(saved, labels, strict=True)]
 
@@ -133,17 +134,15 @@ def compare(runs: Sequence[LabelledRun], reference: str) -> Comparison:
     if reference not in labels:
         raise ValueError(f"reference {reference!r} is not one of {labels}")
     by_label = {run.label: run for run in runs}
-    succeeded = {run.label: [s for s in run.sessions if s.ok] for run in runs}
 
     time_to_qr = _metric(
         TIME_TO_QR,
         dict.fromkeys(labels, MetricKind.TOTAL),
-        {label: qr_times(sessions) for label, sessions in succeeded.items()},
+        {run.label: run.sessions.qr_times for run in runs},
         reference,
     )
     stages = [
-        _metric(name, kinds, samples, reference)
-        for name, kinds, samples in _stage_samples(labels, succeeded)
+        _metric(name, kinds, samples, reference) for name, kinds, samples in _stage_samples(runs)
     ]
     success = {
         run.label: _success_rate(run, by_label[reference], is_reference=run.label == reference)
@@ -156,7 +155,7 @@ def compare(runs: Sequence[LabelledRun], reference: str) -> Comparison:
         time_to_qr=time_to_qr,
         stages=stages,
         success=success,
-        failures={run.label: _failures(run.sessions) for run in runs},
+        failures={run.label: run.sessions.failures for run in runs},
         caveats=[
             *(caveat for run in runs for caveat in _run_caveats(run, time_to_qr)),
             *_environment_caveats(runs),
@@ -167,7 +166,7 @@ def compare(runs: Sequence[LabelledRun], reference: str) -> Comparison:
 def _metric(
     name: str,
     kinds: dict[str, MetricKind],
-    samples: Mapping[str, list[float]],
+    samples: Mapping[str, Sequence[float]],
     reference: str,
 ) -> MetricComparison:
     reference_sample = samples[reference]
@@ -184,13 +183,15 @@ def _metric(
 
 
 def _stage_samples(
-    labels: list[str], succeeded: Mapping[str, list[SessionResult]]
-) -> list[tuple[str, dict[str, MetricKind], dict[str, list[float]]]]:
+    runs: Sequence[LabelledRun],
+) -> list[tuple[str, dict[str, MetricKind], dict[str, Sequence[float]]]]:
     """Stage durations of successful sessions, stages in the order they first appear."""
-    durations: dict[str, dict[str, list[float]]] = {}
+    labels = [run.label for run in runs]
+    durations: dict[str, dict[str, Sequence[float]]] = {}
     kinds: dict[str, dict[str, MetricKind]] = {}
-    for label in labels:
-        for name, sample in stage_samples(succeeded[label]).items():
+    for run in runs:
+        label = run.label
+        for name, sample in run.sessions.stages.items():
             durations.setdefault(name, {other: [] for other in labels})[label] = sample.durations
             kinds.setdefault(name, {})[label] = (
                 MetricKind.CRITICAL if sample.critical else MetricKind.BACKGROUND
@@ -199,29 +200,24 @@ def _stage_samples(
 
 
 def _success_rate(run: LabelledRun, reference: LabelledRun, *, is_reference: bool) -> SuccessRate:
-    succeeded = sum(1 for s in run.sessions if s.ok)
+    succeeded = run.sessions.succeeded
     measured = len(run.sessions)
     p_value = None
-    if not is_reference and measured and reference.sessions:
-        reference_succeeded = sum(1 for s in reference.sessions if s.ok)
+    if not is_reference and measured and len(reference.sessions):
+        reference_succeeded = reference.sessions.succeeded
         p_value = fisher_p_value(succeeded, measured, reference_succeeded, len(reference.sessions))
     return SuccessRate(succeeded=succeeded, measured=measured, p_value=p_value)
-
-
-def _failures(sessions: list[SessionResult]) -> list[FailureCount]:
-    return count_failures([s.error for s in sessions if s.error is not None])
 
 
 def _run_caveats(run: LabelledRun, time_to_qr: MetricComparison) -> list[Caveat]:
     label = run.label
     caveats = stability_caveats(time_to_qr.summaries[label], label)
-    timed = [s for s in run.sessions if s.ok and s.time_to_qr_ms is not None]
-    values = qr_times(timed)
-    outliers = {timed[index].number: values[index] for index in outlier_indices(values)}
+    numbers, values = run.sessions.qr_numbers, run.sessions.qr_times
+    outliers = {numbers[index]: values[index] for index in outlier_indices(values)}
     if outliers:
         caveats.append(Caveat(CaveatKind.OUTLIERS, label, sessions=outliers))
     if first_run_slow(values):
-        first = {timed[0].number: values[0]}
+        first = {numbers[0]: values[0]}
         caveats.append(Caveat(CaveatKind.FIRST_RUN_SLOW, label, sessions=first))
     load = run.environment.get("load_average")
     cores = run.environment.get("cpu_cores")

@@ -24,7 +24,7 @@ from qrbench.analysis.compare import (
     unique_labels,
 )
 from qrbench.analysis.stats import Difference, MetricSummary, Significance
-from qrbench.analysis.summary import FailureCount, Verdict, count_failures, qr_times
+from qrbench.analysis.summary import FailureCount, Verdict
 from qrbench.baseline import check_usable, refuse_incomplete
 from qrbench.config.models import Profile, Scenario
 from qrbench.config.validation import describe
@@ -234,9 +234,9 @@ def _given_or(given: float | None, default: float) -> float:
 
 
 def judge(
-    current: results.SavedResults,
+    current: results.SavedRun,
     overrides: ThresholdOverrides,
-    baseline: results.SavedResults | None,
+    baseline: results.SavedRun | None,
 ) -> GateReport:
     """Every check on the measured sessions of `current`; raises ResultsError if unusable."""
     refuse_incomplete(current, "the gate judges complete runs only")
@@ -245,7 +245,7 @@ def judge(
     thresholds = resolve_thresholds(overrides, profile)
     reference_label, label = unique_labels([BASELINE_LABEL, profile.name])
     run = run_from_results(current, label)
-    if not run.sessions:
+    if not len(run.sessions):
         raise results.ResultsError(f"{current.path}: no measured sessions to judge")
     checks = [_target_check(run, thresholds), _success_check(run, thresholds)]
     caveats: list[Caveat] = []
@@ -267,7 +267,7 @@ def judge(
     )
 
 
-def baseline_run(baseline: results.SavedResults, label: str = BASELINE_LABEL) -> LabelledRun:
+def baseline_run(baseline: results.SavedRun, label: str = BASELINE_LABEL) -> LabelledRun:
     """The baseline's sessions; raises ResultsError when none of them can be compared with."""
     check_usable(baseline)
     return run_from_results(baseline, label)
@@ -287,12 +287,12 @@ def _recorded(model: type[_Model], recorded: dict[str, Any], key: str, path: Pat
 
 
 def _succeeded(run: LabelledRun) -> int:
-    return sum(1 for session in run.sessions if session.ok)
+    return run.sessions.succeeded
 
 
 def _target_check(run: LabelledRun, thresholds: Thresholds) -> TargetCheck:
     percentile = thresholds.percentile
-    times = qr_times(run.sessions)
+    times = run.sessions.qr_times
     return TargetCheck(
         percentile=percentile,
         target_ms=thresholds.target_ms,
@@ -303,7 +303,7 @@ def _target_check(run: LabelledRun, thresholds: Thresholds) -> TargetCheck:
 
 
 def _success_check(run: LabelledRun, thresholds: Thresholds) -> SuccessCheck:
-    failures = count_failures([session.error for session in run.sessions if session.error])
+    failures = run.sessions.failures
     return SuccessCheck(
         min_success_percent=thresholds.min_success_percent,
         succeeded=_succeeded(run),

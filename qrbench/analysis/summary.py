@@ -8,6 +8,12 @@ from enum import StrEnum
 from typing import Any
 
 from qrbench.analysis.caveats import Caveat, stability_caveats
+from qrbench.analysis.columns import (
+    FailureCount,
+    FailureTally,
+    MeasuredSessions,
+    StageSample,
+)
 from qrbench.analysis.stats import MetricSummary, summarize
 from qrbench.records import SessionError, SessionResult
 
@@ -24,14 +30,6 @@ class StageSummary:
     name: str
     critical: bool
     timing: MetricSummary
-
-
-@dataclass(frozen=True)
-class FailureCount:
-    stage: str
-    type: str
-    count: int
-    example: str
 
 
 @dataclass(frozen=True)
@@ -107,7 +105,9 @@ def summarize_run(
     measured = [s for s in sessions if not s.warmup]
     succeeded = [s for s in measured if s.ok]
     within = sum(1 for s in measured if s.within_deadline)
-    time_to_qr = summarize(qr_times(succeeded))
+    # The figures compare and gate read too, taken the same way.
+    columns = MeasuredSessions.of(measured)
+    time_to_qr = summarize(columns.qr_times)
     attempts = [attempt for s in measured for attempt in s.attempts]
     return RunSummary(
         measured=len(measured),
@@ -122,10 +122,10 @@ def summarize_run(
         time_to_ready_ms=summarize(
             [s.time_to_ready_ms for s in succeeded if s.time_to_ready_ms is not None]
         ),
-        stages=_stage_summaries(succeeded),
+        stages=_stage_summaries(columns.stages),
         peak_rss_mb=summarize([s.resources.peak_rss_mb for s in succeeded if s.resources]),
         cpu_time_s=summarize([s.resources.cpu_time_s for s in succeeded if s.resources]),
-        failures=count_failures([s.error for s in measured if s.error is not None]),
+        failures=columns.failures,
         background_failures=count_failures([e for s in measured for e in s.background_errors]),
         auth=dict(Counter(s.auth for s in measured)),
         web_cache=dict(Counter(s.web_cache for s in measured)),
@@ -146,46 +146,18 @@ def summarize_run(
     )
 
 
-def qr_times(sessions: Iterable[SessionResult]) -> list[float]:
-    """Time-to-QR of the successful sessions, in the order run."""
-    return [s.time_to_qr_ms for s in sessions if s.ok and s.time_to_qr_ms is not None]
-
-
-@dataclass(frozen=True)
-class StageSample:
-    durations: list[float]
-    critical: bool  # as the last session ran it
-
-
-def stage_samples(sessions: Iterable[SessionResult]) -> dict[str, StageSample]:
-    """Each stage's durations over `sessions`, stages in the order they first appear."""
-    durations: dict[str, list[float]] = {}
-    critical: dict[str, bool] = {}
-    for session in sessions:
-        for stage in session.stages:
-            durations.setdefault(stage.name, []).append(stage.duration_ms)
-            critical[stage.name] = stage.critical
-    return {name: StageSample(values, critical[name]) for name, values in durations.items()}
-
-
-def _stage_summaries(sessions: list[SessionResult]) -> list[StageSummary]:
+def _stage_summaries(samples: dict[str, StageSample]) -> list[StageSummary]:
     summaries = []
-    for name, sample in stage_samples(sessions).items():
+    for name, sample in samples.items():
         timing = summarize(sample.durations)
         assert timing is not None  # every listed stage has at least one sample
         summaries.append(StageSummary(name=name, critical=sample.critical, timing=timing))
     return summaries
 
 
-def count_failures(errors: list[SessionError]) -> list[FailureCount]:
+def count_failures(errors: Iterable[SessionError]) -> list[FailureCount]:
     """Failures by (stage, error type), most frequent first, each with an example message."""
-    counts: Counter[tuple[str, str]] = Counter()
-    examples: dict[tuple[str, str], str] = {}
+    tally = FailureTally()
     for error in errors:
-        key = (error.stage, error.type)
-        counts[key] += 1
-        examples.setdefault(key, error.message)
-    return [
-        FailureCount(stage=stage, type=kind, count=count, example=examples[(stage, kind)])
-        for (stage, kind), count in counts.most_common()
-    ]
+        tally.add(error)
+    return tally.counts()

@@ -185,7 +185,7 @@ def explain_gap(
     ]
     paths = run_plans(plans, screen)
     measured = [
-        run_from_results(results.load(path), configuration.label)
+        run_from_results(results.read_run(path), configuration.label)
         for path, configuration in zip(paths, plan.configurations, strict=True)
     ]
     explanation = explain(plan, measured, world.name, guesses)

@@ -162,7 +162,7 @@ def gate(
             output,
             screen,
         )
-        judged = results.load(outcome.results_path)
+        judged = results.read_run(outcome.results_path)
     else:
         run_options = {
             "--profile": profile,
@@ -176,7 +176,7 @@ def gate(
             raise ConfigError(
                 f"{', '.join(given)}: only for a gate that runs sessions, not with --results"
             )
-        judged = results.load(results_file)
+        judged = results.read_run(results_file)
     report = judge(judged, overrides, reference)
     print_gate(screen, report)
     markdown = markdown_export.render_gate(report)

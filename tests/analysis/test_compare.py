@@ -138,7 +138,7 @@ def test_failures_and_success_rates_per_profile() -> None:
 
 def test_warmups_are_left_out() -> None:
     run = labelled("old", [1000.0, 1010.0], warmup_ms=50000.0)
-    assert [s.number for s in run.sessions] == [2, 3]
+    assert list(run.sessions.numbers) == [2, 3]
 
 
 def test_noise_outliers_and_a_slow_first_run_are_warned_about_with_hints() -> None:

@@ -23,7 +23,6 @@ from qrbench.analysis.stats import (
     median_contrast,
     median_difference,
 )
-from qrbench.analysis.summary import qr_times
 from qrbench.config.estimates import Estimate, Estimates
 
 
@@ -153,7 +152,10 @@ def _share(value_ms: float, total: Saving | None) -> float | None:
 
 
 def _remainder(
-    total: Saving, effects: list[GroupEffect], plan: ExplainPlan, samples: Mapping[str, list[float]]
+    total: Saving,
+    effects: list[GroupEffect],
+    plan: ExplainPlan,
+    samples: Mapping[str, Sequence[float]],
 ) -> tuple[float, Remainder]:
     sum_of_savings = sum(effect.saving.value_ms for effect in effects if effect.saving)
     # Every run once, with its weights added up, so a run used by several switches (SLOW
@@ -187,7 +189,7 @@ def explain(
     missing = [c.label for c in plan.configurations if c.label not in by_label]
     if missing:
         raise ValueError(f"no sessions for {', '.join(missing)}")
-    samples = {label: qr_times(run.sessions) for label, run in by_label.items()}
+    samples = {label: run.sessions.qr_times for label, run in by_label.items()}
     total = saving(samples[plan.slow], samples[plan.fast])
     directions = []
     for direction in dict.fromkeys(switch.direction for switch in plan.switches):
@@ -240,5 +242,5 @@ def _one_busy_caveat(caveats: list[Caveat]) -> list[Caveat]:
     return [merged, *(caveat for caveat in caveats if caveat.kind is not CaveatKind.MACHINE_BUSY)]
 
 
-def _median(values: list[float]) -> float | None:
+def _median(values: Sequence[float]) -> float | None:
     return None if not values else float(np.median(values))
