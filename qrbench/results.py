@@ -277,8 +277,8 @@ def _streamed(file: TextIO, path: Path, *, keep_records: bool) -> tuple[object, 
     Nothing is checked but the syntax until the end, as when the whole file was parsed
     first: a syntax error anywhere is the error, whatever else is wrong.
     """
-    document: object = None
     members: dict[str, object] = {}
+    document: object = members
     folded: _Sessions | None = None
     keys = 0
     for event in jsonstream.events(file, "sessions", MAX_VALUE_MB << 20):
@@ -300,7 +300,6 @@ def _streamed(file: TextIO, path: Path, *, keep_records: bool) -> tuple[object, 
                 members[key] = _STREAMED
             case jsonstream.Member(key, value):
                 members[key] = value
-        document = members
     return document, folded
 
 

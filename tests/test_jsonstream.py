@@ -144,3 +144,13 @@ def test_the_last_of_a_key_given_twice_counts_as_in_json_loads(tmp_path: Path) -
     path.write_text(text[:-1] + ', "sessions": {}}', encoding="utf-8")
     with pytest.raises(ResultsError, match="sessions: expected a list, got an object"):
         read_run(path)
+
+
+def test_too_many_top_level_keys_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "keys.json"
+    path.write_text(json.dumps({f"k{n}": n for n in range(results.MAX_KEYS + 1)}), "utf-8")
+    with pytest.raises(ResultsError, match=r"keys\.json: not a qrbench results file \(more than"):
+        read_run(path)
+    path.write_text("{}", "utf-8")
+    with pytest.raises(ResultsError, match="no schema_version"):
+        read_run(path)
