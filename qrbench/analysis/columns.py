@@ -48,7 +48,7 @@ class FailureTally:
 
 @dataclass(frozen=True)
 class StageSample:
-    durations: array  # of float ('d'), in the order run
+    durations: "array[float]"  # in the order run
     critical: bool  # as the last session ran it
 
 
@@ -56,7 +56,7 @@ class StageTally:
     """Each stage's durations, stages in the order they first appear."""
 
     def __init__(self) -> None:
-        self._durations: dict[str, array] = {}
+        self._durations: dict[str, array[float]] = {}
         self._critical: dict[str, bool] = {}
 
     def add(self, session: SessionResult) -> None:
@@ -79,11 +79,11 @@ class MeasuredSessions:
     """The measured (non-warmup) sessions of a run, as columns; timings of successful ones."""
 
     # Every measured session's number, in the order run.
-    numbers: array  # of int ('q')
+    numbers: "array[int]"
     succeeded: int
     # Time-to-QR of the successful sessions that have one, and those sessions' numbers.
-    qr_numbers: array  # of int ('q')
-    qr_times: array  # of float ('d'), ms
+    qr_numbers: "array[int]"
+    qr_times: "array[float]"  # ms
     # Stage durations over the successful sessions.
     stages: dict[str, StageSample]
     # Over every measured session, failed or not (a session records at most one error).
@@ -106,10 +106,10 @@ class ColumnsBuilder:
     once `add` returns, so a streamed file's records are freed as they are read."""
 
     def __init__(self) -> None:
-        self._numbers = array("q")
+        self._numbers: array[int] = array("q")
         self._succeeded = 0
-        self._qr_numbers = array("q")
-        self._qr_times = array("d")
+        self._qr_numbers: array[int] = array("q")
+        self._qr_times: array[float] = array("d")
         self._stages = StageTally()
         self._failures = FailureTally()
 
