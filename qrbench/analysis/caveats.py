@@ -18,6 +18,7 @@ class CaveatKind(StrEnum):
     FIRST_RUN_SLOW = "first run slow"
     MACHINE_BUSY = "machine busy"
     ENVIRONMENTS_DIFFER = "environments differ"
+    FEW_SESSIONS_FOR_LEVEL = "few sessions for the level"
 
 
 @dataclass(frozen=True)
@@ -27,8 +28,14 @@ class Caveat:
     kind: CaveatKind
     # The run (profile label) it concerns; None when it concerns every run alike.
     label: str | None
-    # TOO_FEW_RUNS: the successful runs the statistics rest on.
+    # TOO_FEW_RUNS: the successful runs the statistics rest on. FEW_SESSIONS_FOR_LEVEL:
+    # the sessions a gate check rests on.
     n: int | None = None
+    # FEW_SESSIONS_FOR_LEVEL: the check (its name), its level in percent (a percentile or
+    # a success rate) and the sessions that level needs.
+    check: str | None = None
+    level: float | None = None
+    needed: int | None = None
     # NOISY: the coefficient of variation of time-to-QR.
     cv: float | None = None
     # OUTLIERS and FIRST_RUN_SLOW: the sessions concerned, number -> time-to-QR in ms.

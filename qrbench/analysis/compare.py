@@ -26,6 +26,7 @@ from qrbench.analysis.stats import (
     summarize,
 )
 from qrbench.analysis.summary import FailureCount
+from qrbench.errors import ConfigError
 
 TIME_TO_QR = "time-to-QR"
 # What must match for two runs' timings to be comparable at all.
@@ -121,6 +122,20 @@ def resolve_reference(choice: str | None, runs: Sequence[LabelledRun]) -> str:
     labels = ", ".join(run.label for run in runs)
     raise results.ResultsError(
         f"--reference {choice}: neither a label ({labels}) nor one of the files compared"
+    )
+
+
+def planned_reference(choice: str | None, targets: Sequence[str], labels: Sequence[str]) -> str:
+    """The reference among profiles about to run, checked before any session does: `choice`
+    names a label or a profile as given on the command line; default the first."""
+    if choice is None:
+        return labels[0]
+    if choice in labels:
+        return choice
+    if choice in targets:
+        return labels[list(targets).index(choice)]
+    raise ConfigError(
+        f"--reference {choice}: not one of the profiles compared ({', '.join(labels)})"
     )
 
 

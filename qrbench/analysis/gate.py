@@ -5,6 +5,7 @@ file saved last week are judged the same way, and the thresholds recorded with t
 profile (its `gate:` section) travel with it. It never prints: the CLI renders the report.
 """
 
+import math
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -15,7 +16,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from qrbench import results
-from qrbench.analysis.caveats import Caveat
+from qrbench.analysis.caveats import Caveat, CaveatKind
 from qrbench.analysis.compare import (
     Comparison,
     LabelledRun,
@@ -37,7 +38,7 @@ BASELINE_LABEL = "baseline"
 MIN_REGRESSION_MS = 10.0
 
 _DURATION = re.compile(r"(?P<number>[-+]?(?:\d+\.?\d*|\.\d+))\s*(?P<unit>ms|s)?", re.IGNORECASE)
-_PERCENT = re.compile(r"(?P<number>[-+]?(?:\d+\.?\d*|\.\d+))\s*%?")
+_PERCENT = re.compile(r"(?P<number>[-+]?(?:\d+\.?\d*|\.\d+))\s*(?P<sign>%)?")
 
 
 @dataclass(frozen=True)
@@ -142,8 +143,9 @@ class GateReport:
     measured: int
     succeeded: int
     checks: list[Check]
-    # What to know before trusting the regression checks (noise, too few runs, another
-    # machine or Chromium build): reported, never failed on.
+    # What to know before trusting the checks (a level that needs more sessions than were
+    # measured; for the regression checks noise, too few runs, another machine or Chromium
+    # build): reported, never failed on.
     caveats: list[Caveat]
 
     @property
@@ -173,16 +175,34 @@ def parse_duration_ms(text: str, option: str) -> float:
 
 
 def parse_percent(text: str, option: str, *, low: float, high: float | None) -> float:
-    """`98%` or `98`, as a percentage in [low, high] (no upper bound when high is None)."""
+    """`98%` or `98`, as a percentage in [low, high] (no upper bound when high is None).
+
+    A bare number between 0 and 1 is refused: `0.98` is as likely a fraction meaning 98 %
+    as 0.98 %, and reading it either way silently makes a gate pass or fail for no reason.
+    """
     match = _PERCENT.fullmatch(text.strip())
     if match is None:
         raise ConfigError(f"{option}: expected a percentage like 98% (got {text!r})")
     value = float(match["number"])
+    if match["sign"] is None and 0 < value < 1:
+        raise ConfigError(
+            f"{option}: {text.strip()} is ambiguous: write {value * 100:g}% for "
+            f"{value * 100:g} percent, or {text.strip()}% if that is meant"
+        )
     if high is None and value < low:
         raise ConfigError(f"{option}: must be at least {low:g}% (got {text})")
     if high is not None and not low <= value <= high:
         raise ConfigError(f"{option}: must be between {low:g}% and {high:g}% (got {text})")
     return value
+
+
+def parse_percentile(text: str) -> float:
+    """`p95` (as the tables write it), `95` or `95%`, as a percentile in [0, 100]."""
+    bare = text.strip()
+    if bare[:1] in ("p", "P"):
+        # `p0.5` names the 0.5th percentile: only a bare 0.5 is ambiguous.
+        bare = bare[1:].strip().removesuffix("%") + "%"
+    return parse_percent(bare, "--percentile", low=0, high=100)
 
 
 def parse_overrides(
@@ -195,7 +215,7 @@ def parse_overrides(
     """The command line's thresholds as typed; raises ConfigError naming the bad option."""
     parsed_percentile = None
     if percentile is not None:
-        parsed_percentile = parse_percent(percentile, "--percentile", low=0, high=100)
+        parsed_percentile = parse_percentile(percentile)
         # The 0th percentile is the minimum: a gate on the fastest session judges nothing.
         if parsed_percentile == 0:
             raise ConfigError(f"--percentile: must be greater than 0 (got {percentile})")
@@ -247,13 +267,14 @@ def judge(
     run = run_from_results(current, label)
     if not len(run.sessions):
         raise results.ResultsError(f"{current.path}: no measured sessions to judge")
-    checks = [_target_check(run, thresholds), _success_check(run, thresholds)]
-    caveats: list[Caveat] = []
+    target, success = _target_check(run, thresholds), _success_check(run, thresholds)
+    checks: list[Check] = [target, success]
+    caveats = _level_caveats(label, target, success)
     if baseline is not None:
         reference = baseline_run(baseline, reference_label)
         comparison = compare([reference, run], reference.label)
         checks += _regression_checks(comparison, label, thresholds)
-        caveats = comparison.caveats
+        caveats += comparison.caveats
     return GateReport(
         profile=profile.name,
         scenario=scenario.name,
@@ -265,6 +286,41 @@ def judge(
         checks=checks,
         caveats=caveats,
     )
+
+
+def sessions_needed(level_percent: float) -> int | None:
+    """The sessions a statistic at this level needs for one of them to lie beyond it: 20 for
+    p95, 50 for a 98 % success rate (one failure in 50). With fewer, p95 is an
+    interpolation between the slowest sessions, and a success rate that passes has not
+    been given the chance of the one failure it allows. None at 100 %: every session is
+    the statistic itself (the slowest, or all of them succeeding)."""
+    if level_percent >= 100:
+        return None
+    # Rounded first: 100 / (100 - 99.9) is 1000.0000000000001 in floating point.
+    return math.ceil(round(100 / (100 - level_percent), 6))
+
+
+def _level_caveats(label: str, target: TargetCheck, success: SuccessCheck) -> list[Caveat]:
+    """A caveat for each check whose level needs more sessions than it rests on."""
+    caveats = []
+    for check, level, n in (
+        (target.name, target.percentile, target.successful),
+        (success.name, success.min_success_percent, success.measured),
+    ):
+        needed = sessions_needed(level)
+        # No sessions at all is a failed check already, not a caveat.
+        if needed is not None and 0 < n < needed:
+            caveats.append(
+                Caveat(
+                    CaveatKind.FEW_SESSIONS_FOR_LEVEL,
+                    label,
+                    n=n,
+                    check=check,
+                    level=level,
+                    needed=needed,
+                )
+            )
+    return caveats
 
 
 def baseline_run(baseline: results.SavedRun, label: str = BASELINE_LABEL) -> LabelledRun:

@@ -5,10 +5,11 @@ Commands live beside this module, one module per group; they stay thin and call 
 """
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from qrbench import __version__
 from qrbench.errors import QrbenchError
@@ -19,7 +20,38 @@ EXIT_CODES_HELP = (
     "3 environment or runtime failure (no Chromium, every session failed), 130 interrupted."
 )
 
-app = typer.Typer(
+
+class _FlagsTakeNoValue:
+    """Help without a value type beside a flag: Typer shows `<bool>` there (even for
+    --help), which reads as if the flag took a value. An empty metavar shows nothing."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params: list[Any] = super().get_params(ctx)  # type: ignore[misc]
+        for param in params:
+            if isinstance(param, TyperOption) and param.is_flag and param.metavar is None:
+                param.metavar = ""
+        return params
+
+
+class _Command(_FlagsTakeNoValue, TyperCommand):
+    pass
+
+
+class _Group(_FlagsTakeNoValue, TyperGroup):
+    pass
+
+
+class _Typer(typer.Typer):
+    """A Typer whose commands and groups show flags as above."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(cls=_Group, **kwargs)
+
+    def command(self, *args: Any, **kwargs: Any) -> Any:
+        return super().command(*args, cls=_Command, **kwargs)
+
+
+app = _Typer(
     help=(
         "Time how long a headless-Chromium WhatsApp gateway takes to show a login QR, "
         "stage by stage, against a 10-second target. " + EXIT_CODES_HELP
@@ -29,11 +61,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-profiles_app = typer.Typer(help="List, show and validate profiles and scenarios.")
+profiles_app = _Typer(help="List, show and validate profiles and scenarios.")
 
 app.add_typer(profiles_app, name="profiles")
 
-baseline_app = typer.Typer(help="Save the run `qrbench gate --baseline` compares against.")
+baseline_app = _Typer(help="Save the run `qrbench gate --baseline` compares against.")
 
 app.add_typer(baseline_app, name="baseline")
 

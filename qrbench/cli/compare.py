@@ -6,7 +6,14 @@ from typing import Annotated
 import typer
 
 from qrbench import results
-from qrbench.analysis.compare import compare, load_runs, resolve_reference, run_from_results
+from qrbench.analysis.compare import (
+    compare,
+    load_runs,
+    planned_reference,
+    resolve_reference,
+    run_from_results,
+    unique_labels,
+)
 from qrbench.analysis.explain.attribution import explain
 from qrbench.analysis.explain.plan import Direction, parse_direction, plan_explanation
 from qrbench.cli.app import app
@@ -53,7 +60,8 @@ def compare_profiles(
     reference: Annotated[
         str | None,
         typer.Option(
-            help="Label (profile name) or file the others are compared with [default: the first]."
+            help="Label (profile name) or file the others are compared with.",
+            show_default="the first",
         ),
     ] = None,
     markdown_file: MarkdownExport = None,
@@ -92,7 +100,13 @@ def compare_profiles(
     files = [target for target in targets if target.endswith(".json")]
     if files and len(files) != len(targets):
         raise ConfigError("compare either profiles or results files (*.json), not a mix")
-    paths = [Path(f) for f in files] or run_profiles(targets, scenario, runs, warmup, screen)
+    if files:
+        paths = [Path(f) for f in files]
+    else:
+        # Checked before any session runs: a typo must not cost a benchmark first.
+        labels = unique_labels([load_profile(target).name for target in targets])
+        reference = planned_reference(reference, targets, labels)
+        paths = run_profiles(targets, scenario, runs, warmup, screen)
     compared = load_runs(paths)
     comparison = compare(compared, resolve_reference(reference, compared))
     print_comparison(screen, comparison)

@@ -66,6 +66,7 @@ def gate(
     target: Annotated[
         str | None,
         typer.Option(
+            metavar="DURATION",
             help="Time-to-QR at --percentile must be at most this, e.g. 10s or 800ms "
             "(default: the profile's gate.target_s, else its target.deadline_s).",
         ),
@@ -73,15 +74,18 @@ def gate(
     percentile: Annotated[
         str | None,
         typer.Option(
-            help="Percentile of the successful sessions' time-to-QR held to --target "
-            "(default: gate.percentile, 95).",
+            metavar="PERCENTILE",
+            help="Percentile of the successful sessions' time-to-QR held to --target: p95, 95 "
+            "or 95% (default: gate.percentile, 95).",
         ),
     ] = None,
     min_success: Annotated[
         str | None,
         typer.Option(
             "--min-success",
-            help="Share of the sessions that must show a verified QR, e.g. 98% "
+            metavar="PERCENT",
+            help="Share of the sessions that must show a verified QR, e.g. 98% or 98; a "
+            "number below 1 needs its % sign (0.98 could mean 98% or 0.98%, so it is refused) "
             "(default: gate.min_success_percent, 98%).",
         ),
     ] = None,
@@ -96,6 +100,7 @@ def gate(
         str | None,
         typer.Option(
             "--max-regression",
+            metavar="PERCENT",
             help="How much slower than the baseline (median) a significant slowdown may be "
             "(default: gate.max_regression_percent, 10%).",
         ),

@@ -40,7 +40,9 @@ def run(
     ] = None,
     output: Annotated[
         Path | None,
-        typer.Option(help="Results file [default: results/<UTC time>-<profile>-<scenario>.json]."),
+        typer.Option(
+            help="Results file.", show_default="results/<UTC time>-<profile>-<scenario>.json"
+        ),
     ] = None,
     json_file: Annotated[
         str | None, typer.Option("--json", help="Also write the summary as JSON ('-': stdout).")

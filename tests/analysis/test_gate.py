@@ -61,6 +61,13 @@ def test_durations_parse_with_or_without_a_unit(text: str, expected_ms: float) -
         ({"percentile": "101"}, "--percentile: must be between 0% and 100% (got 101)"),
         ({"max_regression": "-5%"}, "--max-regression: must be at least 0% (got -5%)"),
         ({"max_regression": "lots"}, "--max-regression: expected a percentage like 98%"),
+        (
+            {"min_success": "0.98"},
+            "--min-success: 0.98 is ambiguous: write 98% for 98 percent, or 0.98% if that is meant",
+        ),
+        ({"percentile": "0.95"}, "--percentile: 0.95 is ambiguous: write 95% for 95 percent"),
+        ({"max_regression": ".1"}, "--max-regression: .1 is ambiguous: write 10% for 10"),
+        ({"percentile": "p101"}, "--percentile: must be between 0% and 100%"),
     ],
 )
 def test_bad_thresholds_name_the_option_and_the_value(given: dict[str, str], message: str) -> None:
@@ -68,6 +75,19 @@ def test_bad_thresholds_name_the_option_and_the_value(given: dict[str, str], mes
     with pytest.raises(ConfigError) as raised:
         parse_overrides(**(options | given))
     assert str(raised.value).startswith(message)
+
+
+@pytest.mark.parametrize("text", ["p95", "P95", "95", "95%", " p 95 "])
+def test_a_percentile_reads_as_the_tables_write_it_or_as_a_number(text: str) -> None:
+    assert parse_overrides(
+        target=None, percentile=text, min_success=None, max_regression=None
+    ).percentile == pytest.approx(95)
+
+
+def test_a_number_below_1_with_its_percent_sign_or_a_p_is_taken_as_written() -> None:
+    given = parse_overrides(target=None, percentile="p0.5", min_success="0.98%", max_regression="0")
+    assert (given.percentile, given.min_success_percent) == (0.5, 0.98)
+    assert given.max_regression_percent == 0
 
 
 def test_command_line_wins_over_the_profile_gate_section_which_wins_over_the_deadline() -> None:
@@ -236,3 +256,26 @@ def test_unusable_documents_are_results_errors() -> None:
     unknown = saved("new", [1000.0], gate={"strictness": 3})
     with pytest.raises(ResultsError, match=r"recorded profile .*gate\.strictness"):
         judge(unknown, NO_OVERRIDES, None)
+
+
+def test_a_level_resting_on_too_few_sessions_is_a_caveat_not_a_failure() -> None:
+    report = judge(saved("optimized", [1000.0, 1100.0]), NO_OVERRIDES, None)
+    assert report.passed
+    few = [c for c in report.caveats if c.kind is CaveatKind.FEW_SESSIONS_FOR_LEVEL]
+    # p95 needs 20 sessions for one to lie beyond it; a 98 % rate 50 for one failure.
+    assert [(c.label, c.check, c.n, c.level, c.needed) for c in few] == [
+        ("optimized", "time-to-QR p95", 2, 95, 20),
+        ("optimized", "success rate", 2, 98, 50),
+    ]
+
+
+def test_enough_sessions_for_the_levels_leave_no_caveat() -> None:
+    times = draw(np.random.default_rng(8), 1000, 50)
+    report = judge(saved("optimized", [*times]), NO_OVERRIDES, None)
+    assert not [c for c in report.caveats if c.kind is CaveatKind.FEW_SESSIONS_FOR_LEVEL]
+    lenient = parse_overrides(target=None, percentile="50", min_success="50%", max_regression=None)
+    two = judge(saved("optimized", [1000.0, 1100.0]), lenient, None)
+    assert not two.caveats
+    # At 100 % the statistic is every session (the slowest; all of them succeeding).
+    strict = parse_overrides(target=None, percentile="100", min_success="100", max_regression=None)
+    assert not judge(saved("optimized", [1000.0]), strict, None).caveats

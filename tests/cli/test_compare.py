@@ -146,6 +146,26 @@ def test_an_unknown_reference_is_exit_2(old_and_new: tuple[Path, Path], tmp_path
     assert "--reference typical: neither a label (old, new)" in done.stderr
 
 
+def test_an_unknown_reference_among_profiles_is_refused_before_any_session_runs(
+    tmp_path: Path,
+) -> None:
+    # A Chromium that does not exist: had a session started, the run would fail with exit 3.
+    done = qrbench(
+        "compare",
+        "old",
+        "new",
+        "--reference",
+        "typo",
+        cwd=tmp_path,
+        env={"QRBENCH_CHROMIUM": str(tmp_path / "no-chromium")},
+    )
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "qrbench: error: --reference typo: not one of the profiles compared (old, new)"
+    ]
+    assert not (tmp_path / "results").exists()
+
+
 def test_fewer_than_two_files_is_a_usage_error(
     old_and_new: tuple[Path, Path], tmp_path: Path
 ) -> None:

@@ -85,6 +85,11 @@ def test_a_failed_gate_does_not_replace_the_baseline(
             "qrbench: error: --min-success: must be between 0% and 100% (got 150%)",
         ),
         (
+            ("--min-success", "0.98"),
+            "qrbench: error: --min-success: 0.98 is ambiguous: write 98% for 98 percent, "
+            "or 0.98% if that is meant",
+        ),
+        (
             ("--baseline", "missing.json"),
             "qrbench: error: missing.json: no such baseline file (save one with "
             "`qrbench baseline save --profile P --scenario S`)",
@@ -213,3 +218,22 @@ def test_an_unwritable_step_summary_is_one_line_and_exit_2(
         f"qrbench: error: {summary}: cannot append (No such file or directory)\n"
     )
     assert "Traceback" not in done.stderr
+
+
+def test_p95_is_a_percentile_and_two_sessions_pass_with_a_warning_per_check(
+    tmp_path: Path,
+) -> None:
+    two = save(tmp_path, "two", results_document("optimized", [1000.0, 1100.0]))
+    done = gate("--results", str(two), "--percentile", "p95", "--min-success", "98%", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    shown = " ".join(done.stdout.split())  # as read, whatever the terminal's width
+    assert "gate passed: 2/2 checks" in shown
+    assert (
+        "warning: optimized: time-to-QR p95 rests on only 2 session(s); a 95% level speaks "
+        "of 1 session in 20, so it needs 20 or more"
+    ) in shown
+    assert (
+        "warning: optimized: success rate rests on only 2 session(s); a 98% level speaks of "
+        "1 session in 50, so it needs 50 or more"
+    ) in shown
+    assert "hint: measure with --runs 50 or more before trusting its pass" in shown

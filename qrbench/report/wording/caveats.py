@@ -42,6 +42,12 @@ def caveat_message(caveat: Caveat) -> str:
             what = ENVIRONMENT_NAMES.get(caveat.setting or "", caveat.setting)
             listed = ", ".join(f"{label} {value}" for label, value in caveat.values.items())
             return f"{prefix}{what} differs between the runs: {listed}"
+        case CaveatKind.FEW_SESSIONS_FOR_LEVEL:
+            return (
+                f"{prefix}{caveat.check} rests on only {caveat.n} session(s); a "
+                f"{caveat.level:g}% level speaks of 1 session in {caveat.needed}, so it needs "
+                f"{caveat.needed} or more"
+            )
         case _:
             assert_never(caveat.kind)
 
@@ -68,6 +74,8 @@ def caveat_hint(caveat: Caveat) -> str:
                 "compare runs from one machine and one Chromium build; otherwise the "
                 "ratio measures the machines too"
             )
+        case CaveatKind.FEW_SESSIONS_FOR_LEVEL:
+            return f"measure with --runs {caveat.needed} or more before trusting its pass"
         case _:
             assert_never(caveat.kind)
 

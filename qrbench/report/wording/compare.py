@@ -21,6 +21,8 @@ from qrbench.report.wording.numbers import (
 
 NO_RATIO = "no ratio (reference 0 ms)"
 
+SAME_MEDIAN = "same median"
+
 
 def _ratio_ci(ratio: RatioOfMedians, *, faster: bool) -> str:
     low, high = (1 / ratio.ci_high, 1 / ratio.ci_low) if faster else (ratio.ci_low, ratio.ci_high)
@@ -30,7 +32,10 @@ def _ratio_ci(ratio: RatioOfMedians, *, faster: bool) -> str:
 def ratio_phrase(found: Difference) -> str:
     """`2.00x faster` rather than `0.50x`: a factor reads the same in both directions.
 
-    A significant difference takes the test's direction; any other the medians'.
+    A significant difference takes the test's direction; a non-significant one the
+    medians'. With too few runs no judgement was made, so no direction either: the ratio
+    alone (`median ratio 1.34x`). A ratio that rounds to 1.00x reads `same median`: "1.00x
+    slower" contradicts itself.
     """
     match found.significance:
         case Significance.FASTER:
@@ -45,9 +50,12 @@ def ratio_phrase(found: Difference) -> str:
             assert_never(found.significance)
     if found.ratio is None:
         return f"{found.significance.value}, {NO_RATIO}"
-    if faster:
-        return f"{format_factor(1 / found.ratio.value)}x faster"
-    return f"{format_factor(found.ratio.value)}x slower"
+    factor = format_factor(1 / found.ratio.value if faster else found.ratio.value)
+    if factor == format_factor(1):
+        return SAME_MEDIAN
+    if found.significance is Significance.TOO_FEW_RUNS:
+        return f"median ratio {format_factor(found.ratio.value)}x"
+    return f"{factor}x {'faster' if faster else 'slower'}"
 
 
 def evidence(found: Difference) -> str:
