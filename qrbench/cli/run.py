@@ -2,7 +2,7 @@
 
 import asyncio
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -15,6 +15,9 @@ from qrbench.errors import ConfigError, QrbenchError
 from qrbench.measure.signals import Interrupted, run_until_signalled
 from qrbench.report.export import json as json_export
 from qrbench.report.export import write
+
+if TYPE_CHECKING:
+    from qrbench.world.replica.server import ReplicaUrls
 
 
 @app.command()
@@ -102,23 +105,25 @@ def serve(
     replica = Replica(config)
     urls = replica.start()
     try:
-        console.print(f"WhatsApp Web replica {version} on 127.0.0.1:")
-        console.print(f"  open:          {urls.index_url_loopback}")
-        for name, address in urls.loopback.items():
-            console.print(f"  {name:<26} -> {address}")
-        console.print(
-            "  in Chromium, the stable names work with:\n"
-            f"    --host-resolver-rules='{urls.host_resolver_rules()}'",
-            soft_wrap=True,
-            highlight=False,
-        )
-        console.print("Ctrl-C to stop.")
-        run_until_signalled(_forever())
+        # Announced from inside the signal-handled loop: a Ctrl-C that follows the URL is
+        # the normal way to stop (exit 0), never a start-up interruption.
+        run_until_signalled(_announce_and_wait(urls, version))
     except Interrupted:
         pass
     finally:
         replica.stop()
 
 
-async def _forever() -> None:
+async def _announce_and_wait(urls: "ReplicaUrls", version: str) -> None:
+    console.print(f"WhatsApp Web replica {version} on 127.0.0.1:")
+    console.print(f"  open:          {urls.index_url_loopback}")
+    for name, address in urls.loopback.items():
+        console.print(f"  {name:<26} -> {address}")
+    console.print(
+        "  in Chromium, the stable names work with:\n"
+        f"    --host-resolver-rules='{urls.host_resolver_rules()}'",
+        soft_wrap=True,
+        highlight=False,
+    )
+    console.print("Ctrl-C to stop.")
     await asyncio.Event().wait()
