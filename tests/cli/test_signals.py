@@ -32,8 +32,10 @@ def scratch(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def _running_from(root: Path) -> list[psutil.Process]:
+    """Processes started from `root`, each with its name read while it was alive
+    (`info["name"]`): one may exit before a caller gets to it."""
     found = []
-    for process in psutil.process_iter():
+    for process in psutil.process_iter(["name"]):
         try:
             if any(str(root) in text for text in [*process.cmdline(), process.cwd()]):
                 found.append(process)
@@ -104,10 +106,10 @@ def test_after_a_sigkill_no_redis_survives_and_the_sweep_takes_the_rest(scratch:
                   "--scenario", "small.yaml", "--output", "r.json")  # fmt: skip
     try:
         _wait_for(
-            lambda: any(p.name().startswith("chrom") for p in _running_from(scratch)),
+            lambda: any((p.info["name"] or "").startswith("chrom") for p in _running_from(scratch)),
             "a session's Chromium",
         )
-        redis = [p for p in _running_from(scratch) if p.name() == "redis-server"]
+        redis = [p for p in _running_from(scratch) if p.info["name"] == "redis-server"]
         assert len(redis) == 1
         proc.kill()
         proc.wait(timeout=10)
