@@ -226,6 +226,9 @@ _ADDED_IN_SCHEMA_1: dict[str, object] = {
     "attempts": [],
 }
 
+# When the scheduler meant a session to start and when it did (results/README.md).
+_STARTS = ("scheduled_start_ms", "started_ms")
+
 
 @dataclass(frozen=True)
 class SessionResult(_Record):
@@ -248,16 +251,30 @@ class SessionResult(_Record):
     chats_synced: int
     background_errors: list[SessionError] = field(default_factory=list)
     attempts: list[AttemptRecord] = field(default_factory=list)
+    # On the run's clock (ms from its first session's start): when the scheduler meant the
+    # session to start and when it did; an open loop's lateness is the difference.
+    scheduled_start_ms: float | None = None
+    started_ms: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The session as the results file records it (results/README.md)."""
-        return {**super().to_dict(), "stages": [stage.to_dict() for stage in self.stages]}
+        recorded = {**super().to_dict(), "stages": [stage.to_dict() for stage in self.stages]}
+        # A session read from a file written before starts were recorded writes back as it
+        # was; the runner records both for every session it runs.
+        for key in _STARTS:
+            if recorded[key] is None:
+                del recorded[key]
+        return recorded
 
     @classmethod
     def from_dict(cls, data: object, where: str = "") -> Self:
         known = Fields(data, where).data
         # Before dedupe existed, the gateway passed on every ref it saw.
-        older = {**_ADDED_IN_SCHEMA_1, "refs_delivered": known.get("refs_seen")}
+        older = {
+            **_ADDED_IN_SCHEMA_1,
+            **dict.fromkeys(_STARTS),
+            "refs_delivered": known.get("refs_seen"),
+        }
         return super().from_dict({**older, **known}, where)
 
 

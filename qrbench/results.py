@@ -4,6 +4,7 @@ It is rewritten atomically after every finished session, so a crash loses nothin
 Reading it back gives typed records (`SavedResults`), checked once, here.
 """
 
+import bisect
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,7 +53,10 @@ class ResultsFile:
         self._status = RunStatus.RUNNING
 
     def add_session(self, session: SessionResult) -> None:
-        self._sessions.append(session.to_dict())
+        """Add a finished session in the order started (sessions in flight together finish
+        in any order) and rewrite the file; one synchronous rewrite, so no other session's
+        can interleave with it."""
+        bisect.insort(self._sessions, session.to_dict(), key=lambda record: record["number"])
         self._write()
 
     def set_summary(self, summary: RunSummary, status: RunStatus = RunStatus.COMPLETE) -> None:

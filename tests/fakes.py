@@ -27,6 +27,11 @@ class Act(Enum):
     TIME_OUT = "time out in qr_wait"
     RAISE_BUG = "raise a bug (RuntimeError) in page_load"
     HANG = "hang in qr_wait until cancelled"
+    SLOW = "take SLOW_S in qr_wait, then show a QR"
+
+
+# Long next to a fake session's own few ms, so sessions in flight together overlap.
+SLOW_S = 0.3
 
 
 class FakeBrowser:
@@ -54,6 +59,8 @@ class FakeProvider:
     missing: str | None = None
     open_browsers: list[FakeBrowser] = field(default_factory=list)
     launched: int = 0
+    # The most browsers open at once: the sessions in flight together.
+    most_open: int = 0
     reaped: list[Path] = field(default_factory=list)
     opened: bool = False
 
@@ -80,6 +87,7 @@ class FakeProvider:
         browser = FakeBrowser(self, user_data_dir)
         self.open_browsers.append(browser)
         self.launched += 1
+        self.most_open = max(self.most_open, len(self.open_browsers))
         return browser
 
     def reap(self, user_data_dirs: list[Path]) -> None:
@@ -151,6 +159,8 @@ class FakeEngine:
             if self._act is Act.HANG:
                 self._engines.hang_started.set()
                 await asyncio.Event().wait()
+            if self._act is Act.SLOW:
+                await asyncio.sleep(SLOW_S)
         return FirstQr(f"2@fake-{session.session_id}", FakePage())
 
     async def after_qr(self) -> None:

@@ -22,8 +22,12 @@ from qrbench.cli.options import (
     DEFAULT_RUNS,
     DEFAULT_SCENARIO,
     DEFAULT_WARMUP,
+    ArrivalRate,
+    Concurrency,
     JsonExport,
     MarkdownExport,
+    Seed,
+    load_of,
 )
 from qrbench.config.estimates import load_estimates
 from qrbench.config.loader import load_profile, load_scenario
@@ -70,17 +74,21 @@ def compare_profiles(
         str | None,
         typer.Option("--csv", help="Also write one CSV row per metric and profile ('-': stdout)."),
     ] = None,
+    concurrency: Concurrency = None,
+    arrival_rate: ArrivalRate = None,
+    seed: Seed = None,
 ) -> None:
     """Compare profiles side by side: every stage, time-to-QR and the success rate.
 
     Given profiles, it runs their sessions interleaved (A B A B ...) under one scenario,
     each into its own results file; given results files, it compares them without
-    running anything. Each profile is labelled with its name (a repeated name becomes
-    NAME#2). Against the reference, each other profile gets the ratio of medians with a
-    95 % bootstrap CI and a Mann-Whitney U test: "slower"/"faster" only when p < 0.05
-    with at least 5 successful runs per profile, "not significant" otherwise. Warnings
-    with hints follow: noise, outliers, too few runs, a slow first run, a busy machine,
-    differing machines or Chromium builds.
+    running anything. With --concurrency or --arrival-rate the measured sessions of
+    every profile share the load, still started in turns. Each profile is labelled with
+    its name (a repeated name becomes NAME#2). Against the reference, each other profile
+    gets the ratio of medians with a 95 % bootstrap CI and a Mann-Whitney U test:
+    "slower"/"faster" only when p < 0.05 with at least 5 successful runs per profile,
+    "not significant" otherwise. Warnings with hints follow: noise, outliers, too few
+    runs, a slow first run, a busy machine, differing machines or Chromium builds.
 
     \b
     Examples:
@@ -101,12 +109,25 @@ def compare_profiles(
     if files and len(files) != len(targets):
         raise ConfigError("compare either profiles or results files (*.json), not a mix")
     if files:
+        given = [
+            option
+            for option, value in {
+                "--concurrency": concurrency,
+                "--arrival-rate": arrival_rate,
+                "--seed": seed,
+            }.items()
+            if value is not None
+        ]
+        if given:
+            raise ConfigError(f"{', '.join(given)}: only for profiles run now, not results files")
         paths = [Path(f) for f in files]
     else:
+        world = load_scenario(scenario)
+        load = load_of(concurrency, arrival_rate, seed, world)
         # Checked before any session runs: a typo must not cost a benchmark first.
         labels = unique_labels([load_profile(target).name for target in targets])
         reference = planned_reference(reference, targets, labels)
-        paths = run_profiles(targets, scenario, runs, warmup, screen)
+        paths = run_profiles(targets, world, runs, warmup, screen, load)
     compared = load_runs(paths)
     comparison = compare(compared, resolve_reference(reference, compared))
     print_comparison(screen, comparison)
@@ -163,6 +184,9 @@ def explain_gap(
     Exit codes: 0 explained, 2 usage or configuration error (identical profiles, an
     unknown --direction, a bad estimates file), 3 environment failure (no Chromium, no
     successful session on a side), 130 interrupted.
+
+    Sessions run one at a time (no --concurrency or --arrival-rate): a knob's saving is
+    measured without the noise other sessions in flight would add.
 
     \b
     Examples:

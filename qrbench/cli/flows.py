@@ -8,10 +8,10 @@ from rich.console import Console
 
 from qrbench.analysis.compare import unique_labels
 from qrbench.cli.app import console, errors
-from qrbench.config.loader import load_profile, load_scenario
+from qrbench.config.loader import load_profile
 from qrbench.config.models import Profile, Scenario
 from qrbench.errors import ConfigError
-from qrbench.measure.plan import RunOutcome, RunPlan
+from qrbench.measure.plan import ONE_AT_A_TIME, Load, RunOutcome, RunPlan
 from qrbench.measure.signals import Interrupted, run_until_signalled
 from qrbench.outputs import check_results_file, check_writable
 from qrbench.report.console.progress import RichRunListener
@@ -49,11 +49,15 @@ def interrupted(exc: Interrupted, before: dict[Path, _FileState]) -> NoReturn:
 
 
 def run_profiles(
-    profile_refs: list[str], scenario: str, runs: int, warmup: int, screen: Console
+    profile_refs: list[str],
+    world: Scenario,
+    runs: int,
+    warmup: int,
+    screen: Console,
+    load: Load = ONE_AT_A_TIME,
 ) -> list[Path]:
     """Run the profiles in turns; returns their results files."""
     profiles = [load_profile(ref) for ref in profile_refs]
-    world = load_scenario(scenario)
     labels = unique_labels([profile.name for profile in profiles])
     plans = [
         RunPlan(
@@ -63,6 +67,7 @@ def run_profiles(
             warmup=warmup,
             results_path=default_path(label.replace("#", "-"), world.name),
             label=label,
+            load=load,
         )
         for profile, label in zip(profiles, labels, strict=True)
     ]
@@ -95,6 +100,7 @@ def measure_run(
     screen: Console,
     *,
     keep_profiles: bool = False,
+    load: Load = ONE_AT_A_TIME,
 ) -> RunOutcome:
     """Run sessions as `qrbench run` does: progress, the run's table, its results file."""
     plan = RunPlan(
@@ -104,6 +110,7 @@ def measure_run(
         warmup=warmup,
         results_path=output or default_path(profile.name, scenario.name),
         keep_profiles=keep_profiles,
+        load=load,
     )
     check_results_file(plan.results_path, "results file" if output is None else "--output")
     from qrbench.measure.runner import run  # as in run_plans
@@ -114,7 +121,10 @@ def measure_run(
             outcome = run_until_signalled(run(plan, listener))
     except Interrupted as exc:
         interrupted(exc, before)
-    title = f"{profile.name} on {scenario.name}: {outcome.summary.measured} measured sessions"
+    title = f"{profile.name} on {scenario.name}"
+    if load.describe():
+        title += f", {load.describe()}"
+    title += f": {outcome.summary.measured} measured sessions"
     if warmup:
         title += f" ({warmup} warmup discarded)"
     print_run(screen, title, outcome.summary)

@@ -17,6 +17,10 @@ from qrbench.cli.options import (
     DEFAULT_SCENARIO,
     DEFAULT_WARMUP,
     STEP_SUMMARY_ENV,
+    ArrivalRate,
+    Concurrency,
+    Seed,
+    load_of,
 )
 from qrbench.config.loader import load_profile, load_scenario
 from qrbench.errors import ConfigError, QrbenchError
@@ -125,6 +129,9 @@ def gate(
             "it is appended there as well.",
         ),
     ] = None,
+    concurrency: Concurrency = None,
+    arrival_rate: ArrivalRate = None,
+    seed: Seed = None,
 ) -> None:
     """Fail a CI build when the QR got slow, unreliable or slower than the baseline.
 
@@ -157,6 +164,7 @@ def gate(
     if results_file is None:
         loaded = load_profile(profile or DEFAULT_PROFILE)
         world = load_scenario(scenario or DEFAULT_SCENARIO)
+        load = load_of(concurrency, arrival_rate, seed, world)
         if save_baseline:
             check_results_file(baseline_path(loaded.name, world.name), "baseline")
         outcome = measure_run(
@@ -166,6 +174,7 @@ def gate(
             DEFAULT_WARMUP if warmup is None else warmup,
             output,
             screen,
+            load=load,
         )
         judged = results.read_run(outcome.results_path)
     else:
@@ -175,6 +184,9 @@ def gate(
             "--runs": runs,
             "--warmup": warmup,
             "--output": output,
+            "--concurrency": concurrency,
+            "--arrival-rate": arrival_rate,
+            "--seed": seed,
         }
         given = [option for option, value in run_options.items() if value is not None]
         if given:
@@ -220,6 +232,9 @@ def baseline_save(
     warmup: Annotated[
         int, typer.Option(min=0, help="Sessions run first and left out.")
     ] = DEFAULT_WARMUP,
+    concurrency: Concurrency = None,
+    arrival_rate: ArrivalRate = None,
+    seed: Seed = None,
 ) -> None:
     """Run sessions and save them as results/baselines/<profile>-<scenario>.json.
 
@@ -228,9 +243,10 @@ def baseline_save(
     it; results/baselines/ is the one folder of results/ git tracks.
     """
     loaded, world = load_profile(profile), load_scenario(scenario)
+    load = load_of(concurrency, arrival_rate, seed, world)
     destination = baseline_path(loaded.name, world.name)
     check_results_file(destination, "baseline")
-    outcome = measure_run(loaded, world, runs, warmup, None, console)
+    outcome = measure_run(loaded, world, runs, warmup, None, console, load=load)
     if outcome.summary.succeeded == 0:
         raise QrbenchError(f"every session failed; no baseline saved (see {outcome.results_path})")
     copy_to_baseline(outcome.results_path, destination)

@@ -8,7 +8,16 @@ import typer
 
 from qrbench.cli.app import app, console
 from qrbench.cli.flows import exports_for, measure_run
-from qrbench.cli.options import DEFAULT_PROFILE, DEFAULT_RUNS, DEFAULT_SCENARIO, DEFAULT_WARMUP
+from qrbench.cli.options import (
+    DEFAULT_PROFILE,
+    DEFAULT_RUNS,
+    DEFAULT_SCENARIO,
+    DEFAULT_WARMUP,
+    ArrivalRate,
+    Concurrency,
+    Seed,
+    load_of,
+)
 from qrbench.config.loader import load_profile, load_scenario
 from qrbench.config.models import DEFAULT_WEB_VERSION
 from qrbench.errors import ConfigError, QrbenchError
@@ -53,14 +62,23 @@ def run(
     keep_profiles: Annotated[
         bool, typer.Option(help="Keep the Chromium user-data dirs (and say where).")
     ] = False,
+    concurrency: Concurrency = None,
+    arrival_rate: ArrivalRate = None,
+    seed: Seed = None,
 ) -> None:
     """Time real headless Chromium sessions under one profile and print each stage.
 
     Each session launches Chromium with the profile's settings, loads the local
     WhatsApp Web replica (or target.url), waits for the login QR, encodes and verifies
     it. The results file is rewritten after every session, so Ctrl-C keeps what finished.
+    Measured sessions run one at a time, --concurrency N at once, or arrive at
+    --arrival-rate R per minute; warmup sessions run first, alone.
 
-    Example: qrbench run --profile optimized --runs 10
+    \b
+    Examples:
+      qrbench run --profile optimized --runs 10
+      qrbench run --concurrency 4 --runs 20
+      qrbench run --arrival-rate 30 --runs 20 --seed 7
     """
     if deadline is not None and deadline <= 0:
         raise ConfigError(f"--deadline must be greater than 0 (got {deadline:g})")
@@ -70,8 +88,11 @@ def run(
             update={"target": loaded.target.model_copy(update={"deadline_s": deadline})}
         )
     world = load_scenario(scenario)
+    load = load_of(concurrency, arrival_rate, seed, world)
     _, screen = exports_for({"--json": (json_export, json_file)})
-    outcome = measure_run(loaded, world, runs, warmup, output, screen, keep_profiles=keep_profiles)
+    outcome = measure_run(
+        loaded, world, runs, warmup, output, screen, keep_profiles=keep_profiles, load=load
+    )
     if outcome.data_path is not None:
         screen.print(f"[dim]profiles kept in {outcome.data_path}[/dim]")
     if json_file is not None:

@@ -23,6 +23,32 @@ class RunListener(Protocol):
 
 
 @dataclass(frozen=True)
+class Load:
+    """How the measured sessions start: one at a time (the default), `concurrency` in
+    flight (closed loop), or `arrival_rate_per_min` on a Poisson schedule drawn from
+    `seed` (open loop). Warmup sessions always run first, one at a time."""
+
+    concurrency: int = 1
+    arrival_rate_per_min: float | None = None
+    seed: int = 0
+
+    def describe(self) -> str:
+        """For a run's title; empty for sessions one at a time."""
+        if self.arrival_rate_per_min is not None:
+            return f"arriving at {self.arrival_rate_per_min:g}/min (seed {self.seed})"
+        return f"{self.concurrency} in flight" if self.concurrency > 1 else ""
+
+    def to_dict(self) -> dict[str, object]:
+        """The results file's `plan` keys (results/README.md)."""
+        if self.arrival_rate_per_min is not None:
+            return {"arrival_rate_per_min": self.arrival_rate_per_min, "seed": self.seed}
+        return {"concurrency": self.concurrency}
+
+
+ONE_AT_A_TIME = Load()
+
+
+@dataclass(frozen=True)
 class RunPlan:
     profile: Profile
     scenario: Scenario
@@ -32,6 +58,7 @@ class RunPlan:
     keep_profiles: bool = False
     # What progress calls this profile; tells apart A/A comparisons of one profile.
     label: str = ""
+    load: Load = ONE_AT_A_TIME
 
     def schedule(self) -> list[bool]:
         """One entry per session, True for a warmup session."""

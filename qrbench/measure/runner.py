@@ -3,12 +3,15 @@
 The runner never prints; a `RunListener` hears about progress.
 """
 
+import bisect
 import contextlib
+import dataclasses
 import functools
 import shutil
+import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,12 +26,26 @@ from qrbench.engines.model.engine import ModelEngine
 from qrbench.leftovers import owned_tempdir, sweep
 from qrbench.measure import environment
 from qrbench.measure.attempts import run_attempts
-from qrbench.measure.plan import RunListener, RunOutcome, RunPlan
-from qrbench.measure.scheduler import Scheduler, Sequential
+from qrbench.measure.plan import Load, RunListener, RunOutcome, RunPlan
+from qrbench.measure.scheduler import (
+    ClosedLoop,
+    Job,
+    OpenLoop,
+    Scheduler,
+    Sequential,
+    Start,
+)
 from qrbench.measure.services import check_faults_reachable, open_services, store_quietly
 from qrbench.measure.signals import stop_if_asked
 from qrbench.records import SessionResult
 from qrbench.results import ResultsFile, RunStatus
+
+
+def scheduler_for(load: Load) -> Scheduler:
+    """The scheduler that starts the measured sessions as `load` says."""
+    if load.arrival_rate_per_min is not None:
+        return OpenLoop(load.arrival_rate_per_min, load.seed)
+    return ClosedLoop(load.concurrency) if load.concurrency > 1 else Sequential()
 
 
 @dataclass(frozen=True)
@@ -40,13 +57,13 @@ class Machinery:
 
     engine: EngineFactory = ModelEngine
     provider: Callable[[], BrowserProvider] = LocalProvider
-    scheduler: Scheduler = field(default_factory=Sequential)
+    scheduler: Callable[[Load], Scheduler] = scheduler_for
 
 
 async def run(
     plan: RunPlan, listener: RunListener, machinery: Machinery = Machinery()
 ) -> RunOutcome:
-    """Run the plan's sessions one after another; results are on disk after each one.
+    """Run the plan's sessions as its load says; results are on disk after each one.
 
     On cancellation (Ctrl-C) the finished sessions and their summary are still written,
     and every browser, server and store this run started is stopped before it propagates.
@@ -61,10 +78,12 @@ async def run_interleaved(
     """Run several profiles' sessions in turns (A B A B ...), each into its own results file.
 
     Interleaving spreads drift (a warming machine, a neighbour's load) evenly over the
-    profiles instead of loading it onto whichever ran last. The plans share runs and warmup.
+    profiles instead of loading it onto whichever ran last. The plans share runs, warmup
+    and load. Warmup sessions run first, one at a time; then the measured sessions start
+    as the load says, in the same A B A B order.
     """
-    if len({tuple(plan.schedule()) for plan in plans}) != 1:
-        raise ValueError("interleaved plans must share runs and warmup")
+    if len({(tuple(plan.schedule()), plan.load) for plan in plans}) != 1:
+        raise ValueError("interleaved plans must share runs, warmup and load")
     provider = machinery.provider()
     for plan in plans:
         provider.check(plan.profile.browser)
@@ -85,11 +104,19 @@ async def run_interleaved(
                 await profile_run.open(services)
             schedule = plans[0].schedule()
             listener.run_started(len(schedule) * len(plans), [plan.results_path for plan in plans])
-            await machinery.scheduler.run(
-                functools.partial(profile_run.session, number, warmup)
-                for number, warmup in enumerate(schedule, start=1)
-                for profile_run in profile_runs
-            )
+            # Every session's start is recorded on this one clock, warmups included.
+            origin = time.monotonic()
+
+            def jobs(warmup: bool) -> Iterator[Job]:
+                return (
+                    functools.partial(profile_run.session, number, warmup, origin)
+                    for number, is_warmup in enumerate(schedule, start=1)
+                    if is_warmup == warmup
+                    for profile_run in profile_runs
+                )
+
+            await Sequential().run(jobs(warmup=True))
+            await machinery.scheduler(plans[0].load).run(jobs(warmup=False))
             status = RunStatus.COMPLETE
     finally:
         outcomes = [profile_run.close(status) for profile_run in profile_runs]
@@ -141,7 +168,8 @@ class _ProfileRun:
         header = _header(plan, self._run_id, opened.store_description)
         self._results = ResultsFile(plan.results_path, header)
 
-    async def session(self, number: int, warmup: bool) -> None:
+    async def session(self, number: int, warmup: bool, origin: float, start: Start) -> None:
+        """One session, started by the scheduler at `start`; `origin` is the run's clock."""
         setup, results, listener, label = self._setup, self._results, self._listener, self.label
         assert setup is not None and results is not None  # open() came first
         # A cancellation swallowed in the last session (or start-up) still ends the run here.
@@ -167,7 +195,13 @@ class _ProfileRun:
         )
         if setup.store is not None:
             await store_quietly(setup.store.delete(remote_session_name(session_id)))
-        self._sessions.append(result)
+        result = dataclasses.replace(
+            result,
+            scheduled_start_ms=round((start.scheduled - origin) * 1000, 1),
+            started_ms=round((start.actual - origin) * 1000, 1),
+        )
+        # Sessions in flight together finish in any order; the run keeps the order started.
+        bisect.insort(self._sessions, result, key=lambda session: session.number)
         results.add_session(result)
         listener.session_finished(label, result)
 
@@ -198,7 +232,7 @@ def _header(plan: RunPlan, run_id: str, store_description: str | None) -> dict[s
         "qrbench_version": qrbench.__version__,
         "run_id": run_id,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "plan": {"runs": plan.runs, "warmup": plan.warmup},
+        "plan": {"runs": plan.runs, "warmup": plan.warmup, **plan.load.to_dict()},
         "profile": profile_to_dict(plan.profile),
         "scenario": profile_to_dict(plan.scenario),
         "environment": environment.describe(plan.profile.browser.executable_path),

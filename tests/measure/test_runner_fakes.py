@@ -15,7 +15,6 @@ import pytest
 from qrbench.config.loader import load_profile, load_scenario
 from qrbench.errors import EnvironmentProblem
 from qrbench.measure.runner import Machinery, RunOutcome, RunPlan, run, run_interleaved
-from qrbench.measure.scheduler import Sequential
 from qrbench.measure.signals import Interrupted, run_until_signalled
 from tests.fakes import Act, FakeEngines, FakeProvider
 from tests.helpers import SMALL_WORLD, write_yaml
@@ -225,18 +224,3 @@ def test_a_signal_is_not_lost_when_the_work_swallows_the_cancellation() -> None:
 
     with pytest.raises(Interrupted):
         run_until_signalled(stubborn())
-
-
-def test_the_sequential_scheduler_starts_each_job_after_the_last_one_finished() -> None:
-    log: list[str] = []
-
-    def job(name: str):
-        async def work() -> None:
-            log.append(f"start {name}")
-            await asyncio.sleep(0)
-            log.append(f"end {name}")
-
-        return work
-
-    asyncio.run(Sequential().run(job(name) for name in "abc"))
-    assert log == ["start a", "end a", "start b", "end b", "start c", "end c"]
