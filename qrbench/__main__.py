@@ -26,6 +26,16 @@ def _say_interrupted() -> None:
     sys.stderr.flush()
 
 
+def _interrupted_by(exc: BaseException | None) -> bool:
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt | _Interrupted):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 def main() -> None:
     try:
         from qrbench.cli import main as run_command_line
@@ -33,7 +43,10 @@ def main() -> None:
         # A SIGINT the shell told us to ignore (a background job) stays ignored.
         if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
             signal.signal(signal.SIGINT, _interrupt)
-    except KeyboardInterrupt:
+    except BaseException as exc:
+        # A library may re-raise the interrupt as its own error (`raise ... from`).
+        if not _interrupted_by(exc):
+            raise
         _say_interrupted()
         # Not sys.exit: a KeyboardInterrupt that passed through an extension's init code
         # (NumPy's) leaves Python set to kill itself by SIGINT at exit, however it was
@@ -41,7 +54,9 @@ def main() -> None:
         os._exit(INTERRUPTED_EXIT_CODE)
     try:
         run_command_line()
-    except _Interrupted:
+    except (_Interrupted, Exception) as exc:
+        if not _interrupted_by(exc):
+            raise
         _say_interrupted()
         sys.exit(INTERRUPTED_EXIT_CODE)
 

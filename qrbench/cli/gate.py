@@ -7,7 +7,8 @@ from typing import Annotated
 import typer
 
 from qrbench import results
-from qrbench.analysis.gate import judge, parse_overrides
+from qrbench.analysis.gate import judge
+from qrbench.analysis.thresholds import parse_overrides
 from qrbench.baseline import baseline_path, copy_to_baseline, read_baseline
 from qrbench.cli.app import app, baseline_app, console
 from qrbench.cli.flows import exports_for, measure_run

@@ -14,14 +14,16 @@ from qrbench.analysis.gate import (
     RegressionOutcome,
     SuccessCheck,
     TargetCheck,
-    ThresholdOverrides,
     judge,
+)
+from qrbench.analysis.stats import Significance
+from qrbench.analysis.summary import Verdict
+from qrbench.analysis.thresholds import (
+    ThresholdOverrides,
     parse_duration_ms,
     parse_overrides,
     resolve_thresholds,
 )
-from qrbench.analysis.stats import Significance
-from qrbench.analysis.summary import Verdict
 from qrbench.config.loader import ProfileError, load_profile
 from qrbench.config.models import Profile
 from qrbench.errors import ConfigError

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from qrbench import results
-from qrbench.analysis.gate import ThresholdOverrides, judge
+from qrbench.analysis.gate import judge
+from qrbench.analysis.thresholds import ThresholdOverrides
 from qrbench.engines.base import FirstQr, PreparedSession
 from qrbench.measure.runner import Machinery, run
 from tests.fakes import Act, FakeEngine, FakeEngines, FakeProvider

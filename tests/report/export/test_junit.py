@@ -4,7 +4,8 @@ import xml.etree.ElementTree as ElementTree
 
 import numpy as np
 
-from qrbench.analysis.gate import GateReport, ThresholdOverrides, judge, parse_overrides
+from qrbench.analysis.gate import GateReport, judge
+from qrbench.analysis.thresholds import ThresholdOverrides, parse_overrides
 from qrbench.report.export import junit
 from qrbench.report.wording.gate import check_measured, check_threshold, check_why
 from tests.helpers import draw, saved

@@ -11,10 +11,10 @@ from qrbench.analysis.gate import (
     RegressionOutcome,
     SuccessCheck,
     TargetCheck,
-    Thresholds,
 )
 from qrbench.analysis.stats import Difference, RankTest, RatioOfMedians, Significance
 from qrbench.analysis.summary import FailureCount
+from qrbench.analysis.thresholds import Thresholds
 from qrbench.report.wording.gate import check_measured, check_threshold, check_why, headline
 
 SLOWER = Difference(RatioOfMedians(1.7, 1.5, 1.9), RankTest(0.0001, 0.9), Significance.SLOWER)
