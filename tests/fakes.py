@@ -7,6 +7,7 @@ per-session faults reach it as they reach a browser.
 """
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
@@ -14,10 +15,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+from qrbench.config.loader import load_profile, load_scenario
 from qrbench.config.models import Browser
 from qrbench.engines.base import FirstQr, PreparedSession
 from qrbench.errors import EnvironmentProblem, NavigationFailed, QrTimeout, SessionFailure
+from qrbench.measure.plan import RunOutcome, RunPlan
+from qrbench.measure.runner import Machinery, run
 from qrbench.records import ResourceUsage, Stage
+from tests.helpers import SMALL_WORLD, write_yaml
+from tests.run_helpers import RecordingListener
 
 FAKE_RESOURCES = ResourceUsage(peak_rss_mb=1.0, cpu_time_s=0.01, processes=1)
 
@@ -169,3 +175,38 @@ class FakeEngine:
     async def close(self) -> ResourceUsage | None:
         self._engines.closed += 1
         return None if self._browser is None else await self._browser.close()
+
+
+def plan_for(tmp_path: Path, profile_yaml: str, *, runs: int, warmup: int = 0, name: str = "p"):
+    profile = load_profile(str(write_yaml(tmp_path / f"{name}.yaml", profile_yaml)))
+    scenario = load_scenario(str(write_yaml(tmp_path / "small.yaml", SMALL_WORLD)))
+    return RunPlan(
+        profile=profile,
+        scenario=scenario,
+        runs=runs,
+        warmup=warmup,
+        results_path=tmp_path / "results" / f"{name}.json",
+    )
+
+
+def run_fake(
+    plan: RunPlan, engines: FakeEngines, provider: FakeProvider
+) -> tuple[RunOutcome, RecordingListener]:
+    listener = RecordingListener()
+    machinery = Machinery(engine=engines, provider=lambda: provider)
+    return asyncio.run(run(plan, listener, machinery)), listener
+
+
+def cancel_when_hanging(plan: RunPlan, engines: FakeEngines, provider: FakeProvider) -> None:
+    """Run `plan` and cancel it (as Ctrl-C does) once a session hangs or swallows."""
+
+    async def cancel() -> None:
+        machinery = Machinery(engine=engines, provider=lambda: provider)
+        task = asyncio.create_task(run(plan, RecordingListener(), machinery))
+        await engines.hang_started.wait()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        assert task.cancelled(), "the run finished instead of being cancelled"
+
+    asyncio.run(cancel())

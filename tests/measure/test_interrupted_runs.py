@@ -12,11 +12,16 @@ from qrbench import results
 from qrbench.analysis.gate import judge
 from qrbench.analysis.thresholds import ThresholdOverrides
 from qrbench.engines.base import FirstQr, PreparedSession
-from qrbench.measure.runner import Machinery, run
-from tests.fakes import Act, FakeEngine, FakeEngines, FakeProvider
+from tests.fakes import (
+    Act,
+    FakeEngine,
+    FakeEngines,
+    FakeProvider,
+    cancel_when_hanging,
+    plan_for,
+    run_fake,
+)
 from tests.helpers import results_document
-from tests.measure.test_runner_fakes import plan_for, run_fake
-from tests.run_helpers import RecordingListener
 
 
 def test_a_complete_run_says_complete_and_the_gate_judges_it(tmp_path: Path) -> None:
@@ -34,15 +39,7 @@ def test_a_run_cancelled_in_session_2_says_interrupted_and_the_gate_refuses_it(
     plan = plan_for(tmp_path, "extends: optimized\n", runs=3)
     engines, provider = FakeEngines(script={(2, 1): Act.HANG}), FakeProvider()
 
-    async def cancel_during_session_2() -> None:
-        machinery = Machinery(engine=engines, provider=lambda: provider)
-        task = asyncio.create_task(run(plan, RecordingListener(), machinery))
-        await engines.hang_started.wait()
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-
-    asyncio.run(cancel_during_session_2())
+    cancel_when_hanging(plan, engines, provider)
 
     document = json.loads(plan.results_path.read_text())
     assert document["status"] == "interrupted"
@@ -78,15 +75,7 @@ def test_a_swallowed_cancellation_still_stops_the_run_before_the_next_session(
     plan = plan_for(tmp_path, "extends: optimized\n", runs=3)
     engines, provider = _Swallowing(), FakeProvider()
 
-    async def cancel_once() -> None:
-        machinery = Machinery(engine=engines, provider=lambda: provider)
-        task = asyncio.create_task(run(plan, RecordingListener(), machinery))
-        await engines.hang_started.wait()
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-
-    asyncio.run(cancel_once())
+    cancel_when_hanging(plan, engines, provider)
 
     assert engines.swallowed
     assert [session_id.rsplit("-", 1)[1] for session_id, _ in engines.started] == ["1"]

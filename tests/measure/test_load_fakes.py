@@ -10,8 +10,7 @@ import pytest
 from qrbench.measure.plan import Load, RunPlan
 from qrbench.measure.runner import Machinery, run
 from qrbench.measure.scheduler import OpenLoop
-from tests.fakes import Act, FakeEngines, FakeProvider
-from tests.measure.test_runner_fakes import plan_for, run_fake
+from tests.fakes import Act, FakeEngines, FakeProvider, plan_for, run_fake
 from tests.run_helpers import RecordingListener
 
 

@@ -12,33 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from qrbench.config.loader import load_profile, load_scenario
+from qrbench.config.loader import load_scenario
 from qrbench.errors import EnvironmentProblem
 from qrbench.measure.runner import Machinery, RunOutcome, RunPlan, run, run_interleaved
 from qrbench.measure.signals import Interrupted, run_until_signalled
-from tests.fakes import Act, FakeEngines, FakeProvider
+from tests.fakes import Act, FakeEngines, FakeProvider, cancel_when_hanging, plan_for, run_fake
 from tests.helpers import SMALL_WORLD, write_yaml
 from tests.run_helpers import RecordingListener
-
-
-def plan_for(tmp_path: Path, profile_yaml: str, *, runs: int, warmup: int = 0, name: str = "p"):
-    profile = load_profile(str(write_yaml(tmp_path / f"{name}.yaml", profile_yaml)))
-    scenario = load_scenario(str(write_yaml(tmp_path / "small.yaml", SMALL_WORLD)))
-    return RunPlan(
-        profile=profile,
-        scenario=scenario,
-        runs=runs,
-        warmup=warmup,
-        results_path=tmp_path / "results" / f"{name}.json",
-    )
-
-
-def run_fake(
-    plan: RunPlan, engines: FakeEngines, provider: FakeProvider
-) -> tuple[RunOutcome, RecordingListener]:
-    listener = RecordingListener()
-    machinery = Machinery(engine=engines, provider=lambda: provider)
-    return asyncio.run(run(plan, listener, machinery)), listener
 
 
 def test_sessions_run_in_order_and_each_is_on_disk_when_it_finishes(tmp_path: Path) -> None:
@@ -172,15 +152,7 @@ def test_cancelling_a_run_keeps_the_finished_sessions_and_closes_every_browser(
     plan = plan_for(tmp_path, "extends: optimized\n", runs=4)
     engines, provider = FakeEngines(script={(3, 1): Act.HANG}), FakeProvider()
 
-    async def cancel_during_session_3() -> None:
-        machinery = Machinery(engine=engines, provider=lambda: provider)
-        task = asyncio.create_task(run(plan, RecordingListener(), machinery))
-        await engines.hang_started.wait()
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-
-    asyncio.run(cancel_during_session_3())
+    cancel_when_hanging(plan, engines, provider)
 
     document = json.loads(plan.results_path.read_text())
     assert [s["number"] for s in document["sessions"]] == [1, 2]
