@@ -4,30 +4,8 @@ import io
 
 from rich.console import Console
 
-from qrbench.records import SessionResult
 from qrbench.report.console.progress import RichRunListener
-
-
-def finished(number: int, time_to_qr_ms: float) -> SessionResult:
-    return SessionResult(
-        number=number,
-        session_id=f"run-{number}",
-        warmup=False,
-        ok=True,
-        time_to_qr_ms=time_to_qr_ms,
-        qr_delivered_ms=None,
-        time_to_ready_ms=None,
-        within_deadline=True,
-        error=None,
-        stages=[],
-        resources=None,
-        auth="localauth",
-        web_cache="hit",
-        refs_seen=1,
-        refs_delivered=1,
-        db_statements=1,
-        chats_synced=0,
-    )
+from tests.helpers import session
 
 
 def description(listener: RichRunListener) -> str:
@@ -44,10 +22,10 @@ def test_the_bar_names_the_one_session_in_flight_and_counts_overlapping_ones() -
         assert description(listener) == "old session 1 (warmup) · page_load"
         listener.session_started("new", 2, warmup=False)
         assert description(listener) == "2 sessions in flight"
-        listener.session_finished("old", finished(1, 1234.0))
+        listener.session_finished("old", session(1, 1234.0))
         assert description(listener) == "new session 2"
         listener.stage_started("new", 2, "qr_wait")
         assert description(listener) == "new session 2 · qr_wait"
-        listener.session_finished("new", finished(2, 987.0))
+        listener.session_finished("new", session(2, 987.0))
     assert "old session 1: time-to-QR 1,234 ms" in output.getvalue()
     assert "new session 2: time-to-QR 987 ms" in output.getvalue()
