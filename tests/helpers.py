@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import threading
+from array import array
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import fields
@@ -15,6 +16,7 @@ from typing import Any
 import numpy as np
 import qrcode
 
+from qrbench.analysis.columns import MeasuredSessions, StageSample
 from qrbench.analysis.compare import LabelledRun, run_from_results
 from qrbench.analysis.summary import RunSummary
 from qrbench.records import ResourceUsage, SessionError, SessionResult, StageTiming
@@ -174,6 +176,48 @@ def results_document(
 def draw(rng: np.random.Generator, median_ms: float, n: int, spread: float = 0.05) -> list[float]:
     """`n` times in ms scattered log-normally around `median_ms`, rounded as results are."""
     return [round(float(x), 1) for x in rng.lognormal(np.log(median_ms), spread, n)]
+
+
+# Stage medians (ms) shaped like a real run's: two large stages, the rest small.
+AA_STAGE_MEDIANS = {
+    "auth_restore": 5.0,
+    "browser_launch": 650.0,
+    "web_version": 2.0,
+    "page_load": 650.0,
+    "qr_wait": 27.0,
+    "qr_encode": 30.0,
+    "webhook": 4.0,
+    "db_update": 2.0,
+    "qr_verify": 130.0,
+    "chat_sync": 60.0,
+}
+AA_BACKGROUND = ("qr_verify", "chat_sync")
+
+
+def synthetic_run(
+    rng: np.random.Generator,
+    label: str,
+    runs: int,
+    stage_medians: dict[str, float] = AA_STAGE_MEDIANS,
+    spread: float = 0.15,
+) -> LabelledRun:
+    """`runs` successful sessions whose stages vary independently, log-normally around
+    `stage_medians`; time-to-QR is the sum of the critical ones, as in a real session."""
+    durations = {name: draw(rng, median, runs, spread) for name, median in stage_medians.items()}
+    critical = [name for name in stage_medians if name not in AA_BACKGROUND]
+    qr_times = [sum(durations[name][i] for name in critical) for i in range(runs)]
+    sessions = MeasuredSessions(
+        numbers=array("q", range(1, runs + 1)),
+        succeeded=runs,
+        qr_numbers=array("q", range(1, runs + 1)),
+        qr_times=array("d", qr_times),
+        stages={
+            name: StageSample(array("d", values), name not in AA_BACKGROUND)
+            for name, values in durations.items()
+        },
+        failures=[],
+    )
+    return LabelledRun(label, f"{label}.json", sessions, ENVIRONMENT)
 
 
 def labelled_document(document: dict[str, Any], label: str, source: str) -> LabelledRun:

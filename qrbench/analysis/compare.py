@@ -7,7 +7,7 @@ from disk or just measured, so a run of any size is compared in bounded memory.
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,8 @@ from qrbench.analysis.stats import (
     difference,
     first_run_slow,
     fisher_p_value,
+    in_family,
+    judgeable,
     machine_busy,
     outlier_indices,
     summarize,
@@ -79,6 +81,9 @@ class Comparison:
     success: dict[str, SuccessRate]
     failures: dict[str, list[FailureCount]]
     caveats: list[Caveat]
+    # By label, for every profile but the reference: the metrics whose verdicts against the
+    # reference were judged as one Holm family (those with enough runs to be judged).
+    families: dict[str, list[str]]
 
     def to_dict(self) -> dict[str, Any]:
         document: dict[str, Any] = asdict(self)
@@ -139,8 +144,17 @@ def planned_reference(choice: str | None, targets: Sequence[str], labels: Sequen
     )
 
 
-def compare(runs: Sequence[LabelledRun], reference: str) -> Comparison:
-    """Every metric of every run side by side, each non-reference run against `reference`."""
+def compare(
+    runs: Sequence[LabelledRun], reference: str, *, time_to_qr_in_family: bool = True
+) -> Comparison:
+    """Every metric of every run side by side, each non-reference run against `reference`.
+
+    Each run's differences from the reference are judged as one family: Holm's correction
+    keeps the chance that any of its stages (and time-to-QR) is called significant by
+    chance at SIGNIFICANCE_LEVEL, where testing each at that level would call one in about
+    a third of A/A comparisons. `time_to_qr_in_family=False` judges time-to-QR alone at
+    the level and the stages as the family (the gate's primary test; docs/gate.md).
+    """
     labels = [run.label for run in runs]
     if len(runs) < 2:
         raise ValueError("a comparison needs at least two runs")
@@ -159,6 +173,12 @@ def compare(runs: Sequence[LabelledRun], reference: str) -> Comparison:
     stages = [
         _metric(name, kinds, samples, reference) for name, kinds, samples in _stage_samples(runs)
     ]
+    family = [time_to_qr, *stages] if time_to_qr_in_family else stages
+    judged, families = _judged_in_families(
+        family, [label for label in labels if label != reference]
+    )
+    time_to_qr = judged.get(time_to_qr.name, time_to_qr)
+    stages = [judged.get(stage.name, stage) for stage in stages]
     success = {
         run.label: _success_rate(run, by_label[reference], is_reference=run.label == reference)
         for run in runs
@@ -175,6 +195,7 @@ def compare(runs: Sequence[LabelledRun], reference: str) -> Comparison:
             *(caveat for run in runs for caveat in _run_caveats(run, time_to_qr)),
             *_environment_caveats(runs),
         ],
+        families=families,
     )
 
 
@@ -195,6 +216,29 @@ def _metric(
             if label != reference
         },
     )
+
+
+def _judged_in_families(
+    metrics: Sequence[MetricComparison], labels: Sequence[str]
+) -> tuple[dict[str, MetricComparison], dict[str, list[str]]]:
+    """`metrics` by name, each label's differences from the reference judged as one family
+    (`stats.in_family`); and by label, the names of the metrics judged in its family."""
+    differences = {metric.name: dict(metric.differences) for metric in metrics}
+    families = {}
+    for label in labels:
+        members = [
+            (metric.name, found)
+            for metric in metrics
+            if (found := metric.differences[label]) is not None
+        ]
+        judged = in_family([found for _, found in members])
+        for (name, _), found in zip(members, judged, strict=True):
+            differences[name][label] = found
+        families[label] = [name for name, found in members if judgeable(found.test)]
+    adjusted = {
+        metric.name: replace(metric, differences=differences[metric.name]) for metric in metrics
+    }
+    return adjusted, families
 
 
 def _stage_samples(

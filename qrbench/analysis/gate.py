@@ -125,6 +125,9 @@ class GateReport:
     # measured; for the regression checks noise, too few runs, another machine or Chromium
     # build): reported, never failed on.
     caveats: list[Caveat]
+    # The stages whose regression checks were judged as one Holm family (time-to-QR, the
+    # primary test, is judged alone); empty without a baseline.
+    stage_family: list[str]
 
     @property
     def failed(self) -> list[Check]:
@@ -156,11 +159,13 @@ def judge(
     target, success = _target_check(run, thresholds), _success_check(run, thresholds)
     checks: list[Check] = [target, success]
     caveats = _level_caveats(label, target, success)
+    stage_family: list[str] = []
     if baseline is not None:
         reference = baseline_run(baseline, reference_label)
-        comparison = compare([reference, run], reference.label)
+        comparison = compare([reference, run], reference.label, time_to_qr_in_family=False)
         checks += _regression_checks(comparison, label, thresholds)
         caveats += comparison.caveats
+        stage_family = comparison.families[label]
     return GateReport(
         profile=profile.name,
         scenario=scenario.name,
@@ -171,6 +176,7 @@ def judge(
         succeeded=_succeeded(run),
         checks=checks,
         caveats=caveats,
+        stage_family=stage_family,
     )
 
 

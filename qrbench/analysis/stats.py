@@ -1,7 +1,8 @@
 """Summaries of timing samples: the numbers every table and comparison is built from."""
 
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 import numpy as np
@@ -132,6 +133,8 @@ class RankTest:
     # P(sample value > reference value), ties counting half: the direction the test itself
     # saw, which stays defined when the medians are equal.
     superiority: float
+    n_sample: int
+    n_reference: int
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,9 @@ class Difference:
 
     ratio: RatioOfMedians | None
     test: RankTest
+    # The p value the verdict was taken on: Holm-adjusted across the family of tests it was
+    # judged with (`in_family`), or test.p_value when it was judged alone.
+    adjusted_p_value: float
     significance: Significance
 
 
@@ -213,25 +219,82 @@ def mann_whitney(sample: Sequence[float], reference: Sequence[float]) -> RankTes
     return RankTest(
         p_value=float(result.pvalue),
         superiority=float(result.statistic) / (len(sample) * len(reference)),
+        n_sample=len(sample),
+        n_reference=len(reference),
     )
 
 
-def decide(test: RankTest, n_sample: int, n_reference: int) -> Significance:
-    if too_few_runs(n_sample) or too_few_runs(n_reference):
+def decide(test: RankTest, *, p_value: float | None = None) -> Significance:
+    """The verdict at SIGNIFICANCE_LEVEL, on `p_value` (a family's adjusted p) if given,
+    else on the test's own."""
+    if not judgeable(test):
         return Significance.TOO_FEW_RUNS
-    if test.p_value >= SIGNIFICANCE_LEVEL:
+    if (test.p_value if p_value is None else p_value) >= SIGNIFICANCE_LEVEL:
         return Significance.NOT_SIGNIFICANT
     return Significance.SLOWER if test.superiority > 0.5 else Significance.FASTER
 
 
 def difference(sample: Sequence[float], reference: Sequence[float]) -> Difference:
-    """Ratio of medians, rank test and verdict of a timing sample against a reference."""
+    """Ratio of medians, rank test and verdict of a timing sample against a reference,
+    judged alone (see `in_family` to judge several at once)."""
     test = mann_whitney(sample, reference)
     return Difference(
         ratio=ratio_of_medians(sample, reference),
         test=test,
-        significance=decide(test, len(sample), len(reference)),
+        adjusted_p_value=test.p_value,
+        significance=decide(test),
     )
+
+
+def holm_adjusted(p_values: Sequence[float]) -> list[float]:
+    """Holm-Bonferroni adjusted p values, in the order given.
+
+    Rejecting every hypothesis whose adjusted p is below alpha keeps the chance of any
+    false rejection in the family at most alpha, whatever the tests' dependence (Holm
+    1979). The i-th smallest p (from 0) is multiplied by m - i, and the products are made
+    non-decreasing in that order, so no test is rejected after one that was not.
+    """
+    m = len(p_values)
+    adjusted = [0.0] * m
+    running_max = 0.0
+    for rank, index in enumerate(sorted(range(m), key=lambda i: p_values[i])):
+        running_max = max(running_max, (m - rank) * p_values[index])
+        adjusted[index] = min(1.0, running_max)
+    return adjusted
+
+
+def judgeable(test: RankTest) -> bool:
+    """Whether the samples are large enough for a verdict (FEW_RUNS a side)."""
+    return not (too_few_runs(test.n_sample) or too_few_runs(test.n_reference))
+
+
+def in_family(differences: Sequence[Difference]) -> list[Difference]:
+    """`differences` judged as one family: verdicts on Holm-adjusted p values.
+
+    One with too few runs is never judged, so it takes no share of the family's alpha
+    (and keeps its own p as its adjusted one).
+    """
+    judged = [index for index, found in enumerate(differences) if judgeable(found.test)]
+    adjusted = dict(
+        zip(judged, holm_adjusted([differences[i].test.p_value for i in judged]), strict=True)
+    )
+    return [
+        replace(
+            found,
+            adjusted_p_value=(p_value := adjusted.get(index, found.test.p_value)),
+            significance=decide(found.test, p_value=p_value),
+        )
+        for index, found in enumerate(differences)
+    ]
+
+
+def smallest_p_value(n_sample: int, n_reference: int) -> float:
+    """The smallest two-sided Mann-Whitney p value samples of these sizes can give (every
+    value of one side below every value of the other, no ties): 2 / C(n1 + n2, n1).
+
+    Below FEW_RUNS a side, or in a large family, it can exceed what the family allows:
+    then no difference can be called significant, however large."""
+    return min(1.0, 2 / math.comb(n_sample + n_reference, n_sample))
 
 
 def fisher_p_value(

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from qrbench.analysis.caveats import CaveatKind
+from qrbench.analysis.compare import compare
 from qrbench.analysis.gate import (
     MIN_REGRESSION_MS,
     Check,
@@ -16,7 +17,7 @@ from qrbench.analysis.gate import (
     TargetCheck,
     judge,
 )
-from qrbench.analysis.stats import Significance
+from qrbench.analysis.stats import SIGNIFICANCE_LEVEL, Significance
 from qrbench.analysis.summary import Verdict
 from qrbench.analysis.thresholds import (
     ThresholdOverrides,
@@ -28,9 +29,10 @@ from qrbench.config.loader import ProfileError, load_profile
 from qrbench.config.models import Profile
 from qrbench.errors import ConfigError
 from qrbench.results import ResultsError
-from tests.helpers import draw, saved, write_yaml
+from tests.helpers import draw, saved, synthetic_run, write_yaml
 
 NO_OVERRIDES = ThresholdOverrides()
+CALLED = (Significance.SLOWER, Significance.FASTER)
 
 
 def check(report: GateReport, name: str) -> Check:
@@ -185,6 +187,42 @@ def test_aa_against_the_same_distribution_passes() -> None:
     )
     assert report.passed, [c for c in report.failed]
     assert len(report.checks) == 2 + 1 + 5  # target, success, time-to-QR, five stages
+
+
+def test_time_to_qr_is_judged_alone_and_the_stages_as_one_holm_family() -> None:
+    rng = np.random.default_rng(8)
+    report = judge(
+        saved("optimized", draw(rng, 1500, 10)),
+        NO_OVERRIDES,
+        saved("optimized", draw(rng, 1500, 10)),
+    )
+    time_to_qr = regression(report, "time-to-QR").difference
+    assert time_to_qr.adjusted_p_value == time_to_qr.test.p_value
+    stages = [c for c in report.checks if isinstance(c, RegressionCheck)][1:]
+    assert report.stage_family == [c.metric for c in stages]
+    assert len(report.stage_family) == 5
+    assert any(c.difference.adjusted_p_value > c.difference.test.p_value for c in stages)
+    assert judge(saved("optimized", draw(rng, 1500, 10)), NO_OVERRIDES, None).stage_family == []
+
+
+def test_aa_gates_hold_time_to_qr_and_the_stage_family_each_at_alpha() -> None:
+    """The comparison the gate makes: time-to-QR alone at 0.05, any stage at 0.05 in all."""
+    rng = np.random.default_rng(20261201)
+    trials = 200
+    time_to_qr = stages = stages_uncorrected = 0
+    for _ in range(trials):
+        runs = [synthetic_run(rng, "baseline", 10), synthetic_run(rng, "new", 10)]
+        comparison = compare(runs, "baseline", time_to_qr_in_family=False)
+        found = comparison.time_to_qr.differences["new"]
+        assert found is not None
+        time_to_qr += found.significance in CALLED
+        tested = [d for s in comparison.stages if (d := s.differences["new"]) is not None]
+        stages += any(d.significance in CALLED for d in tested)
+        stages_uncorrected += any(d.test.p_value < SIGNIFICANCE_LEVEL for d in tested)
+    assert stages_uncorrected / trials > 0.25
+    # Binomial sd at 5 % over 200 is 1.5 %: 9 % is over 2.5 sd above the level.
+    assert stages / trials <= 0.09
+    assert time_to_qr / trials <= 0.09
 
 
 def test_too_few_runs_never_fails_the_gate_but_says_so() -> None:

@@ -10,12 +10,15 @@ from qrbench.analysis.stats import (
     difference,
     first_run_slow,
     fisher_p_value,
+    holm_adjusted,
+    in_family,
     machine_busy,
     mann_whitney,
     median_contrast,
     median_difference,
     outlier_indices,
     ratio_of_medians,
+    smallest_p_value,
     summarize,
 )
 
@@ -106,12 +109,17 @@ def test_the_p_value_is_scipys_mann_whitney_u() -> None:
     assert test.superiority == pytest.approx(23 / 25)
 
 
+def _test(p_value: float, n_sample: int = 5, n_reference: int = 5) -> RankTest:
+    return RankTest(p_value, superiority=1.0, n_sample=n_sample, n_reference=n_reference)
+
+
 def test_below_five_runs_a_side_nothing_is_significant() -> None:
-    clear = RankTest(p_value=0.001, superiority=1.0)
-    assert decide(clear, 4, 10) is Significance.TOO_FEW_RUNS
-    assert decide(clear, 10, 4) is Significance.TOO_FEW_RUNS
-    assert decide(clear, 5, 5) is Significance.SLOWER
-    assert decide(RankTest(p_value=0.05, superiority=1.0), 5, 5) is Significance.NOT_SIGNIFICANT
+    assert decide(_test(0.001, 4, 10)) is Significance.TOO_FEW_RUNS
+    assert decide(_test(0.001, 10, 4)) is Significance.TOO_FEW_RUNS
+    assert decide(_test(0.001)) is Significance.SLOWER
+    assert decide(_test(0.05)) is Significance.NOT_SIGNIFICANT
+    # A family's adjusted p decides when given.
+    assert decide(_test(0.001), p_value=0.05) is Significance.NOT_SIGNIFICANT
 
 
 def test_identical_samples_are_not_significant() -> None:
@@ -208,3 +216,40 @@ def test_a_large_samples_median_ci_matches_resampling_without_its_memory() -> No
     assert abs(low - expected_low) < width * 0.25
     assert abs(high - expected_high) < width * 0.25
     assert low < float(np.median(sample)) < high
+
+
+def test_holm_multiplies_the_ith_smallest_p_by_m_minus_i_and_keeps_the_order() -> None:
+    # Sorted: 0.005 x 4, 0.01 x 3, 0.03 x 2, 0.04 x 1 (raised to 0.06: never below an earlier).
+    assert holm_adjusted([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert holm_adjusted([0.5, 0.9]) == [1.0, 1.0]
+    assert holm_adjusted([0.02]) == [0.02]
+    assert holm_adjusted([]) == []
+
+
+def test_a_family_is_judged_on_adjusted_p_and_too_few_runs_take_no_share() -> None:
+    def found(p_value: float, n: int) -> stats.Difference:
+        test = RankTest(p_value, superiority=0.9, n_sample=n, n_reference=n)
+        return stats.Difference(None, test, p_value, decide(test))
+
+    # Alone each of the first two would be significant; in a family of two only the first.
+    family = in_family([found(0.02, 10), found(0.04, 10), found(0.001, 3)])
+    assert [f.adjusted_p_value for f in family] == pytest.approx([0.04, 0.04, 0.001])
+    assert [f.significance for f in family] == [
+        Significance.SLOWER,
+        Significance.SLOWER,
+        Significance.TOO_FEW_RUNS,
+    ]
+    three = in_family([found(0.02, 10), found(0.04, 10), found(0.03, 10)])
+    assert [f.significance for f in three] == [Significance.NOT_SIGNIFICANT] * 3
+    # The raw p is kept beside the adjusted one.
+    assert [f.test.p_value for f in three] == [0.02, 0.04, 0.03]
+
+
+def test_the_smallest_p_value_is_mann_whitneys_at_complete_separation() -> None:
+    for n_sample, n_reference in ((5, 5), (6, 6), (5, 8)):
+        separated = mann_whitney(
+            [float(i) for i in range(n_sample)], [100.0 + i for i in range(n_reference)]
+        )
+        assert smallest_p_value(n_sample, n_reference) == pytest.approx(separated.p_value)
+    # 5 a side: 2/252, too large for a family of 11 at 0.05; 6 a side is enough.
+    assert smallest_p_value(5, 5) * 11 > 0.05 > smallest_p_value(6, 6) * 11

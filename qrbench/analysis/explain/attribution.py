@@ -113,7 +113,7 @@ def saving(slow_side: Sequence[float], fast_side: Sequence[float]) -> Saving | N
         ci_low_ms=found.ci_low,
         ci_high_ms=found.ci_high,
         p_value=test.p_value,
-        significance=decide(test, len(fast_side), len(slow_side)),
+        significance=decide(test),
     )
 
 

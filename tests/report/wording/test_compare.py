@@ -25,7 +25,8 @@ def test_a_success_rate_is_lower_higher_or_not_told_apart() -> None:
 def difference(ratio: float, significance: Significance) -> Difference:
     return Difference(
         ratio=RatioOfMedians(value=ratio, ci_low=ratio * 0.9, ci_high=ratio * 1.1),
-        test=RankTest(p_value=0.5, superiority=0.5),
+        test=RankTest(p_value=0.5, superiority=0.5, n_sample=10, n_reference=10),
+        adjusted_p_value=0.5,
         significance=significance,
     )
 

@@ -17,7 +17,8 @@ from qrbench.analysis.summary import FailureCount
 from qrbench.analysis.thresholds import Thresholds
 from qrbench.report.wording.gate import check_measured, check_threshold, check_why, headline
 
-SLOWER = Difference(RatioOfMedians(1.7, 1.5, 1.9), RankTest(0.0001, 0.9), Significance.SLOWER)
+SLOW_TEST = RankTest(0.0001, 0.9, n_sample=10, n_reference=10)
+SLOWER = Difference(RatioOfMedians(1.7, 1.5, 1.9), SLOW_TEST, 0.0001, Significance.SLOWER)
 
 
 def _regression(outcome: RegressionOutcome, difference: Difference = SLOWER) -> RegressionCheck:
@@ -59,7 +60,7 @@ def test_a_regression_says_how_much_slower_and_why_that_passes_or_fails(
 
 
 def test_a_regression_against_a_zero_baseline_has_no_ratio_to_limit() -> None:
-    no_ratio = Difference(None, RankTest(0.0001, 0.9), Significance.SLOWER)
+    no_ratio = Difference(None, SLOW_TEST, 0.0001, Significance.SLOWER)
     assert check_why(_regression(RegressionOutcome.NO_RATIO, no_ratio)) == (
         "slower, no ratio (reference 0 ms) (p < 0.001); the baseline's median is 0 ms, "
         "so no ratio to limit"
@@ -77,6 +78,7 @@ def _report(checks: list[Check]) -> GateReport:
         succeeded=10,
         checks=checks,
         caveats=[],
+        stage_family=[],
     )
 
 
