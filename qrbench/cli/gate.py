@@ -130,6 +130,15 @@ def gate(
             "it is appended there as well.",
         ),
     ] = None,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="One line per stage regression check, and every check's whole reason "
+            "(by default passing stage checks share one line).",
+        ),
+    ] = False,
     concurrency: Concurrency = None,
     arrival_rate: ArrivalRate = None,
     seed: Seed = None,
@@ -140,9 +149,11 @@ def gate(
     time-to-QR at --percentile of the successful sessions <= --target; the share of
     sessions that showed a verified QR >= --min-success; and, with --baseline, that
     time-to-QR and every stage's median is not slower by more than --max-regression
-    AND significantly so (Mann-Whitney U, p < 0.05, at least 5 successful runs a side:
-    too few runs is reported, never failed on). Thresholds not given here come from the
-    profile's gate: section. Warns when the baseline ran on another machine or Chromium.
+    AND significantly so (Mann-Whitney U at 0.05 for time-to-QR, the stages Holm-adjusted
+    as one family; at least 5 successful runs a side: too few runs is reported, never
+    failed on). Passing stage checks share one line unless --verbose. Thresholds not
+    given here come from the profile's gate: section. Warns when the baseline ran on
+    another machine or Chromium.
 
     Exit codes: 0 every check passed, 1 a check failed, 2 usage or configuration error
     (a bad threshold, a missing baseline file), 3 environment failure (no Chromium,
@@ -196,7 +207,7 @@ def gate(
             )
         judged = results.read_run(results_file)
     report = judge(judged, overrides, reference)
-    print_gate(screen, report)
+    print_gate(screen, report, verbose=verbose)
     markdown = markdown_export.render_gate(report)
     if markdown_file is not None:
         write(markdown, markdown_file)

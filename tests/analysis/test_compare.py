@@ -44,7 +44,7 @@ def test_clear_slowdown_is_significant_with_the_ratio_of_medians() -> None:
     assert text.startswith("new: time-to-QR 9.")
     assert " vs old 1.1" in text
     assert f"{found.ratio.value:.2f}x slower (95 % CI " in text
-    assert text.endswith("p < 0.001)")
+    assert text.endswith(f"p < 0.001, Holm {found.adjusted_p_value:.2g})")
 
 
 def test_a_speedup_reads_as_times_faster() -> None:

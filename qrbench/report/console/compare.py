@@ -9,16 +9,18 @@ from rich.text import Text
 
 from qrbench.analysis.caveats import Caveat
 from qrbench.analysis.compare import Comparison, MetricComparison
-from qrbench.analysis.stats import Difference, Significance
+from qrbench.analysis.stats import Difference, MetricSummary, Significance
 from qrbench.report.console.safe import sanitized
 from qrbench.report.wording.caveats import caveat_hint, caveat_message
 from qrbench.report.wording.compare import (
-    describe_kind,
     describe_success,
-    describe_success_difference,
-    evidence,
     headlines,
-    ratio_phrase,
+    marked_name,
+    short_difference,
+    short_fisher,
+    short_p_value,
+    short_success_difference,
+    table_notes,
 )
 from qrbench.report.wording.numbers import format_ms
 
@@ -40,55 +42,73 @@ def significance_style(significance: Significance) -> str:
 def _difference_cell(found: Difference | None) -> Text:
     if found is None:
         return Text("-", style="dim")
-    cell = Text(ratio_phrase(found), style=significance_style(found.significance))
-    cell.append(f"\n{evidence(found)}", style="dim")
-    return cell
+    return Text(short_difference(found), style=significance_style(found.significance))
 
 
-def _metric_cells(metric: MetricComparison, comparison: Comparison) -> list[Text | str]:
+def _median_cell(summary: MetricSummary | None, *, with_p95: bool) -> str:
+    if summary is None:
+        return "-"
+    median = format_ms(summary.median)
+    return f"{median} / {format_ms(summary.p95)}" if with_p95 else median
+
+
+def _metric_cells(
+    metric: MetricComparison, comparison: Comparison, *, pair: bool
+) -> list[Text | str]:
     cells: list[Text | str] = []
     for label in comparison.labels:
-        summary = metric.summaries[label]
-        cells.append(
-            "-" if summary is None else f"{format_ms(summary.median)} / {format_ms(summary.p95)}"
-        )
+        cells.append(_median_cell(metric.summaries[label], with_p95=pair))
         if label != comparison.reference:
             cells.append(_difference_cell(metric.differences[label]))
+    if pair:
+        (other,) = (label for label in comparison.labels if label != comparison.reference)
+        cells.append(short_p_value(metric.differences[other]))
     return cells
 
 
+def _pair(comparison: Comparison) -> bool:
+    return len(comparison.labels) == 2
+
+
 def comparison_table(comparison: Comparison) -> Table:
+    """One line per metric in 80 columns: two profiles get median / p95 and the p value
+    that decided; more get medians only. What the cells mean is in `table_notes`."""
+    reference = comparison.reference
+    pair = _pair(comparison)
     table = Table(
-        title=f"Compared with {comparison.reference} (reference); times in ms",
+        title=f"Compared with {reference} (reference); "
+        + ("median / p95 ms" if pair else "median ms"),
         title_justify="left",
         show_edge=False,
     )
-    # Stage names are what the reader looks up; wrap the ratios instead.
-    names = [stage.name for stage in comparison.stages]
-    table.add_column("metric", no_wrap=True, min_width=max(map(len, names), default=0))
-    table.add_column("kind", style="dim")
+    # Rows never wrap: every cell is short, and its caveats are said once below the table.
+    table.add_column("metric", no_wrap=True)
     for label in comparison.labels:
-        # One column for both keeps three profiles readable in 120 columns.
-        table.add_column(f"{label}\nmedian / p95", justify="right")
-        if label != comparison.reference:
-            table.add_column(f"{label} vs\n{comparison.reference}")
+        table.add_column(label, justify="right", no_wrap=True)
+        if label != reference:
+            table.add_column(f"vs {reference}", no_wrap=True)
+    if pair:
+        table.add_column("p", justify="right", no_wrap=True)
     for stage in comparison.stages:
-        table.add_row(stage.name, describe_kind(stage), *_metric_cells(stage, comparison))
+        table.add_row(marked_name(stage), *_metric_cells(stage, comparison, pair=pair))
     table.add_section()
     time_to_qr = comparison.time_to_qr
     table.add_row(
-        Text(time_to_qr.name, style="bold"),
-        describe_kind(time_to_qr),
-        *_metric_cells(time_to_qr, comparison),
+        Text(time_to_qr.name, style="bold"), *_metric_cells(time_to_qr, comparison, pair=pair)
     )
     success_cells: list[Text | str] = []
-    reference_rate = comparison.success[comparison.reference]
+    reference_rate = comparison.success[reference]
     for label in comparison.labels:
         rate = comparison.success[label]
-        success_cells.append(describe_success(rate))
-        if label != comparison.reference:
-            success_cells.append(describe_success_difference(rate, reference_rate))
-    table.add_row(Text("success rate", style="bold"), "", *success_cells)
+        success_cells.append(
+            describe_success(rate) if pair else f"{rate.succeeded}/{rate.measured}"
+        )
+        if label != reference:
+            success_cells.append(short_success_difference(rate, reference_rate))
+            fisher = rate.p_value
+    if pair:
+        success_cells.append("-" if fisher is None else short_fisher(fisher))
+    table.add_row(Text("success rate", style="bold"), *success_cells)
     return table
 
 
@@ -111,7 +131,12 @@ def comparison_report(comparison: Comparison) -> RenderableType:
         Text.from_markup(f"{label}: {source}", style="dim")
         for label, source in comparison.sources.items()
     ]
-    parts += [Text(), comparison_table(comparison), Text()]
+    parts += [Text(), comparison_table(comparison)]
+    parts += [
+        Text.from_markup(note, style="dim")
+        for note in table_notes(comparison, p_column=_pair(comparison))
+    ]
+    parts.append(Text())
     parts += [
         Text.from_markup(headline, style="bold") for headline in headlines(comparison).values()
     ]

@@ -10,9 +10,11 @@ from qrbench.analysis.stats import (
     MetricSummary,
     RatioOfMedians,
     Significance,
+    smallest_p_value,
     too_few_runs,
 )
 from qrbench.report.wording.numbers import (
+    format_bare_p,
     format_factor,
     format_p_value,
     format_rate,
@@ -22,6 +24,15 @@ from qrbench.report.wording.numbers import (
 NO_RATIO = "no ratio (reference 0 ms)"
 
 SAME_MEDIAN = "same median"
+
+# A table cell where the test found no difference; `table_notes` says what it means.
+NOT_SIGNIFICANT_CELL = "n.s."
+
+TOO_FEW_RUNS = f"too few runs to tell (needs {FEW_RUNS} per profile)"
+
+# A stage off the critical path (not in time-to-QR), marked after its name in tables.
+BACKGROUND_MARK = " (bg)"
+MIXED_KIND_MARK = " *"
 
 
 def _ratio_ci(ratio: RatioOfMedians, *, faster: bool) -> str:
@@ -42,10 +53,13 @@ def ratio_phrase(found: Difference) -> str:
             faster = True
         case Significance.SLOWER:
             faster = False
-        case Significance.NOT_SIGNIFICANT | Significance.TOO_FEW_RUNS:
+        case Significance.NOT_SIGNIFICANT:
             if found.ratio is None:
                 return NO_RATIO
             faster = found.ratio.value < 1
+        case Significance.TOO_FEW_RUNS:
+            bare = _bare_ratio(found.ratio)
+            return bare if bare in (NO_RATIO, SAME_MEDIAN) else f"median {bare}"
         case _:
             assert_never(found.significance)
     if found.ratio is None:
@@ -53,14 +67,29 @@ def ratio_phrase(found: Difference) -> str:
     factor = format_factor(1 / found.ratio.value if faster else found.ratio.value)
     if factor == format_factor(1):
         return SAME_MEDIAN
-    if found.significance is Significance.TOO_FEW_RUNS:
-        return f"median ratio {format_factor(found.ratio.value)}x"
     return f"{factor}x {'faster' if faster else 'slower'}"
+
+
+def _bare_ratio(ratio: RatioOfMedians | None) -> str:
+    """A ratio with no verdict, so no direction: `ratio 1.34x`, `same median`, `no ratio`."""
+    if ratio is None:
+        return NO_RATIO
+    if format_factor(ratio.value) == format_factor(1):
+        return SAME_MEDIAN
+    return f"ratio {format_factor(ratio.value)}x"
+
+
+def p_values(found: Difference) -> str:
+    """`p = 0.016`, or with the family's adjustment that decided: `p = 0.016, Holm 0.17`."""
+    raw = format_p_value(found.test.p_value)
+    if found.adjusted_p_value == found.test.p_value:
+        return raw
+    return f"{raw}, Holm {format_bare_p(found.adjusted_p_value)}"
 
 
 def evidence(found: Difference) -> str:
     """What backs `ratio_phrase`: the CI and p-value, or why no difference is claimed."""
-    p_value = format_p_value(found.test.p_value)
+    p_value = p_values(found)
     match found.significance:
         case Significance.FASTER | Significance.SLOWER:
             if found.ratio is None:
@@ -70,9 +99,157 @@ def evidence(found: Difference) -> str:
         case Significance.NOT_SIGNIFICANT:
             return f"not significant ({p_value})"
         case Significance.TOO_FEW_RUNS:
-            return f"too few runs to tell (needs {FEW_RUNS} per profile)"
+            return TOO_FEW_RUNS
         case _:
             assert_never(found.significance)
+
+
+def short_difference(found: Difference | None) -> str:
+    """A table cell: a direction only where the test called one (`1.72x slower`), `n.s.`
+    where it did not, the bare ratio (`ratio 1.05x`) where too few runs were judged."""
+    if found is None:
+        return "-"
+    match found.significance:
+        case Significance.FASTER | Significance.SLOWER:
+            if found.ratio is None:
+                return found.significance.value
+            return ratio_phrase(found)
+        case Significance.NOT_SIGNIFICANT:
+            return NOT_SIGNIFICANT_CELL
+        case Significance.TOO_FEW_RUNS:
+            return "ref 0 ms" if found.ratio is None else _bare_ratio(found.ratio)
+        case _:
+            assert_never(found.significance)
+
+
+def short_p_value(found: Difference | None) -> str:
+    """The p value that decided (Holm-adjusted in a family), `-` where none was judged."""
+    if found is None or found.significance is Significance.TOO_FEW_RUNS:
+        return "-"
+    return format_bare_p(found.adjusted_p_value)
+
+
+def short_fisher(p_value: float) -> str:
+    """The success rate's Fisher p in the p column, named: it is judged alone."""
+    return f"F {format_bare_p(p_value)}"
+
+
+def marked_name(metric: MetricComparison) -> str:
+    """A stage's name, marked ` (bg)` when off the critical path in every profile and ` *`
+    when profiles disagree (`kind_notes` says how)."""
+    kinds = set(metric.kinds.values())
+    if len(kinds) > 1:
+        return metric.name + MIXED_KIND_MARK
+    if kinds == {MetricKind.BACKGROUND}:
+        return metric.name + BACKGROUND_MARK
+    return metric.name
+
+
+def short_success_difference(rate: SuccessRate, reference: SuccessRate) -> str:
+    """`lower`/`higher` where Fisher's test calls it, `n.s.` where not, `-` untested."""
+    if rate.p_value is None or too_few_runs(rate.measured) or too_few_runs(reference.measured):
+        return "-"
+    if rate.p_value >= SIGNIFICANCE_LEVEL:
+        return NOT_SIGNIFICANT_CELL
+    lower = rate.succeeded * reference.measured < reference.succeeded * rate.measured
+    return "lower" if lower else "higher"
+
+
+def runs_for_family(size: int) -> int:
+    """The fewest runs a side at which a family of `size` tests can call any difference
+    (the smallest attainable p, times `size`, below the level)."""
+    runs = FEW_RUNS
+    while smallest_p_value(runs, runs) * size >= SIGNIFICANCE_LEVEL:
+        runs += 1
+    return runs
+
+
+def family_note(sizes: dict[str, int], reference: str, *, time_to_qr_alone: bool) -> str | None:
+    """How significance was decided: the Holm family of each comparison with `reference`."""
+    judged = {label: size for label, size in sizes.items() if size}
+    if not judged:
+        return None
+    counts = sorted(set(judged.values()))
+    what = "stages" if time_to_qr_alone else "metrics"
+    if len(counts) == 1:
+        across = f"{counts[0]} {what}"
+    else:
+        across = ", ".join(f"{size} {what} for {label}" for label, size in judged.items())
+    note = (
+        f"significance: Holm-adjusted across {across} vs {reference}, family alpha "
+        f"{SIGNIFICANCE_LEVEL:g}"
+    )
+    if time_to_qr_alone:
+        note += f"; time-to-QR, the primary check, alone at {SIGNIFICANCE_LEVEL:g}"
+    return note
+
+
+def reach_notes(comparison: Comparison) -> list[str]:
+    """A note for the comparisons whose family no difference could pass at their run
+    counts, those alike in one note."""
+    alike: dict[tuple[int, int, int], list[str]] = {}
+    reference = comparison.time_to_qr.summaries[comparison.reference]
+    for label, family in comparison.families.items():
+        mine = comparison.time_to_qr.summaries[label]
+        if family and mine is not None and reference is not None:
+            alike.setdefault((mine.n, reference.n, len(family)), []).append(label)
+    notes = []
+    for (n_sample, n_reference, size), labels in alike.items():
+        smallest = smallest_p_value(n_sample, n_reference)
+        if smallest * size >= SIGNIFICANCE_LEVEL:
+            notes.append(
+                f"{', '.join(labels)}: at {n_sample} and {n_reference} runs no p falls below "
+                f"{smallest:.2g}, too large for {size} tests: nothing can be called "
+                f"significant; use --runs {runs_for_family(size)} or more"
+            )
+    return notes
+
+
+def kind_notes(metrics: list[MetricComparison]) -> list[str]:
+    """The legend of `marked_name`'s marks, for the marks the table shows."""
+    notes = []
+    if any(marked_name(metric).endswith(BACKGROUND_MARK) for metric in metrics):
+        notes.append(f"{BACKGROUND_MARK.strip()}: background stage, not part of time-to-QR")
+    for metric in metrics:
+        if marked_name(metric).endswith(MIXED_KIND_MARK):
+            notes.append(f"{metric.name}{MIXED_KIND_MARK}: {describe_kind(metric)}")
+    return notes
+
+
+def verdict_legend(differences: list[Difference]) -> list[str]:
+    """What the shortened cells mean, for the kinds of cell the table shows."""
+    shown = {found.significance for found in differences}
+    notes = []
+    if shown & {Significance.FASTER, Significance.SLOWER, Significance.NOT_SIGNIFICANT}:
+        notes.append(
+            f"faster/slower: significant (Mann-Whitney U); {NOT_SIGNIFICANT_CELL}: not "
+            "significant, the medians may differ by noise alone"
+        )
+    if Significance.TOO_FEW_RUNS in shown:
+        notes.append(f"ratio: the medians' ratio, no verdict: {TOO_FEW_RUNS}")
+    return notes
+
+
+def table_notes(comparison: Comparison, *, p_column: bool) -> list[str]:
+    """The comparison table's footnotes: each mark and caveat said once, not in every row;
+    with `p_column` the legend of the success rate's p value too."""
+    metrics = [*comparison.stages, comparison.time_to_qr]
+    differences = [
+        found for metric in metrics for found in metric.differences.values() if found is not None
+    ]
+    family = family_note(
+        {label: len(family) for label, family in comparison.families.items()},
+        comparison.reference,
+        time_to_qr_alone=False,
+    )
+    fisher = ["F: the success rate's p, by Fisher's exact test on its own"] if p_column else []
+    return [
+        *kind_notes(comparison.stages),
+        *verdict_legend(differences),
+        *fisher,
+        *([] if family is None else [family]),
+        *reach_notes(comparison),
+    ]
 
 
 def describe_difference(found: Difference) -> str:

@@ -2,6 +2,8 @@
 
 from typing import assert_never
 
+from qrbench.analysis.caveats import CaveatKind
+from qrbench.analysis.compare import TIME_TO_QR
 from qrbench.analysis.gate import (
     MIN_REGRESSION_MS,
     Check,
@@ -11,8 +13,14 @@ from qrbench.analysis.gate import (
     SuccessCheck,
     TargetCheck,
 )
-from qrbench.report.wording.compare import describe_difference
-from qrbench.report.wording.numbers import format_ms, format_rate
+from qrbench.analysis.summary import Verdict
+from qrbench.report.wording.compare import (
+    describe_difference,
+    family_note,
+    short_difference,
+    verdict_legend,
+)
+from qrbench.report.wording.numbers import format_factor, format_ms, format_rate
 
 
 def check_threshold(check: Check) -> str:
@@ -80,9 +88,97 @@ def _regression_reason(check: RegressionCheck) -> str:
 
 
 def headline(report: GateReport) -> str:
-    """E.g. `gate passed: 8/8 checks` or `gate FAILED: 2 of 8 checks (success rate, ...)`."""
+    """E.g. `gate passed: 8/8 checks` or `gate FAILED: 2 of 8 checks (success rate, ...)`;
+    a pass that rests on fewer sessions than a check's level needs says so."""
     total = len(report.checks)
     if report.passed:
-        return f"gate passed: {total}/{total} checks"
+        text = f"gate passed: {total}/{total} checks"
+        few = [c.check for c in report.caveats if c.kind is CaveatKind.FEW_SESSIONS_FOR_LEVEL]
+        if few:
+            text += f", but {' and '.join(str(name) for name in few)} on too few sessions"
+        return text
     names = ", ".join(check.name for check in report.failed)
     return f"gate FAILED: {len(report.failed)} of {total} checks ({names})"
+
+
+def short_threshold(check: Check) -> str:
+    """`check_threshold` for an 80-column table: `<= 10 s`, `>= 98%`, `<= +10%`."""
+    match check:
+        case TargetCheck():
+            return f"<= {check.target_ms / 1000:g} s"
+        case SuccessCheck():
+            return f">= {check.min_success_percent:g}%"
+        case RegressionCheck():
+            return f"<= +{check.max_regression_percent:g}%"
+        case _:
+            assert_never(check)
+
+
+def short_measured(check: Check) -> str:
+    """`check_measured` for an 80-column table, in ms as its title says."""
+    match check:
+        case TargetCheck():
+            return "-" if check.value_ms is None else format_ms(check.value_ms)
+        case SuccessCheck():
+            return format_rate(check.succeeded, check.measured)
+        case RegressionCheck():
+            return f"{format_ms(check.median_ms)} vs {format_ms(check.baseline_median_ms)}"
+        case _:
+            assert_never(check)
+
+
+def check_note(check: Check) -> str:
+    """`check_why` in a few words; the whole reason goes below the table (`check_why`)."""
+    match check:
+        case TargetCheck():
+            return "no QR shown" if check.value_ms is None else f"of {check.successful} shown"
+        case SuccessCheck():
+            failed = check.measured - check.succeeded
+            return f"{failed} failed" if failed else "however late"
+        case RegressionCheck():
+            match check.outcome:
+                case RegressionOutcome.NOT_SLOWER | RegressionOutcome.REGRESSED:
+                    return short_difference(check.difference)
+                case RegressionOutcome.NO_RATIO:
+                    return "no ratio"
+                case RegressionOutcome.WITHIN_LIMIT:
+                    ratio = check.difference.ratio
+                    factor = "" if ratio is None else f"{format_factor(ratio.value)}x "
+                    return f"{factor}in limit"
+                case RegressionOutcome.UNDER_NOISE:
+                    return f"+{format_ms(check.median_ms - check.baseline_median_ms)} ms only"
+                case _:
+                    assert_never(check.outcome)
+        case _:
+            assert_never(check)
+
+
+def is_folded(check: Check) -> bool:
+    """A passing stage regression check: folded into one line unless --verbose."""
+    return (
+        isinstance(check, RegressionCheck)
+        and check.status is Verdict.PASS
+        and check.metric != TIME_TO_QR
+    )
+
+
+def folded_line(checks: list[RegressionCheck], *, others: bool) -> tuple[str, str]:
+    """The name and note of the line that stands for passing stage checks (`others` when
+    some stage checks are shown on their own lines)."""
+    stages = f"{len(checks)}{' other' if others else ''} stage{'s' if len(checks) != 1 else ''}"
+    slower = sum(check.outcome is not RegressionOutcome.NOT_SLOWER for check in checks)
+    note = "none regressed" if slower else "none slower"
+    return f"regression {stages}", note
+
+
+def gate_notes(report: GateReport) -> list[str]:
+    """The gate table's footnotes: the marks of its regression notes and how they were
+    judged, each said once."""
+    regressions = [check for check in report.checks if isinstance(check, RegressionCheck)]
+    if not regressions:
+        return []
+    family = family_note(
+        {report.profile: len(report.stage_family)}, "the baseline", time_to_qr_alone=True
+    )
+    legend = verdict_legend([check.difference for check in regressions])
+    return [*legend, *([] if family is None else [family])]

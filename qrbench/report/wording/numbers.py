@@ -19,6 +19,11 @@ def format_p_value(p_value: float) -> str:
     return "p < 0.001" if p_value < 0.001 else f"p = {p_value:.2g}"
 
 
+def format_bare_p(p_value: float) -> str:
+    """A p value in a column or after a name that says it is one: `< 0.001`, `0.016`."""
+    return "< 0.001" if p_value < 0.001 else f"{p_value:.2g}"
+
+
 def format_rate(succeeded: int, measured: int) -> str:
     """`9/10 (90%)`; `0/0` when nothing was measured."""
     if not measured:
