@@ -1,6 +1,7 @@
 """Helpers shared by test modules: plain functions and classes, no fixtures (those are in
 conftest.py). Test modules import from here, never from each other."""
 
+import io
 import os
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import qrcode
+from rich.console import Console
 
 from qrbench.analysis.columns import MeasuredSessions, StageSample
 from qrbench.analysis.compare import LabelledRun, run_from_results
@@ -200,11 +202,12 @@ def synthetic_run(
     runs: int,
     stage_medians: dict[str, float] = AA_STAGE_MEDIANS,
     spread: float = 0.15,
+    background: tuple[str, ...] = AA_BACKGROUND,
 ) -> LabelledRun:
     """`runs` successful sessions whose stages vary independently, log-normally around
     `stage_medians`; time-to-QR is the sum of the critical ones, as in a real session."""
     durations = {name: draw(rng, median, runs, spread) for name, median in stage_medians.items()}
-    critical = [name for name in stage_medians if name not in AA_BACKGROUND]
+    critical = [name for name in stage_medians if name not in background]
     qr_times = [sum(durations[name][i] for name in critical) for i in range(runs)]
     sessions = MeasuredSessions(
         numbers=array("q", range(1, runs + 1)),
@@ -212,12 +215,24 @@ def synthetic_run(
         qr_numbers=array("q", range(1, runs + 1)),
         qr_times=array("d", qr_times),
         stages={
-            name: StageSample(array("d", values), name not in AA_BACKGROUND)
+            name: StageSample(array("d", values), name not in background)
             for name, values in durations.items()
         },
         failures=[],
     )
     return LabelledRun(label, f"{label}.json", sessions, ENVIRONMENT)
+
+
+def rendered(renderable: object, width: int = 80) -> list[str]:
+    """The lines a terminal of `width` columns shows of a Rich renderable."""
+    console = Console(width=width, record=True, file=io.StringIO())
+    console.print(renderable)
+    return console.export_text().splitlines()
+
+
+def table_lines(lines: list[str]) -> list[str]:
+    """The body rows of the Rich tables among `lines` (they hold a column rule)."""
+    return [line for line in lines if "│" in line]
 
 
 def labelled_document(document: dict[str, Any], label: str, source: str) -> LabelledRun:

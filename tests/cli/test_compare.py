@@ -41,6 +41,12 @@ def test_ratio_in_the_json_is_the_ratio_of_medians_of_the_raw_samples(
     expected = np.median(_measured_times(new)) / np.median(_measured_times(old))
     assert found["ratio"]["value"] == pytest.approx(expected, rel=1e-12)
     assert found["significance"] == "slower"
+    # The raw p and the Holm-adjusted one it was judged on, across every metric compared.
+    assert found["test"]["p_value"] < found["adjusted_p_value"] < 0.05
+    assert comparison["families"]["new"] == [
+        "time-to-QR",
+        *(stage["name"] for stage in comparison["stages"]),
+    ]
     # With the JSON on stdout, the table and the headline go to stderr.
     assert "time-to-QR" in done.stderr and "browser_launch" in done.stderr
     assert f"{expected:.2f}x slower" in done.stderr
@@ -59,6 +65,27 @@ def test_table_shows_every_stage_and_the_headline(
     assert "success rate" in done.stdout and "9/10" in done.stdout
     assert "new: time-to-QR" in done.stdout and "p < 0.001" in done.stdout
     assert "QrTimeout" in done.stdout
+
+
+REAL_RESULTS = Path(__file__).parents[2] / "results" / "baselines" / "optimized-lan.json"
+
+
+def test_three_real_files_fit_80_columns_one_line_a_row(tmp_path: Path) -> None:
+    """A results file measured by a real run (the committed baseline), three times over."""
+    files = [str(REAL_RESULTS)] * 3
+    done = qrbench("compare", *files, cwd=tmp_path, env={"COLUMNS": "80"})
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert max(map(len, lines)) <= 80
+    rows = [line for line in lines if "│" in line]
+    stages = [s["name"] for s in json.loads(REAL_RESULTS.read_text())["sessions"][0]["stages"]]
+    for name in [*stages, "time-to-QR", "success rate"]:
+        assert sum(f" {name} " in row for row in rows) == 1, (name, done.stdout)
+    assert len(rows) == len(stages) + 2
+    # 5 runs a side: a family of every metric cannot reach significance, and says so.
+    shown = " ".join(done.stdout.split())
+    assert "optimized#2, optimized#3: at 5 and 5 runs no p falls below 0.0079" in shown
+    assert "slower" not in "".join(rows) and "faster" not in "".join(rows)
 
 
 def test_a_file_against_itself_is_not_significant(

@@ -82,11 +82,14 @@ def comparison_table(comparison: Comparison) -> Table:
         show_edge=False,
     )
     # Rows never wrap: every cell is short, and its caveats are said once below the table.
-    table.add_column("metric", no_wrap=True)
+    # Stage names are what the reader looks up: other columns shrink first.
+    names = [marked_name(stage) for stage in comparison.stages]
+    table.add_column("metric", no_wrap=True, min_width=max(map(len, names), default=0))
     for label in comparison.labels:
         table.add_column(label, justify="right", no_wrap=True)
         if label != reference:
-            table.add_column(f"vs {reference}", no_wrap=True)
+            # Not `vs LABEL`: a long label twice over would not fit three profiles in 80.
+            table.add_column("vs ref", no_wrap=True)
     if pair:
         table.add_column("p", justify="right", no_wrap=True)
     for stage in comparison.stages:

@@ -33,6 +33,8 @@ COLUMNS = (
     "ratio_ci_low",
     "ratio_ci_high",
     "p_value",
+    # The p the significance was decided on: Holm-adjusted across the comparison's metrics.
+    "p_adjusted",
     "significance",
 )
 
@@ -87,7 +89,11 @@ def _metric_rows(metric: MetricComparison, comparison: Comparison) -> list[dict[
         }
         found = metric.differences.get(label)
         if found is not None:
-            row |= {"p_value": found.test.p_value, "significance": found.significance.value}
+            row |= {
+                "p_value": found.test.p_value,
+                "p_adjusted": found.adjusted_p_value,
+                "significance": found.significance.value,
+            }
             if found.ratio is not None:
                 row |= {
                     "ratio": found.ratio.value,

@@ -11,6 +11,7 @@ from qrbench.analysis.gate import GateReport
 from qrbench.analysis.summary import RunSummary, Verdict
 from qrbench.report.wording.caveats import caveat_hint, caveat_message, run_warning
 from qrbench.report.wording.compare import (
+    comparison_significance_notes,
     describe_difference,
     describe_kind,
     describe_success,
@@ -23,7 +24,13 @@ from qrbench.report.wording.explain import (
     explanation_headline,
     impact_rows,
 )
-from qrbench.report.wording.gate import check_measured, check_threshold, check_why, headline
+from qrbench.report.wording.gate import (
+    check_measured,
+    check_threshold,
+    check_why,
+    gate_significance_notes,
+    headline,
+)
 from qrbench.report.wording.numbers import format_ms
 
 
@@ -131,7 +138,8 @@ def render_comparison(comparison: Comparison) -> str:
         f"### qrbench compare: {', '.join(comparison.labels)} (reference: {reference})\n",
         "".join(f"- **{headline}**\n" for headline in headlines(comparison).values()),
         _table(header, right_aligned, rows),
-        "".join(f"- {label}: `{source}`\n" for label, source in comparison.sources.items()),
+        "".join(f"- {note}\n" for note in comparison_significance_notes(comparison))
+        + "".join(f"- {label}: `{source}`\n" for label, source in comparison.sources.items()),
     ]
     failures = [
         [label, f.stage, f.type, str(f.count), f.example]
@@ -229,7 +237,8 @@ def render_gate(report: GateReport) -> str:
                 for check in report.checks
             ],
         ),
-        f"- results: `{report.source}`\n"
+        "".join(f"- {note}\n" for note in gate_significance_notes(report))
+        + f"- results: `{report.source}`\n"
         + ("" if report.baseline is None else f"- baseline: `{report.baseline}`\n"),
     ]
     parts += _warnings(report.caveats)

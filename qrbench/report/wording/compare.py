@@ -237,19 +237,23 @@ def table_notes(comparison: Comparison, *, p_column: bool) -> list[str]:
     differences = [
         found for metric in metrics for found in metric.differences.values() if found is not None
     ]
-    family = family_note(
-        {label: len(family) for label, family in comparison.families.items()},
-        comparison.reference,
-        time_to_qr_alone=False,
-    )
     fisher = ["F: the success rate's p, by Fisher's exact test on its own"] if p_column else []
     return [
         *kind_notes(comparison.stages),
         *verdict_legend(differences),
         *fisher,
-        *([] if family is None else [family]),
-        *reach_notes(comparison),
+        *comparison_significance_notes(comparison),
     ]
+
+
+def comparison_significance_notes(comparison: Comparison) -> list[str]:
+    """How the verdicts were judged (the Holm family), and where none could be reached."""
+    family = family_note(
+        {label: len(family) for label, family in comparison.families.items()},
+        comparison.reference,
+        time_to_qr_alone=False,
+    )
+    return [*([] if family is None else [family]), *reach_notes(comparison)]
 
 
 def describe_difference(found: Difference) -> str:

@@ -12,7 +12,9 @@ from qrbench.analysis.gate import (
     RegressionOutcome,
     SuccessCheck,
     TargetCheck,
+    sessions_needed,
 )
+from qrbench.analysis.stats import Significance
 from qrbench.analysis.summary import Verdict
 from qrbench.report.wording.compare import (
     describe_difference,
@@ -53,17 +55,33 @@ def check_why(check: Check) -> str:
         case TargetCheck():
             if check.value_ms is None:
                 return "no session showed a QR"
-            return f"over the {check.successful} successful session(s) only"
+            return f"over the {check.successful} successful session(s) only" + _too_few(
+                check.percentile, check.successful, f"p{check.percentile:g}"
+            )
         case SuccessCheck():
             why = "a verified QR shown, however late"
             if check.failures:
                 listed = "; ".join(f"{f.type} in {f.stage} x{f.count}" for f in check.failures)
                 why += f"; failed: {listed}"
-            return why
+            level = check.min_success_percent
+            return why + _too_few(level, check.measured, f"{level:g}%")
         case RegressionCheck():
             return describe_difference(check.difference) + _regression_reason(check)
         case _:
             assert_never(check)
+
+
+def _too_few(level: float, sessions: int, named: str) -> str:
+    """`; too few for p95 (needs 20)` where a level rests on fewer sessions than it needs."""
+    needed = sessions_needed(level)
+    if needed is None or not 0 < sessions < needed:
+        return ""
+    return f"; too few for {named} (needs {needed})"
+
+
+def _short_few(level: float, sessions: int) -> str | None:
+    needed = sessions_needed(level)
+    return None if needed is None or not 0 < sessions < needed else f"only {sessions} of {needed}"
 
 
 def _regression_reason(check: RegressionCheck) -> str:
@@ -131,10 +149,14 @@ def check_note(check: Check) -> str:
     """`check_why` in a few words; the whole reason goes below the table (`check_why`)."""
     match check:
         case TargetCheck():
-            return "no QR shown" if check.value_ms is None else f"of {check.successful} shown"
+            if check.value_ms is None:
+                return "no QR shown"
+            few = _short_few(check.percentile, check.successful)
+            return few or f"of {check.successful} shown"
         case SuccessCheck():
             failed = check.measured - check.succeeded
-            return f"{failed} failed" if failed else "however late"
+            few = _short_few(check.min_success_percent, check.measured)
+            return f"{failed} failed" if failed else few or "however late"
         case RegressionCheck():
             match check.outcome:
                 case RegressionOutcome.NOT_SLOWER | RegressionOutcome.REGRESSED:
@@ -166,8 +188,9 @@ def folded_line(checks: list[RegressionCheck], *, others: bool) -> tuple[str, st
     """The name and note of the line that stands for passing stage checks (`others` when
     some stage checks are shown on their own lines)."""
     stages = f"{len(checks)}{' other' if others else ''} stage{'s' if len(checks) != 1 else ''}"
-    slower = sum(check.outcome is not RegressionOutcome.NOT_SLOWER for check in checks)
-    note = "none regressed" if slower else "none slower"
+    slower = any(check.outcome is not RegressionOutcome.NOT_SLOWER for check in checks)
+    unjudged = all(c.difference.significance is Significance.TOO_FEW_RUNS for c in checks)
+    note = "no verdict" if unjudged else "none regressed" if slower else "none slower"
     return f"regression {stages}", note
 
 
@@ -175,10 +198,13 @@ def gate_notes(report: GateReport) -> list[str]:
     """The gate table's footnotes: the marks of its regression notes and how they were
     judged, each said once."""
     regressions = [check for check in report.checks if isinstance(check, RegressionCheck)]
-    if not regressions:
-        return []
+    legend = verdict_legend([check.difference for check in regressions])
+    return [*legend, *gate_significance_notes(report)]
+
+
+def gate_significance_notes(report: GateReport) -> list[str]:
+    """How the regression checks were judged: time-to-QR alone, the stages as a family."""
     family = family_note(
         {report.profile: len(report.stage_family)}, "the baseline", time_to_qr_alone=True
     )
-    legend = verdict_legend([check.difference for check in regressions])
-    return [*legend, *([] if family is None else [family])]
+    return [] if family is None else [family]

@@ -34,6 +34,8 @@ def test_comparison_has_a_row_per_metric_and_profile() -> None:
     assert float(new_ttq["median"]) == pytest.approx(np.median(new_times))
     assert float(new_ttq["ratio"]) == pytest.approx(np.median(new_times) / np.median(old_times))
     assert new_ttq["significance"] == "slower"
+    # Holm's adjustment is never below the raw p; the significance was decided on it.
+    assert float(new_ttq["p_value"]) < float(new_ttq["p_adjusted"]) < 0.05
     assert by_key[("time-to-QR", "old")]["ratio"] == ""
     assert by_key[("success rate", "new")]["succeeded"] == "6"
     assert float(by_key[("success rate", "new")]["p_value"]) == 1.0

@@ -45,6 +45,11 @@ def test_comparison_has_the_headline_a_table_header_and_a_row_per_metric() -> No
     assert metric_names[: len(comparison.stages)] == [s.name for s in comparison.stages]
     assert "**time-to-QR**" in metric_names and "**success rate**" in metric_names
     assert "| new | qr_wait | QrTimeout | 1 | no QR within 30000 ms |" in text
+    family = len(comparison.families["new"])
+    assert family == 1 + len(comparison.stages)
+    assert (
+        f"- significance: Holm-adjusted across {family} metrics vs old, family alpha 0.05\n"
+    ) in text
 
 
 def test_every_table_row_has_as_many_cells_as_the_header() -> None:

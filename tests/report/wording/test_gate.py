@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from qrbench.analysis.caveats import Caveat, CaveatKind
 from qrbench.analysis.gate import (
     Check,
     GateReport,
@@ -15,7 +16,17 @@ from qrbench.analysis.gate import (
 from qrbench.analysis.stats import Difference, RankTest, RatioOfMedians, Significance
 from qrbench.analysis.summary import FailureCount
 from qrbench.analysis.thresholds import Thresholds
-from qrbench.report.wording.gate import check_measured, check_threshold, check_why, headline
+from qrbench.report.wording.gate import (
+    check_measured,
+    check_note,
+    check_threshold,
+    check_why,
+    folded_line,
+    headline,
+    is_folded,
+    short_measured,
+    short_threshold,
+)
 
 SLOW_TEST = RankTest(0.0001, 0.9, n_sample=10, n_reference=10)
 SLOWER = Difference(RatioOfMedians(1.7, 1.5, 1.9), SLOW_TEST, 0.0001, Significance.SLOWER)
@@ -28,7 +39,7 @@ def _regression(outcome: RegressionOutcome, difference: Difference = SLOWER) -> 
 def test_the_target_check_names_the_percentile_and_what_it_is_over() -> None:
     target = TargetCheck(percentile=95, target_ms=10_000, value_ms=1234.0, successful=4)
     assert (check_threshold(target), check_measured(target)) == ("<= 10,000 ms", "1,234 ms")
-    assert check_why(target) == "over the 4 successful session(s) only"
+    assert check_why(target) == "over the 4 successful session(s) only; too few for p95 (needs 20)"
     none = TargetCheck(percentile=95, target_ms=10_000, value_ms=None, successful=0)
     assert (check_measured(none), check_why(none)) == ("-", "no session showed a QR")
 
@@ -38,7 +49,8 @@ def test_the_success_check_lists_the_failures() -> None:
     success = SuccessCheck(min_success_percent=98, succeeded=7, measured=10, failures=failures)
     assert (check_threshold(success), check_measured(success)) == (">= 98%", "7/10 (70%)")
     assert check_why(success) == (
-        "a verified QR shown, however late; failed: QrTimeout in qr_wait x2; Hang in x x1"
+        "a verified QR shown, however late; failed: QrTimeout in qr_wait x2; Hang in x x1; "
+        "too few for 98% (needs 50)"
     )
 
 
@@ -67,7 +79,7 @@ def test_a_regression_against_a_zero_baseline_has_no_ratio_to_limit() -> None:
     )
 
 
-def _report(checks: list[Check]) -> GateReport:
+def _report(checks: list[Check], caveats: list[Caveat] | None = None) -> GateReport:
     return GateReport(
         profile="optimized",
         scenario="lan",
@@ -77,7 +89,7 @@ def _report(checks: list[Check]) -> GateReport:
         measured=10,
         succeeded=10,
         checks=checks,
-        caveats=[],
+        caveats=caveats or [],
         stage_family=[],
     )
 
@@ -87,3 +99,54 @@ def test_the_headline_names_the_failed_checks() -> None:
     assert headline(_report([passing])) == "gate passed: 1/1 checks"
     failing = [passing, _regression(RegressionOutcome.REGRESSED)]
     assert headline(_report(failing)) == "gate FAILED: 1 of 2 checks (regression qr_wait)"
+
+
+def test_a_pass_on_too_few_sessions_says_so_in_the_headline_and_the_reasons() -> None:
+    target = TargetCheck(percentile=95, target_ms=10_000, value_ms=1234.0, successful=3)
+    success = SuccessCheck(min_success_percent=98, succeeded=3, measured=3, failures=[])
+    few = [
+        Caveat(CaveatKind.FEW_SESSIONS_FOR_LEVEL, "optimized", n=3, check=name, needed=needed)
+        for name, needed in (("time-to-QR p95", 20), ("success rate", 50))
+    ]
+    assert headline(_report([target, success], few)) == (
+        "gate passed: 2/2 checks, but time-to-QR p95 and success rate on too few sessions"
+    )
+    assert check_why(target) == "over the 3 successful session(s) only; too few for p95 (needs 20)"
+    assert check_why(success) == "a verified QR shown, however late; too few for 98% (needs 50)"
+    assert (check_note(target), check_note(success)) == ("only 3 of 20", "only 3 of 50")
+    enough = SuccessCheck(min_success_percent=98, succeeded=50, measured=50, failures=[])
+    assert check_why(enough) == "a verified QR shown, however late"
+
+
+@pytest.mark.parametrize(
+    ("outcome", "note"),
+    [
+        (RegressionOutcome.REGRESSED, "1.70x slower"),
+        (RegressionOutcome.WITHIN_LIMIT, "1.70x in limit"),
+        (RegressionOutcome.UNDER_NOISE, "+5.2 ms only"),
+        (RegressionOutcome.NO_RATIO, "no ratio"),
+    ],
+)
+def test_a_regression_note_is_short(outcome: RegressionOutcome, note: str) -> None:
+    check = _regression(outcome)
+    assert (check_note(check), short_threshold(check), short_measured(check)) == (
+        note,
+        "<= +10%",
+        "10 vs 5.2",
+    )
+
+
+def test_passing_stage_checks_fold_into_one_line_that_says_what_they_found() -> None:
+    not_slower = _regression(RegressionOutcome.NOT_SLOWER)
+    within = _regression(RegressionOutcome.WITHIN_LIMIT)
+    assert is_folded(not_slower) and not is_folded(_regression(RegressionOutcome.REGRESSED))
+    time_to_qr = RegressionCheck("time-to-QR", 10.0, 1.0, 1.0, SLOWER, RegressionOutcome.NOT_SLOWER)
+    assert not is_folded(time_to_qr)
+    assert folded_line([not_slower], others=False) == ("regression 1 stage", "none slower")
+    assert folded_line([not_slower, within], others=True) == (
+        "regression 2 other stages",
+        "none regressed",
+    )
+    few = Difference(None, RankTest(0.5, 0.5, 3, 3), 0.5, Significance.TOO_FEW_RUNS)
+    unjudged = _regression(RegressionOutcome.NOT_SLOWER, few)
+    assert folded_line([unjudged], others=False)[1] == "no verdict"
