@@ -11,7 +11,7 @@ from qrbench.analysis.caveats import Caveat
 from qrbench.analysis.compare import Comparison, MetricComparison
 from qrbench.analysis.stats import Difference, MetricSummary, Significance
 from qrbench.report.console.safe import sanitized
-from qrbench.report.wording.caveats import caveat_hint, caveat_message
+from qrbench.report.wording.caveats import grouped_warnings
 from qrbench.report.wording.compare import (
     describe_success,
     headlines,
@@ -151,11 +151,12 @@ def comparison_report(comparison: Comparison) -> RenderableType:
 
 
 def caveat_lines(caveats: Sequence[Caveat]) -> list[Text]:
-    """A warning and its hint per caveat, after a blank line; nothing without caveats."""
+    """A warning and its hint per caveat (one for several runs where it says the same of
+    each), after a blank line; nothing without caveats."""
     lines = [Text()] if caveats else []
-    for caveat in caveats:
-        lines.append(Text.from_markup(f"warning: {caveat_message(caveat)}", style="yellow"))
-        lines.append(Text.from_markup(f"  hint: {caveat_hint(caveat)}", style="dim"))
+    for message, hint in grouped_warnings(caveats):
+        lines.append(Text.from_markup(f"warning: {message}", style="yellow"))
+        lines.append(Text.from_markup(f"  hint: {hint}", style="dim"))
     return lines
 
 

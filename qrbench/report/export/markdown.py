@@ -9,7 +9,7 @@ from qrbench.analysis.compare import Comparison, MetricComparison
 from qrbench.analysis.explain.attribution import DirectionEffects, Explanation
 from qrbench.analysis.gate import GateReport
 from qrbench.analysis.summary import RunSummary, Verdict
-from qrbench.report.wording.caveats import caveat_hint, caveat_message, run_warning
+from qrbench.report.wording.caveats import grouped_warnings, run_warning
 from qrbench.report.wording.compare import (
     comparison_significance_notes,
     describe_difference,
@@ -162,7 +162,7 @@ def render_comparison(comparison: Comparison) -> str:
 def _warnings(caveats: Sequence[Caveat]) -> list[str]:
     if not caveats:
         return []
-    listed = "".join(f"- {caveat_message(c)} (*{caveat_hint(c)}*)\n" for c in caveats)
+    listed = "".join(f"- {message} (*{hint}*)\n" for message, hint in grouped_warnings(caveats))
     return ["#### Warnings\n\n" + listed]
 
 

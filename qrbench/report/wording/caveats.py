@@ -1,5 +1,7 @@
 """Caveats in words: the warning, and the hint that says what to do about it."""
 
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import assert_never
 
 from qrbench.analysis.caveats import Caveat, CaveatKind
@@ -50,6 +52,22 @@ def caveat_message(caveat: Caveat) -> str:
             )
         case _:
             assert_never(caveat.kind)
+
+
+def grouped_warnings(caveats: Sequence[Caveat]) -> list[tuple[str, str]]:
+    """(message, hint) per caveat, those that say the same of several runs said once:
+    `old, new: only 2 successful run(s); ...`, in the order first seen."""
+    labels: dict[tuple[str, str], list[str]] = {}
+    for caveat in caveats:
+        unlabelled = replace(caveat, label=None)
+        key = (caveat_message(unlabelled), caveat_hint(unlabelled))
+        found = labels.setdefault(key, [])
+        if caveat.label is not None:
+            found.append(caveat.label)
+    return [
+        (f"{', '.join(named)}: {message}" if named else message, hint)
+        for (message, hint), named in labels.items()
+    ]
 
 
 def caveat_hint(caveat: Caveat) -> str:

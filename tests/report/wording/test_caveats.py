@@ -3,7 +3,12 @@
 import pytest
 
 from qrbench.analysis.caveats import Caveat, CaveatKind
-from qrbench.report.wording.caveats import caveat_hint, caveat_message, run_warning
+from qrbench.report.wording.caveats import (
+    caveat_hint,
+    caveat_message,
+    grouped_warnings,
+    run_warning,
+)
 
 
 @pytest.mark.parametrize(
@@ -62,3 +67,17 @@ def test_a_run_summary_phrases_its_caveats_in_one_line() -> None:
     assert run_warning(Caveat(CaveatKind.NOISY, None, cv=0.35)) == (
         "time-to-QR is noisy (CV 35% > 10%): close other programs or add runs"
     )
+
+
+def test_a_caveat_said_of_several_runs_is_said_once_naming_them() -> None:
+    few = [Caveat(CaveatKind.TOO_FEW_RUNS, label, n=2) for label in ("old", "new", "optimized")]
+    noisy = Caveat(CaveatKind.NOISY, "new", cv=0.4)
+    other = Caveat(CaveatKind.TOO_FEW_RUNS, "slow", n=3)
+    warnings = grouped_warnings([few[0], noisy, few[1], few[2], other])
+    assert [message for message, _ in warnings] == [
+        "old, new, optimized: only 2 successful run(s); no difference is called significant "
+        "below 5 per profile",
+        "new: time-to-QR is noisy (CV 40% > 10%)",
+        "slow: only 3 successful run(s); no difference is called significant below 5 per profile",
+    ]
+    assert warnings[0][1] == caveat_hint(few[0])
