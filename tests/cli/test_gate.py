@@ -227,7 +227,9 @@ def test_p95_is_a_percentile_and_two_sessions_pass_with_a_warning_per_check(
     done = gate("--results", str(two), "--percentile", "p95", "--min-success", "98%", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     shown = " ".join(done.stdout.split())  # as read, whatever the terminal's width
-    assert "gate passed: 2/2 checks" in shown
+    assert (
+        "gate passed: 2/2 checks, but time-to-QR p95 and success rate on too few sessions"
+    ) in shown
     assert (
         "warning: optimized: time-to-QR p95 rests on only 2 session(s); a 95% level speaks "
         "of 1 session in 20, so it needs 20 or more"
@@ -237,3 +239,28 @@ def test_p95_is_a_percentile_and_two_sessions_pass_with_a_warning_per_check(
         "1 session in 50, so it needs 50 or more"
     ) in shown
     assert "hint: measure with --runs 50 or more before trusting its pass" in shown
+
+
+def test_at_80_columns_passing_stage_checks_fold_unless_verbose(tmp_path: Path) -> None:
+    rng = np.random.default_rng(52)
+    old = save(tmp_path, "old", results_document("old", draw(rng, 1100, 10)))
+    new = save(tmp_path, "new", results_document("new", draw(rng, 1100, 10)))
+    for verbose, rows_expected in ((False, 4), (True, 2 + 1 + 5)):
+        done = qrbench(
+            "gate",
+            "--results",
+            str(new),
+            "--baseline",
+            str(old),
+            *(["--verbose"] if verbose else []),
+            cwd=tmp_path,
+            env={"COLUMNS": "80", "GITHUB_STEP_SUMMARY": ""},
+        )
+        assert done.returncode == 0, done.stderr
+        lines = done.stdout.splitlines()
+        assert max(map(len, lines)) <= 80
+        rows = [line for line in lines if "│" in line]
+        assert len(rows) == rows_expected, done.stdout
+        folded = [row for row in rows if "regression 5 stages" in row]
+        assert len(folded) == (0 if verbose else 1)
+        assert ("regression page_load:" in done.stdout) is verbose
