@@ -178,7 +178,7 @@ def test_clear_slowdown_against_the_baseline_fails_time_to_qr_and_the_slow_stage
     assert report.baseline == Path("old.json")
 
 
-def test_aa_against_the_same_distribution_passes() -> None:
+def test_aa_passes_with_time_to_qr_judged_alone_and_the_stages_as_one_holm_family() -> None:
     rng = np.random.default_rng(8)
     report = judge(
         saved("optimized", draw(rng, 1500, 10)),
@@ -187,15 +187,6 @@ def test_aa_against_the_same_distribution_passes() -> None:
     )
     assert report.passed, [c for c in report.failed]
     assert len(report.checks) == 2 + 1 + 5  # target, success, time-to-QR, five stages
-
-
-def test_time_to_qr_is_judged_alone_and_the_stages_as_one_holm_family() -> None:
-    rng = np.random.default_rng(8)
-    report = judge(
-        saved("optimized", draw(rng, 1500, 10)),
-        NO_OVERRIDES,
-        saved("optimized", draw(rng, 1500, 10)),
-    )
     time_to_qr = regression(report, "time-to-QR").difference
     assert time_to_qr.adjusted_p_value == time_to_qr.test.p_value
     stages = [c for c in report.checks if isinstance(c, RegressionCheck)][1:]

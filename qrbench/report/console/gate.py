@@ -12,14 +12,14 @@ from qrbench.analysis.summary import Verdict
 from qrbench.report.console.compare import caveat_lines
 from qrbench.report.console.safe import sanitized
 from qrbench.report.wording.gate import (
+    check_measured,
     check_note,
+    check_threshold,
     check_why,
     folded_line,
     gate_notes,
     headline,
     is_folded,
-    short_measured,
-    short_threshold,
 )
 
 
@@ -54,8 +54,8 @@ def gate_table(report: GateReport, *, verbose: bool = False) -> Table:
         if check not in folded:
             table.add_row(
                 check.name,
-                short_threshold(check),
-                short_measured(check),
+                check_threshold(check, compact=True),
+                check_measured(check, unit=False),
                 Text(check.status.value, style=_style(check.status)),
                 check_note(check),
             )
@@ -65,7 +65,7 @@ def gate_table(report: GateReport, *, verbose: bool = False) -> Table:
         ]
         name, note = folded_line(folded, others=len(folded) < len(stages))
         passed = Text(Verdict.PASS.value, style=_style(Verdict.PASS))
-        table.add_row(name, short_threshold(folded[0]), "-", passed, note)
+        table.add_row(name, check_threshold(folded[0], compact=True), "-", passed, note)
     return table
 
 

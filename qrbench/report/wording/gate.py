@@ -25,26 +25,33 @@ from qrbench.report.wording.compare import (
 from qrbench.report.wording.numbers import format_factor, format_ms, format_rate
 
 
-def check_threshold(check: Check) -> str:
+def check_threshold(check: Check, *, compact: bool = False) -> str:
+    """`<= 10,000 ms`, `>= 98%`, `median <= +10%`; `compact` for an 80-column table:
+    `<= 10 s`, `>= 98%`, `<= +10%`."""
     match check:
         case TargetCheck():
+            if compact:
+                return f"<= {check.target_ms / 1000:g} s"
             return f"<= {format_ms(check.target_ms)} ms"
         case SuccessCheck():
             return f">= {check.min_success_percent:g}%"
         case RegressionCheck():
-            return f"median <= +{check.max_regression_percent:g}%"
+            limit = f"<= +{check.max_regression_percent:g}%"
+            return limit if compact else f"median {limit}"
         case _:
             assert_never(check)
 
 
-def check_measured(check: Check) -> str:
+def check_measured(check: Check, *, unit: bool = True) -> str:
+    """`1,234 ms`, `9/10 (90%)`, `977 vs 930 ms`; without `unit` where a title says ms."""
+    ms = " ms" if unit else ""
     match check:
         case TargetCheck():
-            return "-" if check.value_ms is None else f"{format_ms(check.value_ms)} ms"
+            return "-" if check.value_ms is None else f"{format_ms(check.value_ms)}{ms}"
         case SuccessCheck():
             return format_rate(check.succeeded, check.measured)
         case RegressionCheck():
-            return f"{format_ms(check.median_ms)} vs {format_ms(check.baseline_median_ms)} ms"
+            return f"{format_ms(check.median_ms)} vs {format_ms(check.baseline_median_ms)}{ms}"
         case _:
             assert_never(check)
 
@@ -117,32 +124,6 @@ def headline(report: GateReport) -> str:
         return text
     names = ", ".join(check.name for check in report.failed)
     return f"gate FAILED: {len(report.failed)} of {total} checks ({names})"
-
-
-def short_threshold(check: Check) -> str:
-    """`check_threshold` for an 80-column table: `<= 10 s`, `>= 98%`, `<= +10%`."""
-    match check:
-        case TargetCheck():
-            return f"<= {check.target_ms / 1000:g} s"
-        case SuccessCheck():
-            return f">= {check.min_success_percent:g}%"
-        case RegressionCheck():
-            return f"<= +{check.max_regression_percent:g}%"
-        case _:
-            assert_never(check)
-
-
-def short_measured(check: Check) -> str:
-    """`check_measured` for an 80-column table, in ms as its title says."""
-    match check:
-        case TargetCheck():
-            return "-" if check.value_ms is None else format_ms(check.value_ms)
-        case SuccessCheck():
-            return format_rate(check.succeeded, check.measured)
-        case RegressionCheck():
-            return f"{format_ms(check.median_ms)} vs {format_ms(check.baseline_median_ms)}"
-        case _:
-            assert_never(check)
 
 
 def check_note(check: Check) -> str:

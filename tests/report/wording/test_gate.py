@@ -24,8 +24,6 @@ from qrbench.report.wording.gate import (
     folded_line,
     headline,
     is_folded,
-    short_measured,
-    short_threshold,
 )
 
 SLOW_TEST = RankTest(0.0001, 0.9, n_sample=10, n_reference=10)
@@ -129,7 +127,11 @@ def test_a_pass_on_too_few_sessions_says_so_in_the_headline_and_the_reasons() ->
 )
 def test_a_regression_note_is_short(outcome: RegressionOutcome, note: str) -> None:
     check = _regression(outcome)
-    assert (check_note(check), short_threshold(check), short_measured(check)) == (
+    assert (
+        check_note(check),
+        check_threshold(check, compact=True),
+        check_measured(check, unit=False),
+    ) == (
         note,
         "<= +10%",
         "10 vs 5.2",
