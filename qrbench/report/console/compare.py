@@ -61,13 +61,18 @@ def _metric_cells(
         if label != comparison.reference:
             cells.append(_difference_cell(metric.differences[label]))
     if pair:
-        (other,) = (label for label in comparison.labels if label != comparison.reference)
-        cells.append(short_p_value(metric.differences[other]))
+        cells.append(short_p_value(metric.differences[_other(comparison)]))
     return cells
 
 
 def _pair(comparison: Comparison) -> bool:
     return len(comparison.labels) == 2
+
+
+def _other(comparison: Comparison) -> str:
+    """The one label compared with the reference, in a comparison of two."""
+    (other,) = (label for label in comparison.labels if label != comparison.reference)
+    return other
 
 
 def comparison_table(comparison: Comparison) -> Table:
@@ -108,8 +113,8 @@ def comparison_table(comparison: Comparison) -> Table:
         )
         if label != reference:
             success_cells.append(short_success_difference(rate, reference_rate))
-            fisher = rate.p_value
     if pair:
+        fisher = comparison.success[_other(comparison)].p_value
         success_cells.append("-" if fisher is None else short_fisher(fisher))
     table.add_row(Text("success rate", style="bold"), *success_cells)
     return table

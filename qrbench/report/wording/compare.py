@@ -22,6 +22,7 @@ from qrbench.report.wording.numbers import (
 )
 
 NO_RATIO = "no ratio (reference 0 ms)"
+SHORT_NO_RATIO = "ref 0 ms"
 
 SAME_MEDIAN = "same median"
 
@@ -117,7 +118,7 @@ def short_difference(found: Difference | None) -> str:
         case Significance.NOT_SIGNIFICANT:
             return NOT_SIGNIFICANT_CELL
         case Significance.TOO_FEW_RUNS:
-            return "ref 0 ms" if found.ratio is None else _bare_ratio(found.ratio)
+            return SHORT_NO_RATIO if found.ratio is None else _bare_ratio(found.ratio)
         case _:
             assert_never(found.significance)
 
@@ -184,17 +185,11 @@ def family_note(sizes: dict[str, int], reference: str, *, time_to_qr_alone: bool
     return note
 
 
-def reach_notes(comparison: Comparison) -> list[str]:
-    """A note for the comparisons whose family no difference could pass at their run
-    counts, those alike in one note."""
-    alike: dict[tuple[int, int, int], list[str]] = {}
-    reference = comparison.time_to_qr.summaries[comparison.reference]
-    for label, family in comparison.families.items():
-        mine = comparison.time_to_qr.summaries[label]
-        if family and mine is not None and reference is not None:
-            alike.setdefault((mine.n, reference.n, len(family)), []).append(label)
+def reach_notes(families: dict[tuple[int, int, int], list[str]]) -> list[str]:
+    """A note for each family no difference could pass at its run counts; `families` maps
+    (runs, reference runs, family size) to the labels compared so, those alike in one note."""
     notes = []
-    for (n_sample, n_reference, size), labels in alike.items():
+    for (n_sample, n_reference, size), labels in families.items():
         smallest = smallest_p_value(n_sample, n_reference)
         if smallest * size >= SIGNIFICANCE_LEVEL:
             notes.append(
@@ -253,7 +248,13 @@ def comparison_significance_notes(comparison: Comparison) -> list[str]:
         comparison.reference,
         time_to_qr_alone=False,
     )
-    return [*([] if family is None else [family]), *reach_notes(comparison)]
+    alike: dict[tuple[int, int, int], list[str]] = {}
+    for label, members in comparison.families.items():
+        found = comparison.time_to_qr.differences[label]
+        if members and found is not None:
+            sizes = (found.test.n_sample, found.test.n_reference, len(members))
+            alike.setdefault(sizes, []).append(label)
+    return [*([] if family is None else [family]), *reach_notes(alike)]
 
 
 def describe_difference(found: Difference) -> str:

@@ -19,6 +19,7 @@ from qrbench.analysis.summary import Verdict
 from qrbench.report.wording.compare import (
     describe_difference,
     family_note,
+    reach_notes,
     short_difference,
     verdict_legend,
 )
@@ -184,8 +185,16 @@ def gate_notes(report: GateReport) -> list[str]:
 
 
 def gate_significance_notes(report: GateReport) -> list[str]:
-    """How the regression checks were judged: time-to-QR alone, the stages as a family."""
+    """How the regression checks were judged (time-to-QR alone, the stages as a family),
+    and whether the stages' family could call anything at the runs measured."""
     family = family_note(
         {report.profile: len(report.stage_family)}, "the baseline", time_to_qr_alone=True
     )
-    return [] if family is None else [family]
+    if family is None:
+        return []
+    time_to_qr = next(
+        c for c in report.checks if isinstance(c, RegressionCheck) and c.metric == TIME_TO_QR
+    )
+    test = time_to_qr.difference.test
+    sizes = (test.n_sample, test.n_reference, len(report.stage_family))
+    return [family, *reach_notes({sizes: [report.profile]})]

@@ -1,5 +1,6 @@
 """A gate's checks in words: threshold, measurement and the reason for the verdict."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from qrbench.report.wording.gate import (
     check_threshold,
     check_why,
     folded_line,
+    gate_significance_notes,
     headline,
     is_folded,
 )
@@ -152,3 +154,24 @@ def test_passing_stage_checks_fold_into_one_line_that_says_what_they_found() -> 
     few = Difference(None, RankTest(0.5, 0.5, 3, 3), 0.5, Significance.TOO_FEW_RUNS)
     unjudged = _regression(RegressionOutcome.NOT_SLOWER, few)
     assert folded_line([unjudged], others=False)[1] == "no verdict"
+
+
+def test_the_notes_say_how_regressions_were_judged_and_when_no_stage_could_fail() -> None:
+    def report(runs: int) -> GateReport:
+        test = RankTest(0.4, 0.6, n_sample=runs, n_reference=runs)
+        found = Difference(None, test, 0.4, Significance.NOT_SIGNIFICANT)
+        time_to_qr = RegressionCheck(
+            "time-to-QR", 10.0, 1.0, 1.0, found, RegressionOutcome.NOT_SLOWER
+        )
+        return replace(_report([time_to_qr]), stage_family=[f"stage{i}" for i in range(10)])
+
+    assert gate_significance_notes(report(6)) == [
+        "significance: Holm-adjusted across 10 stages vs the baseline, family alpha 0.05; "
+        "time-to-QR, the primary check, alone at 0.05"
+    ]
+    # 5 a side: 2/252 = 0.0079, times 10 stages, is over 0.05.
+    assert gate_significance_notes(report(5))[1] == (
+        "optimized: at 5 and 5 runs no p falls below 0.0079, too large for 10 tests: nothing "
+        "can be called significant; use --runs 6 or more"
+    )
+    assert gate_significance_notes(_report([])) == []
