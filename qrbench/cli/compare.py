@@ -24,6 +24,7 @@ from qrbench.cli.options import (
     DEFAULT_WARMUP,
     ArrivalRate,
     Concurrency,
+    HtmlExport,
     JsonExport,
     MarkdownExport,
     Seed,
@@ -36,6 +37,7 @@ from qrbench.measure.plan import RunPlan
 from qrbench.report.console.compare import print_comparison
 from qrbench.report.console.explain import print_explanation
 from qrbench.report.export import csv as csv_export
+from qrbench.report.export import html as html_export
 from qrbench.report.export import json as json_export
 from qrbench.report.export import markdown as markdown_export
 from qrbench.report.export import write
@@ -74,6 +76,7 @@ def compare_profiles(
         str | None,
         typer.Option("--csv", help="Also write one CSV row per metric and profile ('-': stdout)."),
     ] = None,
+    html_file: HtmlExport = None,
     concurrency: Concurrency = None,
     arrival_rate: ArrivalRate = None,
     seed: Seed = None,
@@ -95,6 +98,7 @@ def compare_profiles(
       qrbench compare old new optimized --runs 10
       qrbench compare optimized optimized          # A/A: expect "not significant"
       qrbench compare results/a.json results/b.json --markdown "$GITHUB_STEP_SUMMARY"
+      qrbench compare old new --runs 10 --html compare.html
     """
     if len(targets) < 2:
         raise typer.BadParameter("give at least two profiles or results files")
@@ -103,6 +107,7 @@ def compare_profiles(
             "--markdown": (markdown_export, markdown_file),
             "--json": (json_export, json_file),
             "--csv": (csv_export, csv_file),
+            "--html": (html_export, html_file),
         }
     )
     files = [target for target in targets if target.endswith(".json")]
@@ -168,6 +173,7 @@ def explain_gap(
     ] = None,
     markdown_file: MarkdownExport = None,
     json_file: JsonExport = None,
+    html_file: HtmlExport = None,
 ) -> None:
     """Measure what each configuration knob costs: the study's impact table, measured.
 
@@ -192,10 +198,15 @@ def explain_gap(
     Examples:
       qrbench explain new optimized --scenario typical --estimates seed
       qrbench explain old new --direction both --runs 10 --markdown explain.md
+      qrbench explain new optimized --estimates seed --html explain.html
     """
     way = parse_direction(direction)
     exports, screen = exports_for(
-        {"--markdown": (markdown_export, markdown_file), "--json": (json_export, json_file)}
+        {
+            "--markdown": (markdown_export, markdown_file),
+            "--json": (json_export, json_file),
+            "--html": (html_export, html_file),
+        }
     )
     # Read before any session runs: a typo must not cost a benchmark first.
     guesses = None if estimates is None else load_estimates(estimates)

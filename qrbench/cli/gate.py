@@ -10,7 +10,7 @@ from qrbench import results
 from qrbench.analysis.gate import judge
 from qrbench.analysis.thresholds import parse_overrides
 from qrbench.baseline import baseline_path, copy_to_baseline, read_baseline
-from qrbench.cli.app import app, baseline_app, console
+from qrbench.cli.app import app, baseline_app
 from qrbench.cli.flows import exports_for, measure_run
 from qrbench.cli.options import (
     DEFAULT_PROFILE,
@@ -20,6 +20,7 @@ from qrbench.cli.options import (
     STEP_SUMMARY_ENV,
     ArrivalRate,
     Concurrency,
+    HtmlExport,
     Seed,
     load_of,
 )
@@ -28,6 +29,7 @@ from qrbench.errors import ConfigError, QrbenchError
 from qrbench.outputs import check_results_file
 from qrbench.report.console.gate import print_gate
 from qrbench.report.export import append, write
+from qrbench.report.export import html as html_export
 from qrbench.report.export import junit as junit_export
 from qrbench.report.export import markdown as markdown_export
 
@@ -139,6 +141,7 @@ def gate(
             "(by default passing stage checks share one line).",
         ),
     ] = False,
+    html_file: HtmlExport = None,
     concurrency: Concurrency = None,
     arrival_rate: ArrivalRate = None,
     seed: Seed = None,
@@ -171,7 +174,11 @@ def gate(
     reference = None if baseline is None else read_baseline(baseline)
     # The Markdown is written by hand below: the step summary gets it even without --markdown.
     _, screen = exports_for(
-        {"--markdown": (markdown_export, markdown_file), "--junit": (junit_export, junit_file)}
+        {
+            "--markdown": (markdown_export, markdown_file),
+            "--junit": (junit_export, junit_file),
+            "--html": (html_export, html_file),
+        }
     )
     if results_file is None:
         loaded = load_profile(profile or DEFAULT_PROFILE)
@@ -217,6 +224,8 @@ def gate(
         append(markdown, Path(step_summary))
     if junit_file is not None:
         write(junit_export.render_gate(report), junit_file)
+    if html_file is not None:
+        write(html_export.render_gate(report), html_file)
     if report.every_session_failed:
         raise QrbenchError(f"every session failed; see the failures above and {report.source}")
     if save_baseline:
@@ -247,6 +256,7 @@ def baseline_save(
     concurrency: Concurrency = None,
     arrival_rate: ArrivalRate = None,
     seed: Seed = None,
+    html_file: HtmlExport = None,
 ) -> None:
     """Run sessions and save them as results/baselines/<profile>-<scenario>.json.
 
@@ -258,8 +268,14 @@ def baseline_save(
     load = load_of(concurrency, arrival_rate, seed, world)
     destination = baseline_path(loaded.name, world.name)
     check_results_file(destination, "baseline")
-    outcome = measure_run(loaded, world, runs, warmup, None, console, load=load)
+    _, screen = exports_for({"--html": (html_export, html_file)})
+    outcome = measure_run(loaded, world, runs, warmup, None, screen, load=load)
+    if html_file is not None:
+        write(
+            html_export.render_run(loaded.name, world.name, outcome.results_path, outcome.summary),
+            html_file,
+        )
     if outcome.summary.succeeded == 0:
         raise QrbenchError(f"every session failed; no baseline saved (see {outcome.results_path})")
     copy_to_baseline(outcome.results_path, destination)
-    console.print(f"baseline saved to {destination}")
+    screen.print(f"baseline saved to {destination}")

@@ -18,7 +18,7 @@ DEFAULT_RUNS = 5
 
 DEFAULT_WARMUP = 1
 
-# The export options `compare` and `explain` share.
+# The export options several commands share.
 MarkdownExport = Annotated[
     str | None,
     typer.Option(
@@ -29,6 +29,17 @@ MarkdownExport = Annotated[
 
 JsonExport = Annotated[
     str | None, typer.Option("--json", help="Also write the result as JSON ('-': stdout).")
+]
+
+# Every measuring command's; `qrbench report FILE...` writes the same from files.
+HtmlExport = Annotated[
+    str | None,
+    typer.Option(
+        "--html",
+        metavar="FILE|-",
+        help="Also write a self-contained HTML report with charts (stage waterfalls, "
+        "per-stage distributions, the time-to-QR ECDF); '-': stdout. See docs/report.md.",
+    ),
 ]
 
 # The load options of every command that measures (`explain` runs one session at a time).

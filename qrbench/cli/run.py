@@ -15,6 +15,7 @@ from qrbench.cli.options import (
     DEFAULT_WARMUP,
     ArrivalRate,
     Concurrency,
+    HtmlExport,
     Seed,
     load_of,
 )
@@ -22,6 +23,7 @@ from qrbench.config.loader import load_profile, load_scenario
 from qrbench.config.models import DEFAULT_WEB_VERSION
 from qrbench.errors import ConfigError, QrbenchError
 from qrbench.measure.signals import Interrupted, run_until_signalled
+from qrbench.report.export import html as html_export
 from qrbench.report.export import json as json_export
 from qrbench.report.export import write
 
@@ -59,6 +61,7 @@ def run(
     json_file: Annotated[
         str | None, typer.Option("--json", help="Also write the summary as JSON ('-': stdout).")
     ] = None,
+    html_file: HtmlExport = None,
     keep_profiles: Annotated[
         bool, typer.Option(help="Keep the Chromium user-data dirs (and say where).")
     ] = False,
@@ -79,6 +82,7 @@ def run(
       qrbench run --profile optimized --runs 10
       qrbench run --concurrency 4 --runs 20
       qrbench run --arrival-rate 30 --runs 20 --seed 7
+      qrbench run --runs 10 --html report.html
     """
     if deadline is not None and deadline <= 0:
         raise ConfigError(f"--deadline must be greater than 0 (got {deadline:g})")
@@ -89,7 +93,9 @@ def run(
         )
     world = load_scenario(scenario)
     load = load_of(concurrency, arrival_rate, seed, world)
-    _, screen = exports_for({"--json": (json_export, json_file)})
+    _, screen = exports_for(
+        {"--json": (json_export, json_file), "--html": (html_export, html_file)}
+    )
     outcome = measure_run(
         loaded, world, runs, warmup, output, screen, keep_profiles=keep_profiles, load=load
     )
@@ -99,6 +105,11 @@ def run(
         write(
             json_export.render_run(loaded.name, world.name, outcome.results_path, outcome.summary),
             json_file,
+        )
+    if html_file is not None:
+        write(
+            html_export.render_run(loaded.name, world.name, outcome.results_path, outcome.summary),
+            html_file,
         )
     if outcome.summary.measured and outcome.summary.succeeded == 0:
         raise QrbenchError(

@@ -1,0 +1,90 @@
+"""What the HTML report shows, gathered before any chart is drawn.
+
+The charts take these, not files or analysis objects: a run's records and columns as read
+by `qrbench.results`, and an attribution as bars, whether it came from `explain` just now
+or from its `--json` export read back.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from qrbench.analysis.explain.attribution import Explanation
+from qrbench.records import SessionResult
+from qrbench.results import SavedResults
+
+
+@dataclass(frozen=True)
+class RunData:
+    """One labelled run: its measured sessions' records and columns, and its target."""
+
+    label: str
+    saved: SavedResults
+    target_ms: float
+
+    @property
+    def sessions(self) -> list[SessionResult]:
+        """The sessions the statistics are over (warmups left out), in the order started."""
+        return self.saved.measured
+
+    @property
+    def environment(self) -> dict[str, Any]:
+        return self.saved.environment
+
+
+@dataclass(frozen=True)
+class RunsPart:
+    """One or more runs side by side: waterfalls, stage distributions, the ECDF."""
+
+    title: str
+    runs: list[RunData]
+    # Phrased already (report/wording): what a reader should know before trusting it.
+    caveats: list[str]
+
+
+class BarKind(StrEnum):
+    GROUP = "group"
+    REMAINDER = "remainder"
+    TOTAL = "total"
+
+
+@dataclass(frozen=True)
+class AttributionBar:
+    """A knob group's measured time-to-QR saving (positive: the fast values are faster)."""
+
+    label: str
+    kind: BarKind
+    # None when a side had no successful session.
+    saving_ms: float | None
+    ci_low_ms: float | None
+    ci_high_ms: float | None
+    # The study's guess for the group, when `explain --estimates` gave one.
+    estimate_ms: float | None
+    # E.g. "significant (p = 0.008)", as the impact table says it.
+    verdict: str
+
+
+@dataclass(frozen=True)
+class ExplanationPart:
+    """`explain`'s attribution, just computed or read back from its `--json` export."""
+
+    title: str
+    explanation: Explanation
+    # Phrased already: the export keeps caveats as sentences, not figures.
+    caveats: list[str]
+
+
+@dataclass(frozen=True)
+class GatePart:
+    """A gate's verdict and its checks as table rows (threshold, measured, result, why)."""
+
+    title: str
+    headline: str
+    passed: bool
+    checks: list[tuple[str, str, str, str, str]]
+    caveats: list[str]
+
+
+# Every kind of part a report can hold; `page.py` has one section renderer per kind.
+# (`qrbench capacity` results will be one more: a part type and its section function.)
+ReportPart = RunsPart | ExplanationPart | GatePart
