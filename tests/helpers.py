@@ -20,7 +20,11 @@ from rich.console import Console
 
 from qrbench.analysis.columns import MeasuredSessions, StageSample
 from qrbench.analysis.compare import LabelledRun, run_from_results
+from qrbench.analysis.explain.attribution import Explanation, explain
+from qrbench.analysis.explain.plan import Direction, plan_explanation
 from qrbench.analysis.summary import RunSummary
+from qrbench.config.estimates import load_estimates
+from qrbench.config.loader import load_profile
 from qrbench.records import ResourceUsage, SessionError, SessionResult, StageTiming
 from qrbench.results import SCHEMA_VERSION, SavedResults
 
@@ -243,6 +247,19 @@ def labelled_document(document: dict[str, Any], label: str, source: str) -> Labe
 def labelled(label: str, times: list[float | None], **kwargs: Any) -> LabelledRun:
     """A results document of `times` as compare reads it from a file named after `label`."""
     return labelled_document(results_document(label, times, **kwargs), label, f"{label}.json")
+
+
+def synthetic_explanation(seed: int, direction: Direction = Direction.BOTH) -> Explanation:
+    """`explain new optimized` on drawn times: new 9 s, optimized 1.5 s, every switched
+    variant halfway, with the study's estimates (`seed`) beside them."""
+    plan = plan_explanation(load_profile("new"), load_profile("optimized"), direction)
+    rng = np.random.default_rng(seed)
+    medians = {plan.slow: 9000.0, plan.fast: 1500.0}
+    runs = [
+        labelled(c.label, list(draw(rng, medians.get(c.label, 5000.0), 6)))
+        for c in plan.configurations
+    ]
+    return explain(plan, runs, "lan", load_estimates("seed"))
 
 
 def saved(
