@@ -25,7 +25,7 @@ from qrbench.report.wording.numbers import format_change_ms, format_ms, format_s
 
 WIDTH = 860
 LABEL_WIDTH = 190
-RIGHT_MARGIN = 24
+RIGHT_MARGIN = 30
 AXIS_HEIGHT = 30
 
 # One colour per stage, in path order (Okabe-Ito first: told apart with colour blindness).
@@ -90,20 +90,32 @@ def waterfall(run: RunData) -> str:
     lane, background stages in the thinner lower one; a failed session is marked where it
     failed and labelled with its stage; the target is a dashed line."""
     sessions = run.sessions
-    largest = max([run.target_ms, *(_session_end_ms(session) for session in sessions)])
+    # The sessions' own span: stages of a 1 s session stay readable beside a 10 s target,
+    # which the ECDF places; here it is a line only when it falls within that span.
+    largest = max((_session_end_ms(session) for session in sessions), default=run.target_ms)
     scale = nice_scale(0.0, largest, LABEL_WIDTH, WIDTH - RIGHT_MARGIN)
     rows_bottom = _TOP + len(sessions) * _ROW
+    # The axis and its grid first: drawn beneath the marks.
     parts = [
+        axis(scale, rows_bottom + 4, "ms", grid_to=_TOP),
         element(
             "text",
             {"class": "lane-note", "x": LABEL_WIDTH, "y": 12},
             text("upper lane: critical stages (time-to-QR); lower lane: background stages"),
-        )
+        ),
     ]
     for index, session in enumerate(sessions):
         parts.append(_waterfall_row(session, _TOP + index * _ROW, scale))
-    parts.append(_target_line(scale(run.target_ms), _TOP - 4, rows_bottom, run.target_ms))
-    parts.append(axis(scale, rows_bottom + 4, "ms", grid_to=_TOP))
+    if run.target_ms <= scale.high:
+        parts.append(_target_line(scale(run.target_ms), _TOP - 4, rows_bottom, run.target_ms))
+    else:
+        parts.append(
+            element(
+                "text",
+                {"class": "target-note", "x": scale.end, "y": 12.0, "text-anchor": "end"},
+                text(f"target {format_seconds(run.target_ms)}: beyond this axis"),
+            )
+        )
     height = rows_bottom + AXIS_HEIGHT
     label = f"stage waterfall of {len(sessions)} sessions of {run.label}"
     return svg(WIDTH, height, "".join(parts), css_class="chart waterfall", label=label)
@@ -203,7 +215,8 @@ def stage_strip(name: str, runs: Sequence[RunData]) -> str:
     samples = [run.saved.columns.stages.get(name) for run in runs]
     largest = max((max(s.durations) for s in samples if s and s.durations), default=1.0)
     scale = nice_scale(0.0, largest, LABEL_WIDTH, WIDTH - RIGHT_MARGIN)
-    parts = []
+    rows_bottom = 8 + len(runs) * _STRIP_ROW
+    parts = [axis(scale, rows_bottom + 4, "ms", grid_to=8)]
     for index, (run, sample) in enumerate(zip(runs, samples, strict=True)):
         y = 8 + index * _STRIP_ROW
         middle = y + _STRIP_ROW / 2
@@ -267,8 +280,6 @@ def stage_strip(name: str, runs: Sequence[RunData]) -> str:
                     tooltip(f"{run.label} {name}: {format_ms(value)} ms"),
                 )
             )
-    rows_bottom = 8 + len(runs) * _STRIP_ROW
-    parts.append(axis(scale, rows_bottom + 4, "ms", grid_to=8))
     height = rows_bottom + AXIS_HEIGHT
     label = f"{name} durations across {len(runs)} run(s)"
     return svg(WIDTH, height, "".join(parts), css_class="chart stage-strip", label=label)
@@ -291,12 +302,11 @@ def ecdf(runs: Sequence[RunData]) -> str:
     x_scale = nice_scale(0.0, largest, _ECDF_LEFT, WIDTH - RIGHT_MARGIN)
     bottom = _ECDF_TOP + _ECDF_HEIGHT
     y_scale = Scale(0.0, 1.0, bottom, _ECDF_TOP)
-    parts = [_share_axis(y_scale)]
+    parts = [_share_axis(y_scale), axis(x_scale, bottom, "ms")]
     for index, (run, sorted_times) in enumerate(zip(runs, times, strict=True)):
         parts.append(_ecdf_curve(run, sorted_times, x_scale, y_scale, run_colour(index)))
     for target_ms in targets:
         parts.append(_target_line(x_scale(target_ms), _ECDF_TOP - 8, bottom, target_ms))
-    parts.append(axis(x_scale, bottom, "ms"))
     label = f"time-to-QR ECDF of {len(runs)} run(s)"
     return svg(WIDTH, bottom + AXIS_HEIGHT, "".join(parts), css_class="chart ecdf", label=label)
 
@@ -444,15 +454,14 @@ def attribution(bars: Sequence[AttributionBar], title: str) -> str:
         ]
     scale = nice_scale(min(values), max(values), _ATTRIBUTION_LABEL_WIDTH, WIDTH - RIGHT_MARGIN)
     top = 8
-    parts = []
+    bottom = top + len(bars) * _BAR_ROW
+    parts = [axis(scale, bottom + 4, "ms", grid_to=top)]
     for index, bar in enumerate(bars):
         parts.append(_attribution_row(bar, top + index * _BAR_ROW, scale))
-    bottom = top + len(bars) * _BAR_ROW
     zero = scale(0.0)
     parts.append(
         element("line", {"class": "zero-line", "x1": zero, "x2": zero, "y1": 4.0, "y2": bottom})
     )
-    parts.append(axis(scale, bottom + 4, "ms", grid_to=top))
     parts.append(
         element(
             "text",

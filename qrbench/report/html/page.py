@@ -46,7 +46,7 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .chart .ttq-mark { stroke: #000; stroke-width: 1.5; }
 .chart .failure-mark { stroke: #b00020; stroke-width: 2.5; fill: none; }
 .chart .target-line line { stroke: #b00020; stroke-dasharray: 5 3; stroke-width: 1.5; }
-.chart .target-line text { fill: #b00020; }
+.chart .target-line text, .chart .target-note { fill: #b00020; }
 .chart .strip-box { fill: #f2f2f2; stroke: #888; }
 .chart .strip-median { stroke: #000; stroke-width: 2; }
 .chart .strip-dot { fill-opacity: 0.75; stroke: #333; stroke-width: 0.5; }

@@ -44,6 +44,19 @@ def test_a_waterfall_has_a_row_per_measured_session_and_a_bar_per_stage() -> Non
     assert len(marks(svg, "target-line")) == 1
 
 
+def test_a_waterfall_spans_its_sessions_and_says_where_a_later_target_is() -> None:
+    run = run_of("optimized", [900.0, 1000.0])
+
+    svg = waterfall(run)
+
+    assert marks(svg, "target-line") == []
+    (note,) = marks(svg, "target-note")
+    assert note.text == "target 10.0 s: beyond this axis"
+    # The axis ends on the first tick past the longest session (1000 ms + 120 ms qr_verify),
+    # in steps of 500 ms: not at the 10 s target.
+    assert [tick.text for tick in marks(svg, "tick")] == ["0 ms", "500 ms", "1 s", "1.5 s"]
+
+
 def test_a_failed_session_is_marked_with_its_stage_and_error() -> None:
     run = run_of("optimized", [2000.0, None])
 
