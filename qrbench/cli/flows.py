@@ -146,7 +146,8 @@ def exports_for(
     exports = [(exporter, where) for exporter, where in options.values() if where is not None]
     on_stdout = [option for option, (_, where) in options.items() if where == STDOUT]
     if len(on_stdout) > 1:
-        *others, last = options
+        # The options that asked for it, not every export the command has.
+        *others, last = on_stdout
         raise ConfigError(f"only one of {', '.join(others)} and {last} can write to stdout ('-')")
     for option, (_, where) in options.items():
         if where is not None and where != STDOUT:

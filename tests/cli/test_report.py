@@ -155,4 +155,4 @@ def test_two_exports_on_stdout_are_refused(tmp_path: Path) -> None:
     done = qrbench("compare", str(old), str(new), "--json", "-", "--html", "-", cwd=tmp_path)
 
     assert done.returncode == 2
-    assert "can write to stdout" in done.stderr
+    assert "only one of --json and --html can write to stdout" in done.stderr
