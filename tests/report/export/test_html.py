@@ -89,6 +89,13 @@ def measured(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "compare", "optimized", "optimized", *common, "--html", "compare.html", cwd=directory
     )
     assert compared.returncode == 0, compared.stderr
+    write_yaml(directory / "blocking.yaml", "extends: optimized\nwebhook:\n  mode: blocking\n")
+    write_yaml(directory / "background.yaml", "extends: optimized\nwebhook:\n  mode: background\n")
+    explained = qrbench(
+        "explain", "blocking.yaml", "background.yaml", *common, "--estimates", "seed",
+        "--html", "explain-live.html", cwd=directory,
+    )  # fmt: skip
+    assert explained.returncode == 0, explained.stderr
     return directory
 
 
@@ -136,6 +143,22 @@ def test_a_compare_report_puts_both_runs_side_by_side(
     strips = opened.page.locator("svg.stage-strip")
     for index in range(strips.count()):
         assert strips.nth(index).locator(".strip-median").count() == 2
+
+
+def test_explain_html_shows_the_attribution_and_every_variant(
+    measured: Path, open_report: OpenReport
+) -> None:
+    opened = open_report(measured / "explain-live.html")
+
+    assert_clean(opened)
+    # One group differs (webhook), one direction: its bar, the remainder, the total gap.
+    assert opened.count("svg.attribution") == 1
+    assert opened.count("svg.attribution .attribution-bar") == 3
+    assert opened.count("svg.attribution .estimate-mark") == 1  # the study guessed webhook
+    # Both variants, two sessions each.
+    assert opened.count("svg.waterfall") == 2
+    assert opened.count("svg.waterfall .waterfall-row") == 4
+    assert opened.count("svg.ecdf .ecdf-run") == 2
 
 
 def test_an_explain_report_sets_each_saving_beside_the_estimate(
