@@ -304,7 +304,7 @@ def ecdf(runs: Sequence[RunData]) -> str:
     y_scale = Scale(0.0, 1.0, bottom, _ECDF_TOP)
     parts = [_share_axis(y_scale), axis(x_scale, bottom, "ms")]
     for index, (run, sorted_times) in enumerate(zip(runs, times, strict=True)):
-        parts.append(_ecdf_curve(run, sorted_times, x_scale, y_scale, run_colour(index)))
+        parts.append(_ecdf_curve(run, sorted_times, x_scale, y_scale, index))
     for target_ms in targets:
         parts.append(_target_line(x_scale(target_ms), _ECDF_TOP - 8, bottom, target_ms))
     label = f"time-to-QR ECDF of {len(runs)} run(s)"
@@ -338,8 +338,9 @@ def _share_axis(y_scale: Scale) -> str:
 
 
 def _ecdf_curve(
-    run: RunData, sorted_times: list[float], x_scale: Scale, y_scale: Scale, colour: str
+    run: RunData, sorted_times: list[float], x_scale: Scale, y_scale: Scale, index: int
 ) -> str:
+    colour = run_colour(index)
     measured = len(run.saved.columns)
     path = [f"M{number(x_scale(0.0))},{number(y_scale(0.0))}"]
     points = []
@@ -363,6 +364,8 @@ def _ecdf_curve(
     found = summarize(sorted_times)
     if found is not None:
         x = x_scale(found.p95)
+        # Each run's label a line higher than the last: close p95s would overprint.
+        height = 14.0 + 13.0 * index
         parts.append(
             element(
                 "g",
@@ -373,13 +376,13 @@ def _ecdf_curve(
                         "x1": x,
                         "x2": x,
                         "y1": y_scale(0.0),
-                        "y2": y_scale(0.0) - 14,
+                        "y2": y_scale(0.0) - height,
                         "stroke": colour,
                     },
                 )
                 + element(
                     "text",
-                    {"x": x + 3, "y": y_scale(0.0) - 16, "fill": colour},
+                    {"x": x + 3, "y": y_scale(0.0) - height - 2, "fill": colour},
                     text(f"p95 {format_ms(found.p95)} ms"),
                 ),
             )

@@ -96,6 +96,8 @@ def measured(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "--html", "explain-live.html", cwd=directory,
     )  # fmt: skip
     assert explained.returncode == 0, explained.stderr
+    saved = qrbench("baseline", "save", *common, "--html", "baseline.html", cwd=directory)
+    assert saved.returncode == 0, saved.stderr
     return directory
 
 
@@ -127,6 +129,17 @@ def test_a_run_report_shows_every_session_and_stage(
     box = opened.page.locator("svg.waterfall").bounding_box()
     assert box is not None and box["width"] > 400 and box["height"] > 40
     assert "Chromium" in opened.page.locator("section").first.inner_text()
+
+
+def test_baseline_save_writes_the_report_of_the_run_it_saved(
+    measured: Path, open_report: OpenReport
+) -> None:
+    opened = open_report(measured / "baseline.html")
+
+    assert_clean(opened)
+    assert opened.count("svg.waterfall .waterfall-row") == 2
+    assert (measured / "results" / "baselines" / "optimized-small.json").exists()
+    assert "-optimized-small.json" in opened.page.locator("section").first.inner_text()
 
 
 def test_a_compare_report_puts_both_runs_side_by_side(
