@@ -14,6 +14,7 @@ from qrbench.report.html.parts import (
     comparison_part,
     explanation_part,
     gate_part,
+    phrased,
     relabelled,
     run_data,
     runs_part,
@@ -36,16 +37,19 @@ def render_explanation(explanation: Explanation) -> str:
     """The attribution, then every variant the explanation ran, side by side."""
     variants = [run_data(Path(source), label) for label, source in explanation.sources.items()]
     title = f"qrbench explain: {explanation.slow} -> {explanation.fast} on {explanation.scenario}"
-    # The explanation's caveats are its variants' already (one compare of them all).
-    runs = runs_part(variants, f"the {len(variants)} variants explain ran", caveats=[])
+    # The explanation's caveats are its variants' (one compare of them all): said again
+    # here, so that this section does not read as if it had none.
+    caveats = phrased(explanation.caveats)
+    runs = runs_part(variants, f"the {len(variants)} variants explain ran", caveats)
     return page.render(title, [explanation_part(explanation), runs])
 
 
 def render_gate(report: GateReport) -> str:
     runs = [] if report.baseline is None else [run_data(report.baseline, "baseline")]
     runs.append(run_data(report.source))
-    # The gate's caveats are the ones its verdict rests on; the runs add none of their own.
-    parts: list[ReportPart] = [gate_part(report), runs_part(relabelled(runs), caveats=[])]
+    # The caveats the verdict rests on, beside the runs too.
+    runs_shown = runs_part(relabelled(runs), caveats=phrased(report.caveats))
+    parts: list[ReportPart] = [gate_part(report), runs_shown]
     return page.render(f"qrbench gate: {report.profile} on {report.scenario}", parts)
 
 
