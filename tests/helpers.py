@@ -321,6 +321,16 @@ def qrbench(
     )
 
 
+def packages_loaded_by(module: str) -> set[str]:
+    """The top-level packages importing `module` loads, in a fresh interpreter (a test
+    process has imported everything already)."""
+    probe = f"import sys, {module}; print(' '.join({{m.split('.')[0] for m in sys.modules}}))"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    return set(done.stdout.split())
+
+
 @contextmanager
 def fifo_reader(path: Path) -> Iterator[Callable[[], bytes]]:
     """A reader on the FIFO `path`, open before any writer so that the writer never blocks;

@@ -9,7 +9,7 @@ import numpy as np
 from qrbench.analysis.explain.attribution import DirectionEffects, Explanation
 from qrbench.analysis.stats import summarize
 from qrbench.records import SessionResult, Stage
-from qrbench.report.html.model import AttributionBar, BarKind, RunData
+from qrbench.report.html.model import AttributionBar, RunData
 from qrbench.report.html.svg import (
     Scale,
     axis,
@@ -20,7 +20,7 @@ from qrbench.report.html.svg import (
     text,
     tooltip,
 )
-from qrbench.report.wording.explain import impact_rows
+from qrbench.report.wording.explain import RowKind, impact_rows
 from qrbench.report.wording.numbers import format_change_ms, format_ms, format_seconds
 
 WIDTH = 860
@@ -394,7 +394,7 @@ def _ecdf_curve(
 
 _BAR_ROW = 28
 _ATTRIBUTION_LABEL_WIDTH = 230
-_BAR_COLOURS = {BarKind.GROUP: "#0072b2", BarKind.REMAINDER: "#999999", BarKind.TOTAL: "#000000"}
+_BAR_COLOURS = {RowKind.GROUP: "#0072b2", RowKind.REMAINDER: "#999999", RowKind.TOTAL: "#000000"}
 
 
 def attribution_bars(explanation: Explanation, effects: DirectionEffects) -> list[AttributionBar]:
@@ -408,7 +408,7 @@ def attribution_bars(explanation: Explanation, effects: DirectionEffects) -> lis
         bars.append(
             AttributionBar(
                 label=effect.title,
-                kind=BarKind.GROUP,
+                kind=RowKind.GROUP,
                 saving_ms=None if found is None else found.value_ms,
                 ci_low_ms=None if found is None else found.ci_low_ms,
                 ci_high_ms=None if found is None else found.ci_high_ms,
@@ -420,7 +420,7 @@ def attribution_bars(explanation: Explanation, effects: DirectionEffects) -> lis
     bars.append(
         AttributionBar(
             label="interaction remainder",
-            kind=BarKind.REMAINDER,
+            kind=RowKind.REMAINDER,
             saving_ms=None if remainder is None else remainder.value_ms,
             ci_low_ms=None if remainder is None else remainder.ci_low_ms,
             ci_high_ms=None if remainder is None else remainder.ci_high_ms,
@@ -433,7 +433,7 @@ def attribution_bars(explanation: Explanation, effects: DirectionEffects) -> lis
         bars.append(
             AttributionBar(
                 label="total gap",
-                kind=BarKind.TOTAL,
+                kind=RowKind.TOTAL,
                 saving_ms=total.value_ms,
                 ci_low_ms=total.ci_low_ms,
                 ci_high_ms=total.ci_high_ms,

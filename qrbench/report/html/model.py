@@ -6,11 +6,11 @@ or from its `--json` export read back.
 """
 
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from qrbench.analysis.explain.attribution import Explanation
 from qrbench.records import SessionResult
+from qrbench.report.wording.explain import RowKind
 from qrbench.results import SavedResults
 
 
@@ -42,18 +42,13 @@ class RunsPart:
     caveats: list[str]
 
 
-class BarKind(StrEnum):
-    GROUP = "group"
-    REMAINDER = "remainder"
-    TOTAL = "total"
-
-
 @dataclass(frozen=True)
 class AttributionBar:
     """A knob group's measured time-to-QR saving (positive: the fast values are faster)."""
 
     label: str
-    kind: BarKind
+    # As the impact table calls its rows: a group, the remainder, the total gap.
+    kind: RowKind
     # None when a side had no successful session.
     saving_ms: float | None
     ci_low_ms: float | None

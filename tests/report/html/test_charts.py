@@ -12,7 +12,8 @@ from qrbench.report.html.charts import (
     stage_strip,
     waterfall,
 )
-from qrbench.report.html.model import BarKind, RunData
+from qrbench.report.html.model import RunData
+from qrbench.report.wording.explain import RowKind
 from qrbench.results import SavedResults
 from tests.helpers import results_document, synthetic_explanation
 
@@ -125,9 +126,9 @@ def test_the_attribution_has_a_bar_per_group_then_the_remainder_and_the_total() 
         svg = attribution(bars, "forward")
 
         groups = len(effects.groups)
-        assert [bar.kind for bar in bars] == [BarKind.GROUP] * groups + [
-            BarKind.REMAINDER,
-            BarKind.TOTAL,
+        assert [bar.kind for bar in bars] == [RowKind.GROUP] * groups + [
+            RowKind.REMAINDER,
+            RowKind.TOTAL,
         ]
         assert len(marks(svg, "attribution-bar")) == groups + 2
         assert len(marks(svg, "attribution-ci")) == groups + 2
