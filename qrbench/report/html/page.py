@@ -290,8 +290,9 @@ def _impact_table(explanation: Explanation, effects: DirectionEffects) -> str:
         ]
         for row in impact_rows(explanation, effects)
     ]
-    header = ["knob group", "slow value", "fast value", "measured change", "95 % CI", "share"]
-    header += ["significance", "stages moved", "study's estimate"]
+    # The columns of explain's Markdown table.
+    header = ["knob", "slow value", "fast value", "measured saving", "95 % CI", "share"]
+    header += ["significance", "stages moved", "estimate"]
     return _table(header, rows, [False, False, False, True, True, True, False, False, False])
 
 
