@@ -128,6 +128,9 @@ class FakeEngines:
     started: list[tuple[str, int]] = field(default_factory=list)
     closed: int = 0
     hang_started: asyncio.Event = field(default_factory=asyncio.Event)
+    # Every session's qr_wait takes this long for each browser open when it gets there, so
+    # sessions slow down with load as they do on a machine with more browsers than cores.
+    seconds_per_open_browser: float = 0.0
 
     def __call__(self, session: PreparedSession) -> "FakeEngine":
         attempt = 1 + sum(1 for started, _ in self.started if started == session.session_id)
@@ -167,6 +170,9 @@ class FakeEngine:
                 await asyncio.Event().wait()
             if self._act is Act.SLOW:
                 await asyncio.sleep(SLOW_S)
+            if self._engines.seconds_per_open_browser and self._browser is not None:
+                open_browsers = len(self._browser.provider.open_browsers)
+                await asyncio.sleep(self._engines.seconds_per_open_browser * open_browsers)
         return FirstQr(f"2@fake-{session.session_id}", FakePage())
 
     async def after_qr(self) -> None:

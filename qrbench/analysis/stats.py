@@ -67,6 +67,31 @@ def median_ci(sample: np.ndarray, confidence: float = 0.95) -> tuple[float, floa
     return _percentile_interval(medians, confidence)
 
 
+def quantile_ci(
+    values: Sequence[float], percentile: float, confidence: float = 0.95
+) -> tuple[float | None, float | None]:
+    """Distribution-free confidence interval of a percentile, from order statistics.
+
+    The k-th smallest of n values lies below the q-th quantile with the probability that a
+    Binomial(n, q) count reaches k, so the ranks come from that distribution: no resampling,
+    and no interval narrower than the sample supports. A bound is None when n is too small
+    to have one (the upper bound of p95 needs 59 values at 90 %, more at 95 %): unknown,
+    never the sample's max passed off as a bound.
+    """
+    ordered = np.sort(np.asarray(values, dtype=float))
+    n = len(ordered)
+    if not n:
+        return None, None
+    tail = (1 - confidence) / 2
+    # below[k] = P(fewer than k+1 values fall below the quantile), k = 0..n-1.
+    below = scipy_stats.binom.cdf(np.arange(n), n, percentile / 100)
+    lower_ranks = np.flatnonzero(below <= tail)
+    upper_ranks = np.flatnonzero(below >= 1 - tail)
+    low = float(ordered[lower_ranks[-1]]) if len(lower_ranks) else None
+    high = float(ordered[upper_ranks[0]]) if len(upper_ranks) else None
+    return low, high
+
+
 def _bootstrap_medians(sample: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     if len(sample) > RESAMPLED_LIMIT:
         return _drawn_medians(sample, rng)

@@ -8,6 +8,7 @@ group) its browsers are re-parented, and we must still find and stop them.
 import asyncio
 import contextlib
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
@@ -102,3 +103,53 @@ class ResourceSampler:
                 self._cpu_by_pid.get(proc.pid, 0.0), cpu.user + cpu.system
             )
         self._peak_rss = max(self._peak_rss, rss_total)
+
+
+@dataclass(frozen=True)
+class TreesMemory:
+    """Memory of Chromium process trees at one moment, in bytes."""
+
+    rss: int
+    # Proportional set size: a page shared by n processes counts 1/n in each, so the sum
+    # is what the trees take together; RSS counts shared pages (Chromium's code, its
+    # zygote's pages) once per process. None when the kernel gave it for not every process.
+    pss: int | None
+    # Browser processes (tree roots): the browsers open at that moment.
+    browsers: int
+
+
+def _is_chromium(proc: psutil.Process) -> bool:
+    try:
+        return "chrom" in proc.name()
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return False
+
+
+def descendant_chromium_memory(root: psutil.Process) -> TreesMemory:
+    """Every Chromium process under `root` (Playwright's driver launches them as its
+    children), with a browser counted for each whose parent is not a Chromium."""
+    try:
+        procs = [proc for proc in root.children(recursive=True) if _is_chromium(proc)]
+    except (psutil.NoSuchProcess, psutil.ZombieProcess):
+        procs = []
+    pids = {proc.pid for proc in procs}
+    rss = 0
+    pss: int | None = 0
+    browsers = 0
+    for proc in procs:
+        try:
+            with proc.oneshot():
+                if proc.ppid() not in pids:
+                    browsers += 1
+                try:
+                    full = proc.memory_full_info()
+                except psutil.AccessDenied:
+                    rss += proc.memory_info().rss
+                    pss = None
+                    continue
+        except (psutil.NoSuchProcess, psutil.ZombieProcess):
+            continue
+        rss += full.rss
+        found = getattr(full, "pss", None)
+        pss = None if pss is None or found is None else pss + found
+    return TreesMemory(rss=rss, pss=pss, browsers=browsers)

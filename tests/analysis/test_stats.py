@@ -253,3 +253,29 @@ def test_the_smallest_p_value_is_mann_whitneys_at_complete_separation() -> None:
         assert smallest_p_value(n_sample, n_reference) == pytest.approx(separated.p_value)
     # 5 a side: 2/252, too large for a family of 11 at 0.05; 6 a side is enough.
     assert smallest_p_value(5, 5) * 11 > 0.05 > smallest_p_value(6, 6) * 11
+
+
+def test_a_percentile_ci_from_order_statistics_covers_the_true_percentile() -> None:
+    rng = np.random.default_rng(11)
+    covered = 0
+    trials = 400
+    for _ in range(trials):
+        # Uniform(0, 1): its 95th percentile is 0.95.
+        low, high = stats.quantile_ci(rng.random(100), 95)
+        assert low is not None and high is not None
+        covered += low <= 0.95 <= high
+    # The order-statistic interval holds at least its level; a bootstrap one would not.
+    assert covered / trials >= 0.93
+
+
+def test_a_percentile_bound_the_sample_cannot_give_is_unknown() -> None:
+    values = [float(v) for v in range(1, 21)]
+    low, high = stats.quantile_ci(values, 95)
+    # With 20 values P(all 20 below the 95th percentile) = 0.95**20 = 36 %: no upper bound.
+    assert high is None
+    # The largest rank k with P(Binomial(20, 0.95) < k) <= 2.5 %.
+    below = scipy_stats.binom.cdf(np.arange(20), 20, 0.95)
+    assert low == values[int(np.flatnonzero(below <= 0.025)[-1])]
+    assert stats.quantile_ci([], 95) == (None, None)
+    # The median of 10: the textbook 95 % interval is the 2nd to the 9th value.
+    assert stats.quantile_ci(values[:10], 50) == (2.0, 9.0)
