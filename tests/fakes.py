@@ -15,11 +15,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+from qrbench.analysis.capacity import CapacityStep
+from qrbench.analysis.thresholds import Thresholds
+from qrbench.browsers.processes import TreesMemory
 from qrbench.config.loader import load_profile, load_scenario
 from qrbench.config.models import Browser
 from qrbench.engines.base import FirstQr, PreparedSession
 from qrbench.errors import EnvironmentProblem, NavigationFailed, QrTimeout, SessionFailure
-from qrbench.measure.plan import RunOutcome, RunPlan
+from qrbench.measure.capacity import CapacityOutcome, CapacityPlan, MachineMemory, ramp
+from qrbench.measure.plan import Load, RunOutcome, RunPlan
 from qrbench.measure.runner import Machinery, run
 from qrbench.records import ResourceUsage, Stage
 from tests.helpers import SMALL_WORLD, write_yaml
@@ -216,3 +220,93 @@ def cancel_when_hanging(plan: RunPlan, engines: FakeEngines, provider: FakeProvi
         assert task.cancelled(), "the run finished instead of being cancelled"
 
     asyncio.run(cancel())
+
+
+MB = 2**20
+
+
+@dataclass
+class FakeMachine:
+    """A machine of `total_mb` whose browsers (the provider's open ones) each take
+    `per_browser_mb` (PSS), and whose swap grows by `swap_per_browser_mb` for each browser
+    beyond `swap_after_browsers`."""
+
+    provider: FakeProvider
+    total_mb: float = 24_000.0
+    free_mb: float = 20_000.0
+    per_browser_mb: float = 300.0
+    shared_rss_mb: float = 100.0
+    swap_after_browsers: int | None = None
+    swap_per_browser_mb: float = 100.0
+    cpu_percent_value: float = 42.0
+
+    def _open(self) -> int:
+        return len(self.provider.open_browsers)
+
+    def memory(self) -> MachineMemory:
+        swapped = 0.0
+        if self.swap_after_browsers is not None:
+            beyond = max(0, self._open() - self.swap_after_browsers)
+            swapped = beyond * self.swap_per_browser_mb
+        return MachineMemory(
+            total_mb=self.total_mb,
+            available_mb=self.free_mb - self._open() * self.per_browser_mb,
+            swap_used_mb=swapped,
+        )
+
+    def browsers(self) -> TreesMemory:
+        open_now = self._open()
+        pss = open_now * self.per_browser_mb * MB
+        # RSS counts the pages the browsers share once in each.
+        rss = open_now * (self.per_browser_mb + self.shared_rss_mb) * MB
+        return TreesMemory(rss=int(rss), pss=int(pss), browsers=open_now)
+
+    def cpu_percent(self) -> float:
+        return self.cpu_percent_value
+
+
+class RecordingRampListener(RecordingListener):
+    """Also keeps the ramp's step events."""
+
+    def step_started(self, number: int, load: Load, sessions: int) -> None:
+        self.events.append(("step", number, load.to_dict(), sessions))
+
+    def step_finished(self, step: CapacityStep) -> None:
+        self.events.append(("step done", step.number, step.meets))
+
+
+def capacity_plan_for(
+    tmp_path: Path,
+    steps: list[int],
+    *,
+    sessions: int = 10,
+    warmup: int = 1,
+    headroom: float = 20.0,
+    target_ms: float = 10_000.0,
+    profile_yaml: str = "extends: optimized\n",
+) -> CapacityPlan:
+    """A ramp of `steps` concurrencies in the small world, into tmp_path/results/ramp.json."""
+    base = plan_for(tmp_path, profile_yaml, runs=1)
+    return CapacityPlan(
+        profile=base.profile,
+        scenario=base.scenario,
+        steps=tuple(Load(concurrency=n) for n in steps),
+        sessions_per_step=sessions,
+        warmup=warmup,
+        thresholds=Thresholds(
+            target_ms=target_ms, percentile=95, min_success_percent=98, max_regression_percent=10
+        ),
+        headroom_percent=headroom,
+        results_path=tmp_path / "results" / "ramp.json",
+    )
+
+
+def run_fake_ramp(
+    plan: CapacityPlan,
+    engines: FakeEngines,
+    provider: FakeProvider,
+    machine: FakeMachine,
+    listener: RecordingRampListener | None = None,
+) -> CapacityOutcome:
+    machinery = Machinery(engine=engines, provider=lambda: provider)
+    return asyncio.run(ramp(plan, listener or RecordingRampListener(), machinery, machine))

@@ -22,6 +22,13 @@ from qrbench.measure.plan import Load
 # What one whatsapp-web.js session's Chromium takes (qrbench measured a peak RSS median of
 # 364 MB per session, issue 13): the estimate before a step of this machine is measured.
 DOCUMENTED_SESSION_MB = 360.0
+# Below this many sessions a step's p95 and success rate say little (p95 needs 20 for one
+# session to lie beyond it): refused, unless a test asks the core for fewer.
+MIN_SESSIONS_PER_STEP = 10
+DEFAULT_SESSIONS_PER_STEP = 20
+DEFAULT_HEADROOM_PERCENT = 20.0
+# The default ramp doubles from 1 up to this, unless the criterion or memory stops it first.
+DEFAULT_MAX_CONCURRENCY = 1024
 
 
 class Capacity(StrEnum):

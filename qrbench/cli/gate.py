@@ -11,6 +11,7 @@ from qrbench.analysis.gate import judge
 from qrbench.analysis.thresholds import parse_overrides
 from qrbench.baseline import baseline_path, copy_to_baseline, read_baseline
 from qrbench.cli.app import app, baseline_app
+from qrbench.cli.capacity import gate_capacity
 from qrbench.cli.flows import exports_for, measure_run
 from qrbench.cli.options import (
     DEFAULT_PROFILE,
@@ -145,6 +146,22 @@ def gate(
     concurrency: Concurrency = None,
     arrival_rate: ArrivalRate = None,
     seed: Seed = None,
+    capacity_results: Annotated[
+        Path | None,
+        typer.Option(
+            "--capacity-results",
+            help="Judge this `qrbench capacity` results file against --min-capacity instead.",
+        ),
+    ] = None,
+    min_capacity: Annotated[
+        float | None,
+        typer.Option(
+            "--min-capacity",
+            metavar="N",
+            help="With --capacity-results: fail when the ramp's knee (sessions in flight, or "
+            "per minute for an arrival-rate ramp) is below N.",
+        ),
+    ] = None,
 ) -> None:
     """Fail a CI build when the QR got slow, unreliable or slower than the baseline.
 
@@ -162,11 +179,27 @@ def gate(
     (a bad threshold, a missing baseline file), 3 environment failure (no Chromium,
     every session failed).
 
+    With --capacity-results FILE --min-capacity N it judges a capacity ramp instead:
+    its knee must be at least N (docs/load.md).
+
     \b
-    Example:
+    Examples:
       qrbench gate --profile optimized --runs 5 --target 10s \\
         --baseline results/baselines/optimized-lan.json --junit gate.xml
+      qrbench gate --capacity-results results/ramp.json --min-capacity 4
     """
+    if capacity_results is not None or min_capacity is not None:
+        others = {
+            **{"--profile": profile, "--scenario": scenario, "--runs": runs, "--warmup": warmup},
+            **{"--output": output, "--results": results_file, "--baseline": baseline},
+            **{"--target": target, "--percentile": percentile, "--min-success": min_success},
+            **{"--max-regression": max_regression, "--save-baseline": save_baseline or None},
+            **{"--junit": junit_file, "--markdown": markdown_file, "--seed": seed},
+            **{"--concurrency": concurrency, "--arrival-rate": arrival_rate},
+        }
+        given = [option for option, value in others.items() if value is not None]
+        gate_capacity(capacity_results, min_capacity, given)
+        return
     overrides = parse_overrides(
         target=target, percentile=percentile, min_success=min_success, max_regression=max_regression
     )

@@ -22,6 +22,7 @@ import qrbench
 from qrbench import results
 from qrbench.analysis.capacity import (
     DOCUMENTED_SESSION_MB,
+    MIN_SESSIONS_PER_STEP,
     CapacityStep,
     KneeStep,
     MemoryEstimate,
@@ -45,13 +46,6 @@ from qrbench.measure.plan import Load, RunListener, RunPlan
 from qrbench.measure.runner import Machinery, run
 from qrbench.results import RunStatus
 
-# Below this many sessions a step's p95 and success rate say little (p95 needs 20 for one
-# session to lie beyond it); the CLI refuses fewer.
-MIN_SESSIONS_PER_STEP = 10
-DEFAULT_SESSIONS_PER_STEP = 20
-DEFAULT_HEADROOM_PERCENT = 20.0
-# The default ramp doubles from 1 up to this, unless the criterion or memory stops it.
-DEFAULT_MAX_CONCURRENCY = 1024
 # Swap used may move by a few pages for reasons of its own; more than this during a step
 # is the machine swapping, and a step measured while swapping measures the disk.
 SWAP_GROWTH_TOLERANCE_MB = 32.0
@@ -150,11 +144,13 @@ def check_plan(plan: CapacityPlan, *, min_sessions_per_step: int = MIN_SESSIONS_
     kinds = {load.arrival_rate_per_min is None for load in plan.steps}
     if len(kinds) != 1:
         raise ConfigError("a ramp's steps are all concurrencies or all arrival rates")
+    option = "--steps" if kinds == {True} else "--arrival-rates"
     sizes = [load.arrival_rate_per_min or load.concurrency for load in plan.steps]
+    shown = ", ".join(f"{size:g}" for size in sizes)
     if any(size <= 0 for size in sizes):
-        raise ConfigError(f"every step must be above 0 (got {', '.join(map(str, sizes))})")
+        raise ConfigError(f"{option}: every step must be above 0 (got {shown})")
     if any(later <= earlier for earlier, later in itertools.pairwise(sizes)):
-        raise ConfigError(f"steps must increase (got {', '.join(f'{s:g}' for s in sizes)})")
+        raise ConfigError(f"{option}: steps must increase (got {shown})")
 
 
 def estimate(
@@ -182,13 +178,17 @@ async def ramp(
     listener: CapacityListener,
     machinery: Machinery | None = None,
     machine: Machine | None = None,
+    *,
+    min_sessions_per_step: int = MIN_SESSIONS_PER_STEP,
 ) -> CapacityOutcome:
     """Run the plan's steps in order until one breaks the criterion, would not fit, or is
     stopped to spare the machine; the capacity file is rewritten after every step.
 
     On cancellation (Ctrl-C) the step in flight is stopped as any run is, and the file
-    keeps the finished steps, marked interrupted.
+    keeps the finished steps, marked interrupted. `min_sessions_per_step` is lowered only
+    by tests that must run real browsers briefly.
     """
+    check_plan(plan, min_sessions_per_step=min_sessions_per_step)
     machinery = machinery or Machinery()
     machine = machine or LocalMachine()
     capacity_file = CapacityFile(plan.results_path, _header(plan, machine))

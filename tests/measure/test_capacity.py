@@ -2,125 +2,43 @@
 
 import asyncio
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from qrbench.analysis.capacity import StepEnd, StopReason
-from qrbench.analysis.thresholds import Thresholds
-from qrbench.browsers.processes import TreesMemory
 from qrbench.capacity_results import read_capacity
 from qrbench.errors import ConfigError
 from qrbench.measure import capacity
 from qrbench.measure.capacity import (
-    CapacityOutcome,
-    CapacityPlan,
-    MachineMemory,
     check_plan,
     largest_step_estimate,
     ramp,
 )
-from qrbench.measure.plan import Load
 from qrbench.measure.runner import Machinery
 from qrbench.results import RunStatus
-from tests.fakes import Act, FakeEngines, FakeProvider, plan_for
-from tests.run_helpers import RecordingListener
+from tests.fakes import (
+    Act,
+    FakeEngines,
+    FakeMachine,
+    FakeProvider,
+    RecordingRampListener,
+    capacity_plan_for,
+    run_fake_ramp,
+)
 
-MB = 2**20
-# Each open browser adds this to every session's qr_wait: 1 in flight ~30 ms, 8 ~240 ms.
+# Each open browser adds this to every session's qr_wait. A browser stays open past its
+# session's QR (verify, webhook, close), so 2 in flight see 2 to 4 open: ~60 to 120 ms;
+# 16 in flight at least 16: ~480 ms and more.
 PER_OPEN_BROWSER_S = 0.03
-# Between 4 in flight (~120 ms) and 8 (~240 ms), with room for a busy machine either side.
-TARGET_MS = 180.0
+# Between the two, with room for a busy machine either side.
+TARGET_MS = 280.0
 
 
 @pytest.fixture(autouse=True)
 def watch_often(monkeypatch: pytest.MonkeyPatch) -> None:
     # A fake step lasts a fraction of a second; Chromium's last seconds.
     monkeypatch.setattr(capacity, "WATCH_INTERVAL_S", 0.005)
-
-
-@dataclass
-class FakeMachine:
-    """A machine of `total_mb` whose browsers each take `per_browser_mb` (PSS), and whose
-    swap grows by `swap_per_browser_mb` for each browser beyond `swap_after_browsers`."""
-
-    provider: FakeProvider
-    total_mb: float = 24_000.0
-    free_mb: float = 20_000.0
-    per_browser_mb: float = 300.0
-    shared_rss_mb: float = 100.0
-    swap_after_browsers: int | None = None
-    swap_per_browser_mb: float = 100.0
-    cpu_calls: list[str] = field(default_factory=list)
-
-    def _open(self) -> int:
-        return len(self.provider.open_browsers)
-
-    def memory(self) -> MachineMemory:
-        swapped = 0.0
-        if self.swap_after_browsers is not None:
-            beyond = max(0, self._open() - self.swap_after_browsers)
-            swapped = beyond * self.swap_per_browser_mb
-        return MachineMemory(
-            total_mb=self.total_mb,
-            available_mb=self.free_mb - self._open() * self.per_browser_mb,
-            swap_used_mb=swapped,
-        )
-
-    def browsers(self) -> TreesMemory:
-        open_now = self._open()
-        pss = open_now * self.per_browser_mb * MB
-        # RSS counts the pages the browsers share once in each.
-        rss = open_now * (self.per_browser_mb + self.shared_rss_mb) * MB
-        return TreesMemory(rss=int(rss), pss=int(pss), browsers=open_now)
-
-    def cpu_percent(self) -> float:
-        self.cpu_calls.append("cpu")
-        return 42.0
-
-
-class RampListener(RecordingListener):
-    def step_started(self, number: int, load: Load, sessions: int) -> None:
-        self.events.append(("step", number, load.to_dict(), sessions))
-
-    def step_finished(self, step: object) -> None:
-        self.events.append(("step done", getattr(step, "number", None)))
-
-
-def capacity_plan(
-    tmp_path: Path,
-    steps: list[int],
-    *,
-    sessions: int = 10,
-    headroom: float = 20.0,
-    target_ms: float = TARGET_MS,
-    profile_yaml: str = "extends: optimized\n",
-) -> CapacityPlan:
-    base = plan_for(tmp_path, profile_yaml, runs=1)
-    return CapacityPlan(
-        profile=base.profile,
-        scenario=base.scenario,
-        steps=tuple(Load(concurrency=n) for n in steps),
-        sessions_per_step=sessions,
-        warmup=1,
-        thresholds=Thresholds(
-            target_ms=target_ms, percentile=95, min_success_percent=98, max_regression_percent=10
-        ),
-        headroom_percent=headroom,
-        results_path=tmp_path / "results" / "ramp.json",
-    )
-
-
-def run_ramp(
-    plan: CapacityPlan,
-    engines: FakeEngines,
-    provider: FakeProvider,
-    machine: FakeMachine,
-    listener: RampListener | None = None,
-) -> CapacityOutcome:
-    machinery = Machinery(engine=engines, provider=lambda: provider)
-    return asyncio.run(ramp(plan, listener or RampListener(), machinery, machine))
 
 
 def loaded_engines() -> FakeEngines:
@@ -130,24 +48,24 @@ def loaded_engines() -> FakeEngines:
 def test_the_ramp_stops_at_the_step_that_breaks_p95_and_the_knee_is_the_step_before(
     tmp_path: Path,
 ) -> None:
-    plan = capacity_plan(tmp_path, [1, 2, 4, 8, 16])
+    plan = capacity_plan_for(tmp_path, [1, 2, 16, 32], sessions=16, target_ms=TARGET_MS)
     provider = FakeProvider()
-    listener = RampListener()
-    outcome = run_ramp(plan, loaded_engines(), provider, FakeMachine(provider), listener)
+    listener = RecordingRampListener()
+    outcome = run_fake_ramp(plan, loaded_engines(), provider, FakeMachine(provider), listener)
 
-    assert [step.load.concurrency for step in outcome.steps] == [1, 2, 4, 8]
-    assert [step.meets for step in outcome.steps] == [True, True, True, False]
-    assert outcome.stop.reason is StopReason.CRITERION and outcome.stop.step == 4
-    assert outcome.knee is not None and outcome.knee.capacity == 4
-    # The step of 8 ran 8 browsers at once; 16 never started.
-    assert provider.most_open == 8 and provider.open_browsers == []
+    assert [step.load.concurrency for step in outcome.steps] == [1, 2, 16]
+    assert [step.meets for step in outcome.steps] == [True, True, False]
+    assert outcome.stop.reason is StopReason.CRITERION and outcome.stop.step == 3
+    assert outcome.knee is not None and outcome.knee.capacity == 2
+    # The step of 16 had its 16 sessions in flight at once; 32 never started.
+    assert provider.most_open == 16 and provider.open_browsers == []
     broken = outcome.steps[-1].judgement
     assert broken.target.value_ms is not None and broken.target.value_ms > TARGET_MS
-    assert broken.success.succeeded == 10
-    # The one warmup ran before the first step only: 10 measured + 1, then 10 a step.
-    assert provider.launched == 11 + 10 * 3
+    assert broken.success.succeeded == 16
+    # The one warmup ran before the first step only: 16 measured + 1, then 16 a step.
+    assert provider.launched == 17 + 16 * 2
     for step in outcome.steps:
-        assert step.judgement.sessions == 10
+        assert step.judgement.sessions == 16
         assert step.cpu_percent == 42.0
         assert step.memory is not None
         # PSS at the peak over the browsers open then, not RSS.
@@ -155,24 +73,22 @@ def test_the_ramp_stops_at_the_step_that_breaks_p95_and_the_knee_is_the_step_bef
         assert step.memory.peak_rss_mb > step.memory.peak_pss_mb  # type: ignore[operator]
     assert outcome.knee.per_session_mb == pytest.approx(300.0)
     steps_heard = [event for event in listener.events if event[0] == "step"]
-    assert steps_heard == [
-        ("step", n, {"concurrency": c}, 10) for n, c in enumerate([1, 2, 4, 8], 1)
-    ]
+    assert steps_heard == [("step", n, {"concurrency": c}, 16) for n, c in enumerate([1, 2, 16], 1)]
 
 
 def test_every_step_is_in_the_file_with_its_sessions_in_a_results_file_of_its_own(
     tmp_path: Path,
 ) -> None:
-    plan = capacity_plan(tmp_path, [1, 2])
+    plan = capacity_plan_for(tmp_path, [1, 2])
     provider = FakeProvider()
-    run_ramp(plan, loaded_engines(), provider, FakeMachine(provider))
+    run_fake_ramp(plan, loaded_engines(), provider, FakeMachine(provider))
 
     document = json.loads(plan.results_path.read_text())
     assert document["schema_version"] == 1 and document["kind"] == "capacity"
     assert document["status"] == "complete"
     assert document["stop"]["reason"] == "last step"
     assert document["plan"]["steps"] == [{"concurrency": 1}, {"concurrency": 2}]
-    assert document["plan"]["criterion"]["target_ms"] == TARGET_MS
+    assert document["plan"]["criterion"]["target_ms"] == 10_000
     first, second = document["steps"]
     assert first["sessions"] == second["sessions"] == 10
     assert first["meets_criterion"] and second["meets_criterion"]
@@ -196,11 +112,11 @@ def test_every_step_is_in_the_file_with_its_sessions_in_a_results_file_of_its_ow
 
 
 def test_a_step_that_fails_sessions_breaks_the_success_criterion(tmp_path: Path) -> None:
-    plan = capacity_plan(tmp_path, [1, 2, 4], target_ms=10_000)
+    plan = capacity_plan_for(tmp_path, [1, 2, 4])
     # Session numbers count within a step's run: the second step's fourth session times out.
     engines = FakeEngines(script={(4, 1): Act.TIME_OUT})
     provider = FakeProvider()
-    outcome = run_ramp(plan, engines, provider, FakeMachine(provider))
+    outcome = run_fake_ramp(plan, engines, provider, FakeMachine(provider))
 
     # Step 1 has a warmup (number 1), so its fourth session is a measured one too.
     assert outcome.steps[0].judgement.succeeded == 9
@@ -210,10 +126,10 @@ def test_a_step_that_fails_sessions_breaks_the_success_criterion(tmp_path: Path)
 
 def test_a_step_that_would_not_fit_above_the_headroom_is_not_started(tmp_path: Path) -> None:
     # 4,000 MB free above a 0 % headroom: 8 browsers of 300 MB (2,400) fit, 16 do not.
-    plan = capacity_plan(tmp_path, [8, 16], headroom=0.0, target_ms=10_000)
+    plan = capacity_plan_for(tmp_path, [8, 16], headroom=0.0)
     provider = FakeProvider()
     machine = FakeMachine(provider, free_mb=4_000.0)
-    outcome = run_ramp(plan, FakeEngines(), provider, machine)
+    outcome = run_fake_ramp(plan, FakeEngines(), provider, machine)
 
     assert [step.load.concurrency for step in outcome.steps] == [8]
     assert outcome.stop.reason is StopReason.MEMORY and outcome.stop.step == 2
@@ -231,11 +147,11 @@ def test_a_step_that_runs_into_the_headroom_is_cut_short_and_its_browsers_closed
     tmp_path: Path,
 ) -> None:
     # The documented 360 MB a session says 4 fit in 1,500 MB free; at 500 MB each they do not.
-    plan = capacity_plan(tmp_path, [4], headroom=0.0, target_ms=10_000)
+    plan = capacity_plan_for(tmp_path, [4], headroom=0.0)
     provider = FakeProvider()
     machine = FakeMachine(provider, free_mb=1_500.0, per_browser_mb=500.0)
     engines = FakeEngines(script={(number, 1): Act.SLOW for number in range(1, 12)})
-    outcome = run_ramp(plan, engines, provider, machine)
+    outcome = run_fake_ramp(plan, engines, provider, machine)
 
     (step,) = outcome.steps
     assert step.end is StepEnd.MEMORY and not step.meets
@@ -248,11 +164,11 @@ def test_a_step_that_runs_into_the_headroom_is_cut_short_and_its_browsers_closed
 
 
 def test_swap_growing_during_a_step_stops_the_ramp(tmp_path: Path) -> None:
-    plan = capacity_plan(tmp_path, [1, 2, 4], target_ms=10_000)
+    plan = capacity_plan_for(tmp_path, [1, 2, 4])
     provider = FakeProvider()
     engines = FakeEngines(script={(number, 1): Act.SLOW for number in range(1, 12)})
     machine = FakeMachine(provider, swap_after_browsers=1)
-    outcome = run_ramp(plan, engines, provider, machine)
+    outcome = run_fake_ramp(plan, engines, provider, machine)
 
     assert [step.end for step in outcome.steps] == [StepEnd.COMPLETE, StepEnd.SWAP]
     assert outcome.stop.reason is StopReason.SWAP and outcome.stop.step == 2
@@ -265,13 +181,13 @@ def test_cancelling_keeps_the_finished_steps_and_leaves_no_browser_open(tmp_path
     # No background webhook: a session cancelled while awaiting one is closed by the
     # runner's reaping (real Chromium), which the fake provider only records.
     profile = "extends: optimized\nwebhook:\n  mode: 'off'\n"
-    plan = capacity_plan(tmp_path, [1, 2], target_ms=10_000, profile_yaml=profile)
+    plan = capacity_plan_for(tmp_path, [1, 2], profile_yaml=profile)
     provider = FakeProvider()
     engines = FakeEngines()
 
     async def cancel_in_step_two() -> None:
         machinery = Machinery(engine=engines, provider=lambda: provider)
-        listener = RampListener()
+        listener = RecordingRampListener()
         task = asyncio.create_task(ramp(plan, listener, machinery, FakeMachine(provider)))
         while ("step", 2, {"concurrency": 2}, 10) not in listener.events:
             await asyncio.sleep(0.01)
@@ -294,13 +210,14 @@ def test_cancelling_keeps_the_finished_steps_and_leaves_no_browser_open(tmp_path
 
 
 def test_cancelled_before_a_step_finished_leaves_no_file(tmp_path: Path) -> None:
-    plan = capacity_plan(tmp_path, [1, 2], target_ms=10_000)
+    plan = capacity_plan_for(tmp_path, [1, 2])
     provider = FakeProvider()
     engines = FakeEngines(script={(1, 1): Act.HANG})
 
     async def cancel_in_step_one() -> None:
         machinery = Machinery(engine=engines, provider=lambda: provider)
-        task = asyncio.create_task(ramp(plan, RampListener(), machinery, FakeMachine(provider)))
+        listener = RecordingRampListener()
+        task = asyncio.create_task(ramp(plan, listener, machinery, FakeMachine(provider)))
         await engines.hang_started.wait()
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -323,20 +240,48 @@ def test_cancelled_before_a_step_finished_leaves_no_file(tmp_path: Path) -> None
 def test_a_ramp_that_cannot_be_judged_is_refused(
     tmp_path: Path, steps: list[int], sessions: int, message: str
 ) -> None:
-    plan = capacity_plan(tmp_path, steps, sessions=sessions)
+    plan = capacity_plan_for(tmp_path, steps, sessions=sessions)
     with pytest.raises(ConfigError, match=message):
         check_plan(plan)
 
 
 def test_a_lower_minimum_is_only_for_whoever_calls_the_core(tmp_path: Path) -> None:
-    check_plan(capacity_plan(tmp_path, [1, 2], sessions=2), min_sessions_per_step=2)
+    check_plan(capacity_plan_for(tmp_path, [1, 2], sessions=2), min_sessions_per_step=2)
 
 
 def test_the_largest_step_is_estimated_at_the_documented_figure(tmp_path: Path) -> None:
-    plan = capacity_plan(tmp_path, [1, 500], headroom=20.0)
+    plan = capacity_plan_for(tmp_path, [1, 500], headroom=20.0)
     provider = FakeProvider()
     estimate = largest_step_estimate(plan, FakeMachine(provider, free_mb=23_000.0))
     assert estimate.in_flight == 500 and not estimate.measured
     assert estimate.needed_mb == pytest.approx(500 * 360.0)
     assert estimate.allowed_mb == pytest.approx(23_000.0 - 0.2 * 24_000.0)
     assert not estimate.fits and estimate.most_in_flight == 50
+
+
+@pytest.mark.browser
+@pytest.mark.usefixtures("no_leftover_chromium")
+def test_a_tiny_ramp_on_real_chromium_measures_each_steps_trees(tmp_path: Path) -> None:
+    # Two sessions a step: below the CLI's minimum, which only the core lets a test lower.
+    plan = capacity_plan_for(tmp_path, [1, 2], sessions=2, warmup=0)
+    listener = RecordingRampListener()
+    outcome = asyncio.run(ramp(plan, listener, min_sessions_per_step=2))
+
+    assert [step.judgement.sessions for step in outcome.steps] == [2, 2]
+    assert all(step.judgement.succeeded == 2 for step in outcome.steps)
+    one, two = outcome.steps
+    assert one.memory is not None and two.memory is not None
+    # The step of 1 never had two browsers; the step of 2 had at most two.
+    assert one.memory.browsers_at_peak == 1
+    assert 1 <= two.memory.browsers_at_peak <= 2
+    for memory in (one.memory, two.memory):
+        # Chromium's processes share pages: their PSS sum is below their RSS sum.
+        assert memory.peak_pss_mb is not None and 0 < memory.peak_pss_mb < memory.peak_rss_mb
+        assert memory.per_session_mb is not None and 20 < memory.per_session_mb < 2000
+    assert 0 <= one.cpu_percent <= 100
+    document = json.loads(plan.results_path.read_text())
+    assert document["status"] == "complete" and len(document["steps"]) == 2
+    assert [event[:2] for event in listener.events if event[0] == "step done"] == [
+        ("step done", 1),
+        ("step done", 2),
+    ]
