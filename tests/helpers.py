@@ -18,13 +18,16 @@ import numpy as np
 import qrcode
 from rich.console import Console
 
+from qrbench.analysis.capacity import CapacityStep, StepEnd, StepMemory, judge_step
 from qrbench.analysis.columns import MeasuredSessions, StageSample
 from qrbench.analysis.compare import LabelledRun, run_from_results
 from qrbench.analysis.explain.attribution import Explanation, explain
 from qrbench.analysis.explain.plan import Direction, plan_explanation
 from qrbench.analysis.summary import RunSummary
+from qrbench.analysis.thresholds import Thresholds
 from qrbench.config.estimates import load_estimates
 from qrbench.config.loader import load_profile
+from qrbench.measure.plan import Load
 from qrbench.records import ResourceUsage, SessionError, SessionResult, StageTiming
 from qrbench.results import SCHEMA_VERSION, SavedResults
 
@@ -294,6 +297,39 @@ def session(number: int, time_to_qr_ms: float | None, *, warmup: bool = False) -
         refs_delivered=1 if ok else 0,
         db_statements=1,
         chats_synced=0,
+    )
+
+
+CAPACITY_CRITERION = Thresholds(
+    target_ms=10_000, percentile=95, min_success_percent=98, max_regression_percent=10
+)
+# Two browsers of 300 MB (PSS) each at the peak.
+TWO_BROWSERS = StepMemory(peak_rss_mb=800.0, peak_pss_mb=600.0, browsers_at_peak=2)
+
+
+def capacity_step(
+    number: int,
+    load: Load,
+    times: list[float | None],
+    *,
+    end: StepEnd = StepEnd.COMPLETE,
+    memory: StepMemory | None = TWO_BROWSERS,
+    swap_used_peak_mb: float = 0.0,
+) -> CapacityStep:
+    """A ramp's step whose sessions took `times` (None: a failed session), judged against
+    CAPACITY_CRITERION (p95 at most 10 s, 98 % success)."""
+    sessions = MeasuredSessions.of([session(n, t) for n, t in enumerate(times, start=1)])
+    return CapacityStep(
+        number=number,
+        load=load,
+        results_path=f"step-{number}.json",
+        end=end,
+        duration_s=1.0,
+        judgement=judge_step(sessions, CAPACITY_CRITERION),
+        cpu_percent=50.0,
+        memory=memory,
+        swap_used_start_mb=0.0,
+        swap_used_peak_mb=swap_used_peak_mb,
     )
 
 
