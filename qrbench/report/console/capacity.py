@@ -4,7 +4,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from qrbench.analysis.capacity import CapacityCheck, CapacityStep, Quantile, StepEnd
+from qrbench.analysis.capacity import CapacityCheck, CapacityStep, Quantile, StepEnd, StepMemory
 from qrbench.analysis.summary import Verdict
 from qrbench.measure.plan import Load
 from qrbench.report.console.progress import RichRunListener
@@ -61,6 +61,15 @@ def _mb(value: float | None) -> str:
     return _DASH if value is None else f"{value:,.0f}"
 
 
+def _trees(memory: StepMemory | None) -> Text:
+    """PSS, the honest sum of processes that share pages, over RSS, which counts them in each."""
+    if memory is None:
+        return Text(_DASH)
+    text = Text(_mb(memory.peak_pss_mb))
+    text.append(f"\n({_mb(memory.peak_rss_mb)})", style="dim")
+    return text
+
+
 def _result(step: CapacityStep) -> Text:
     if step.meets:
         return Text("meets", style="bold green")
@@ -82,13 +91,12 @@ def capacity_table(title: str, steps: list[CapacityStep]) -> Table:
         "p50 ms",
         f"p{percentile:g} ms",
         "CPU %",
-        "PSS MB",
-        "RSS MB",
+        "Chromium MB\nPSS (RSS)",
         "MB/sess",
         *(["swap MB"] if swapped else []),
     ):
         table.add_column(header, justify="right")
-    table.add_column("criterion")
+    table.add_column("result")
     for step in steps:
         judged, memory = step.judgement, step.memory
         load = step.load
@@ -99,8 +107,7 @@ def capacity_table(title: str, steps: list[CapacityStep]) -> Table:
             _with_ci(judged.p50),
             _with_ci(judged.high),
             f"{step.cpu_percent:.0f}",
-            _mb(None if memory is None else memory.peak_pss_mb),
-            _mb(None if memory is None else memory.peak_rss_mb),
+            _trees(memory),
             _mb(None if memory is None else memory.per_session_mb),
             *([f"{step.swap_used_peak_mb:,.0f}"] if swapped else []),
             _result(step),
