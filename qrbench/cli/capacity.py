@@ -18,6 +18,7 @@ from qrbench.analysis.summary import Verdict
 from qrbench.analysis.thresholds import parse_overrides, parse_percent, resolve_thresholds
 from qrbench.capacity_results import read_capacity
 from qrbench.cli.app import app, console, errors
+from qrbench.cli.flows import file_state
 from qrbench.cli.options import DEFAULT_PROFILE, DEFAULT_SCENARIO, DEFAULT_WARMUP, load_of
 from qrbench.config.loader import load_profile, load_scenario
 from qrbench.config.models import Scenario
@@ -212,6 +213,7 @@ def capacity(
     check_results_file(plan.step_path(1), "step results file")
     from qrbench.report.console.capacity import RichCapacityListener
 
+    before = file_state(plan.results_path)
     started = time.monotonic()
     try:
         with RichCapacityListener(console) as listener:
@@ -219,7 +221,7 @@ def capacity(
     except Interrupted as exc:
         kept = (
             f"finished steps are kept in {plan.results_path}"
-            if plan.results_path.exists()
+            if file_state(plan.results_path) not in (None, before)
             else "no step finished, so no capacity file was written"
         )
         errors.print(f"qrbench: interrupted ({exc.signal_name}); {kept}", highlight=False)
@@ -235,7 +237,7 @@ def capacity(
     )
     console.print(f"[dim]results written to {outcome.results_path}[/dim]")
     measured = [step for step in outcome.steps if step.judgement.sessions]
-    if outcome.steps and all(step.judgement.succeeded == 0 for step in measured):
+    if measured and all(step.judgement.succeeded == 0 for step in measured):
         raise QrbenchError(f"every session failed; see the failures above and {plan.results_path}")
 
 

@@ -24,7 +24,7 @@ from qrbench.results import default_path
 _FileState = tuple[int, int, int] | None
 
 
-def _file_state(path: Path) -> _FileState:
+def file_state(path: Path) -> _FileState:
     try:
         info = path.stat()
     except OSError:
@@ -33,12 +33,12 @@ def _file_state(path: Path) -> _FileState:
 
 
 def _states(paths: list[Path]) -> dict[Path, _FileState]:
-    return {path: _file_state(path) for path in paths}
+    return {path: file_state(path) for path in paths}
 
 
 def interrupted(exc: Interrupted, before: dict[Path, _FileState]) -> NoReturn:
     """Exit 130, naming the results files this run wrote (states from `_states` before it)."""
-    written = [path for path, state in before.items() if _file_state(path) not in (None, state)]
+    written = [path for path, state in before.items() if file_state(path) not in (None, state)]
     if written:
         kept = ", ".join(str(path) for path in written)
         detail = f"finished sessions are kept in {kept}"

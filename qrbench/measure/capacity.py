@@ -258,6 +258,8 @@ async def _run_step(
     watching = asyncio.create_task(watch.until_tripped())
     try:
         await asyncio.wait({stepping, watching}, return_when=asyncio.FIRST_COMPLETED)
+        # Read now: a sample still running in its thread may finish after the step.
+        end = watch.tripped or StepEnd.COMPLETE
     finally:
         # Ctrl-C, or the watch tripped: the runner closes the step's browsers as it stops.
         for task in (watching, stepping):
@@ -271,7 +273,7 @@ async def _run_step(
         number=number,
         load=load,
         results_path=str(step_plan.results_path),
-        end=watch.tripped or StepEnd.COMPLETE,
+        end=end,
         duration_s=duration_s,
         judgement=judge_step(_measured(step_plan.results_path), plan.thresholds),
         cpu_percent=cpu,

@@ -1,6 +1,11 @@
 """`qrbench capacity` and `qrbench gate --min-capacity` as a user runs them: real processes."""
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -126,25 +131,17 @@ def test_gate_refuses_an_interrupted_ramp(ramp_file: Path, tmp_path: Path) -> No
     assert "the ramp interrupted after 2 steps; the gate judges complete ramps only" in err
 
 
+SMALL_RAMP = (
+    *("--scenario", "small", "--sessions-per-step", "10", "--warmup", "0"),
+    *("--output", "ramp.json"),
+)
+
+
 @pytest.mark.browser
 @pytest.mark.usefixtures("no_leftover_chromium")
 def test_a_one_step_ramp_on_real_chromium_prints_its_table_and_knee(tmp_path: Path) -> None:
     write_yaml(tmp_path / "profiles" / "scenarios" / "small.yaml", SMALL_WORLD)
-    done = qrbench(
-        "capacity",
-        "--scenario",
-        "small",
-        "--steps",
-        "1",
-        "--sessions-per-step",
-        "10",
-        "--warmup",
-        "0",
-        "--output",
-        "ramp.json",
-        cwd=tmp_path,
-        timeout=240,
-    )
+    done = qrbench("capacity", *SMALL_RAMP, "--steps", "1", cwd=tmp_path, timeout=240)
     assert done.returncode == 0, done.stderr
     assert "step 1: 1 in flight, 10 sessions" in done.stdout
     assert "Capacity: optimized on small, 10 sessions a step" in done.stdout
@@ -157,3 +154,36 @@ def test_a_one_step_ramp_on_real_chromium_prints_its_table_and_knee(tmp_path: Pa
     assert memory["browsers_at_peak"] == 1
     assert 0 < memory["peak_pss_mb"] < memory["peak_rss_mb"]
     assert (tmp_path / "ramp" / "step-1.json").is_file()
+
+
+@pytest.mark.browser
+@pytest.mark.usefixtures("no_leftover_chromium")
+def test_ctrl_c_in_the_second_step_keeps_the_first_and_leaves_no_chromium(tmp_path: Path) -> None:
+    write_yaml(tmp_path / "profiles" / "scenarios" / "small.yaml", SMALL_WORLD)
+    ramp = subprocess.Popen(
+        [sys.executable, "-m", "qrbench", "capacity", *SMALL_RAMP, "--steps", "1,2"],
+        cwd=tmp_path,
+        env={**os.environ, "COLUMNS": "120"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        # A session of the second step has finished: its results file exists.
+        deadline = time.monotonic() + 180
+        while not (tmp_path / "ramp" / "step-2.json").exists():
+            assert ramp.poll() is None, ramp.communicate()
+            assert time.monotonic() < deadline, "the second step never finished a session"
+            time.sleep(0.05)
+        ramp.send_signal(signal.SIGINT)
+        _, stderr = ramp.communicate(timeout=60)
+    finally:
+        if ramp.poll() is None:
+            ramp.kill()
+    assert ramp.returncode == 130, stderr
+    assert "qrbench: interrupted (SIGINT); finished steps are kept in ramp.json" in stderr
+    document = json.loads((tmp_path / "ramp.json").read_text())
+    assert document["status"] == "interrupted"
+    assert [step["number"] for step in document["steps"]] == [1]
+    step_two = json.loads((tmp_path / "ramp" / "step-2.json").read_text())
+    assert step_two["status"] == "interrupted"
