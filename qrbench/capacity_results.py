@@ -21,7 +21,7 @@ from qrbench.analysis.capacity import (
 )
 from qrbench.outputs import write_output
 from qrbench.records import Fields, RecordError, shown
-from qrbench.results import ResultsError, RunStatus
+from qrbench.results import ResultsError, RunStatus, check_schema_version
 
 SCHEMA_VERSION = 1
 KIND = "capacity"
@@ -160,12 +160,7 @@ def read_capacity(path: Path) -> SavedCapacity:
         raise ResultsError(
             f'{path}: not a capacity results file (written by `qrbench capacity`, kind "{KIND}")'
         )
-    version = document.get("schema_version")
-    if type(version) is not int or version != SCHEMA_VERSION:
-        raise ResultsError(
-            f"{path}: schema_version {shown(version)} is not supported "
-            f"(this qrbench reads {SCHEMA_VERSION})"
-        )
+    check_schema_version(document.get("schema_version"), path, SCHEMA_VERSION)
     try:
         fields = Fields(document)
         status_text = fields.read("status", str)

@@ -161,6 +161,15 @@ class _Sessions:
         return self._columns.build()
 
 
+def check_schema_version(version: object, path: Path, supported: int) -> None:
+    """Raises ResultsError unless a file's `schema_version` is the one this qrbench reads."""
+    if type(version) is not int or version != supported:
+        raise ResultsError(
+            f"{path}: schema_version {shown(version)} is not supported "
+            f"(this qrbench reads {supported})"
+        )
+
+
 def _validated(
     document: object, path: Path, read_sessions: Callable[[Fields], "_Sessions"]
 ) -> tuple[dict[str, Any], "_Sessions"]:
@@ -168,12 +177,7 @@ def _validated(
     its sessions as `read_sessions` gives them; raises ResultsError naming the field."""
     if not isinstance(document, dict) or "schema_version" not in document:
         raise ResultsError(f"{path}: not a qrbench results file (no schema_version)")
-    version = document["schema_version"]
-    if type(version) is not int or version != SCHEMA_VERSION:
-        raise ResultsError(
-            f"{path}: schema_version {shown(version)} is not supported "
-            f"(this qrbench reads {SCHEMA_VERSION})"
-        )
+    check_schema_version(document["schema_version"], path, SCHEMA_VERSION)
     try:
         fields = Fields(document)
         profile, scenario = fields.nested("profile"), fields.nested("scenario")
