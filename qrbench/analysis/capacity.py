@@ -132,12 +132,22 @@ def headroom_mb(total_mb: float, headroom_percent: float) -> float:
     return total_mb * headroom_percent / 100
 
 
-def in_flight_estimate(load: Load, target_ms: float) -> int:
-    """Sessions in flight at a load: its concurrency, or for an arrival rate Little's law at
-    the target (a step that meets the criterion holds each session at most that long)."""
+def step_sessions(load: Load, sessions_per_step: int) -> int:
+    """A step's measured sessions: at least its concurrency, or it never has that many in
+    flight and measures a lighter load than it names."""
+    if load.arrival_rate_per_min is None:
+        return max(sessions_per_step, load.concurrency)
+    return sessions_per_step
+
+
+def in_flight_estimate(load: Load, target_ms: float, sessions: int) -> int:
+    """Sessions in flight at a load: its concurrency, or for an arrival rate Little's law
+    at the target (a step that meets the criterion holds each session at most that long),
+    never more than the step's `sessions`."""
     if load.arrival_rate_per_min is None:
         return load.concurrency
-    return max(1, math.ceil(load.arrival_rate_per_min / 60 * target_ms / 1000))
+    at_target = math.ceil(load.arrival_rate_per_min / 60 * target_ms / 1000)
+    return max(1, min(at_target, sessions))
 
 
 def capacity_of(load: Load) -> tuple[float, Capacity]:

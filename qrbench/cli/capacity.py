@@ -115,7 +115,8 @@ def capacity(
         int,
         typer.Option(
             "--sessions-per-step",
-            help=f"Measured sessions at each step (at least {MIN_SESSIONS_PER_STEP}).",
+            help=f"Measured sessions at each step (at least {MIN_SESSIONS_PER_STEP}); a step of "
+            "more in flight runs as many as it has in flight.",
         ),
     ] = DEFAULT_SESSIONS_PER_STEP,
     warmup: Annotated[
@@ -226,7 +227,7 @@ def capacity(
         )
         errors.print(f"qrbench: interrupted ({exc.signal_name}); {kept}", highlight=False)
         raise typer.Exit(130) from None
-    title = f"Capacity: {loaded.name} on {world.name}, {sessions_per_step} sessions a step"
+    title = f"Capacity: {loaded.name} on {world.name}"
     print_capacity(
         console,
         title,

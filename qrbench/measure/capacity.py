@@ -34,6 +34,7 @@ from qrbench.analysis.capacity import (
     in_flight_estimate,
     judge_step,
     knee,
+    step_sessions,
 )
 from qrbench.analysis.columns import MeasuredSessions
 from qrbench.analysis.thresholds import Thresholds
@@ -119,8 +120,11 @@ class CapacityPlan:
         """Where step `number` keeps its sessions: a folder named after the ramp's file."""
         return self.results_path.with_suffix("") / f"step-{number}.json"
 
+    def sessions(self, load: Load) -> int:
+        return step_sessions(load, self.sessions_per_step)
+
     def in_flight(self, load: Load) -> int:
-        return in_flight_estimate(load, self.thresholds.target_ms)
+        return in_flight_estimate(load, self.thresholds.target_ms, self.sessions(load))
 
 
 @dataclass(frozen=True)
@@ -201,7 +205,7 @@ async def ramp(
             if not fits.fits:
                 stop = Stop(StopReason.MEMORY, number, load, fits)
                 break
-            listener.step_started(number, load, plan.sessions_per_step)
+            listener.step_started(number, load, plan.sessions(load))
             step = await _run_step(plan, number, load, listener, machinery, machine)
             steps.append(step)
             capacity_file.add_step(step, knee(steps))
@@ -245,7 +249,7 @@ async def _run_step(
     step_plan = RunPlan(
         profile=plan.profile,
         scenario=plan.scenario,
-        runs=plan.sessions_per_step,
+        runs=plan.sessions(load),
         warmup=plan.warmup if number == 1 else 0,
         results_path=plan.step_path(number),
         load=load,

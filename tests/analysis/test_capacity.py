@@ -16,6 +16,7 @@ from qrbench.analysis.capacity import (
     in_flight_estimate,
     judge_step,
     knee,
+    step_sessions,
 )
 from qrbench.analysis.columns import MeasuredSessions
 from qrbench.analysis.summary import Verdict
@@ -95,10 +96,18 @@ def test_a_memory_estimate_fits_only_above_the_headroom() -> None:
 
 
 def test_sessions_in_flight_of_an_arrival_rate_follow_littles_law_at_the_target() -> None:
-    assert in_flight_estimate(Load(concurrency=6), 10_000) == 6
+    assert in_flight_estimate(Load(concurrency=6), 10_000, sessions=20) == 6
     # 60 a minute, each held up to 10 s: 10 in flight.
-    assert in_flight_estimate(Load(arrival_rate_per_min=60), 10_000) == 10
-    assert in_flight_estimate(Load(arrival_rate_per_min=1), 10_000) == 1
+    assert in_flight_estimate(Load(arrival_rate_per_min=60), 10_000, sessions=20) == 10
+    assert in_flight_estimate(Load(arrival_rate_per_min=1), 10_000, sessions=20) == 1
+    # An arrival-rate step never has more in flight than it has sessions.
+    assert in_flight_estimate(Load(arrival_rate_per_min=600), 10_000, sessions=20) == 20
+
+
+def test_a_step_runs_at_least_as_many_sessions_as_it_has_in_flight() -> None:
+    assert step_sessions(Load(concurrency=4), 20) == 20
+    assert step_sessions(Load(concurrency=64), 20) == 64
+    assert step_sessions(Load(arrival_rate_per_min=600), 20) == 20
 
 
 def test_the_capacity_floor_fails_a_knee_below_it_or_none() -> None:

@@ -144,7 +144,7 @@ def test_a_one_step_ramp_on_real_chromium_prints_its_table_and_knee(tmp_path: Pa
     done = qrbench("capacity", *SMALL_RAMP, "--steps", "1", cwd=tmp_path, timeout=240)
     assert done.returncode == 0, done.stderr
     assert "step 1: 1 in flight, 10 sessions" in done.stdout
-    assert "Capacity: optimized on small, 10 sessions a step" in done.stdout
+    assert "Capacity: optimized on small" in done.stdout
     assert "knee: 1 session in flight (step 1)" in done.stdout
     document = json.loads((tmp_path / "ramp.json").read_text())
     (step,) = document["steps"]

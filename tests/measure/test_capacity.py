@@ -1,12 +1,13 @@
 """The capacity ramp with a fake engine, provider and machine: steps, knee, stops, file."""
 
 import asyncio
+import dataclasses
 import json
 from pathlib import Path
 
 import pytest
 
-from qrbench.analysis.capacity import StepEnd, StopReason
+from qrbench.analysis.capacity import Capacity, StepEnd, StopReason
 from qrbench.capacity_results import read_capacity
 from qrbench.errors import ConfigError
 from qrbench.measure import capacity
@@ -15,6 +16,7 @@ from qrbench.measure.capacity import (
     largest_step_estimate,
     ramp,
 )
+from qrbench.measure.plan import Load
 from qrbench.measure.runner import Machinery
 from qrbench.results import RunStatus
 from tests.fakes import (
@@ -285,3 +287,21 @@ def test_a_tiny_ramp_on_real_chromium_measures_each_steps_trees(tmp_path: Path) 
         ("step done", 1),
         ("step done", 2),
     ]
+
+
+def test_an_arrival_rate_ramp_steps_through_its_rates_and_its_knee_is_per_minute(
+    tmp_path: Path,
+) -> None:
+    rates = (Load(arrival_rate_per_min=600, seed=1), Load(arrival_rate_per_min=1200, seed=1))
+    plan = dataclasses.replace(capacity_plan_for(tmp_path, [1]), steps=rates)
+    provider = FakeProvider()
+    outcome = run_fake_ramp(plan, FakeEngines(), provider, FakeMachine(provider))
+
+    assert [step.load for step in outcome.steps] == list(rates)
+    assert outcome.stop.reason is StopReason.LAST_STEP
+    assert outcome.knee is not None and outcome.knee.capacity == 1200
+    assert outcome.knee.unit is Capacity.ARRIVAL_RATE
+    document = json.loads(plan.results_path.read_text())
+    assert document["steps"][1]["load"] == {"arrival_rate_per_min": 1200, "seed": 1}
+    step_file = json.loads(plan.step_path(2).read_text())
+    assert step_file["plan"]["arrival_rate_per_min"] == 1200
