@@ -203,7 +203,7 @@ def run_fake(
     plan: RunPlan, engines: FakeEngines, provider: FakeProvider
 ) -> tuple[RunOutcome, RecordingListener]:
     listener = RecordingListener()
-    machinery = Machinery(engine=engines, provider=lambda: provider)
+    machinery = Machinery(engine=engines, provider=lambda _browser: provider)
     return asyncio.run(run(plan, listener, machinery)), listener
 
 
@@ -211,7 +211,7 @@ def cancel_when_hanging(plan: RunPlan, engines: FakeEngines, provider: FakeProvi
     """Run `plan` and cancel it (as Ctrl-C does) once a session hangs or swallows."""
 
     async def cancel() -> None:
-        machinery = Machinery(engine=engines, provider=lambda: provider)
+        machinery = Machinery(engine=engines, provider=lambda _browser: provider)
         task = asyncio.create_task(run(plan, RecordingListener(), machinery))
         await engines.hang_started.wait()
         task.cancel()

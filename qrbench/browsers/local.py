@@ -98,16 +98,19 @@ class LocalBrowser:
         return resources
 
 
-class LocalProvider:
-    """Launches Debian Chromium for each session through one Playwright driver per run."""
+class PlaywrightDriver:
+    """One Playwright driver per run, for every provider. The driver and the browsers it
+    launches keep their temp files in a marked dir of the run's (`qrbench.leftovers`)."""
 
     def __init__(self) -> None:
         self._playwright: Playwright | None = None
         self._driver: contextlib.AbstractAsyncContextManager[Playwright] | None = None
         self._temp_dir: Path | None = None
 
-    def check(self, config: Browser) -> None:
-        check_executable(config.executable_path)
+    @property
+    def playwright(self) -> Playwright:
+        assert self._playwright is not None, "open the provider first (async with)"
+        return self._playwright
 
     async def __aenter__(self) -> Self:
         self._temp_dir = owned_tempdir("qrbench-browsers-")
@@ -141,15 +144,21 @@ class LocalProvider:
                 shutil.rmtree(self._temp_dir, ignore_errors=True)
             self._driver = self._playwright = self._temp_dir = None
 
+
+class LocalProvider(PlaywrightDriver):
+    """Launches Debian Chromium for each session through one Playwright driver per run."""
+
+    def check(self, config: Browser) -> None:
+        check_executable(config.executable_path)
+
     async def launch(
         self, config: Browser, user_data_dir: Path, extra_args: list[str]
     ) -> LocalBrowser:
-        assert self._playwright is not None, "open the provider first (async with)"
         # Sampling starts before the launch: Chromium's start-up is part of its cost.
         sampler = ResourceSampler(user_data_dir)
         sampler.start()
         try:
-            context = await launch(self._playwright, config, user_data_dir, extra_args)
+            context = await launch(self.playwright, config, user_data_dir, extra_args)
         except BaseException:
             await sampler.stop()
             reap([user_data_dir])

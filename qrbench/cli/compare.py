@@ -23,11 +23,15 @@ from qrbench.cli.options import (
     DEFAULT_SCENARIO,
     DEFAULT_WARMUP,
     ArrivalRate,
+    BrowserEndpoints,
+    BrowserProviderOption,
     Concurrency,
     HtmlExport,
     JsonExport,
     MarkdownExport,
+    ReplicaBind,
     Seed,
+    browser_choice,
     load_of,
 )
 from qrbench.config.estimates import load_estimates
@@ -80,6 +84,9 @@ def compare_profiles(
     concurrency: Concurrency = None,
     arrival_rate: ArrivalRate = None,
     seed: Seed = None,
+    browser_provider: BrowserProviderOption = None,
+    browser_endpoint: BrowserEndpoints = None,
+    replica_bind: ReplicaBind = None,
 ) -> None:
     """Compare profiles side by side: every stage, time-to-QR and the success rate.
 
@@ -110,6 +117,7 @@ def compare_profiles(
             "--html": (html_export, html_file),
         }
     )
+    browsers = browser_choice(browser_provider, browser_endpoint, replica_bind)
     files = [target for target in targets if target.endswith(".json")]
     if files and len(files) != len(targets):
         raise ConfigError("compare either profiles or results files (*.json), not a mix")
@@ -122,7 +130,7 @@ def compare_profiles(
                 "--seed": seed,
             }.items()
             if value is not None
-        ]
+        ] + browsers.given()
         if given:
             raise ConfigError(f"{', '.join(given)}: only for profiles run now, not results files")
         paths = [Path(f) for f in files]
@@ -132,7 +140,7 @@ def compare_profiles(
         # Checked before any session runs: a typo must not cost a benchmark first.
         labels = unique_labels([load_profile(target).name for target in targets])
         reference = planned_reference(reference, targets, labels)
-        paths = run_profiles(targets, world, runs, warmup, screen, load)
+        paths = run_profiles(targets, world, runs, warmup, screen, load, browsers)
     compared = load_runs(paths)
     comparison = compare(compared, resolve_reference(reference, compared))
     print_comparison(screen, comparison)

@@ -8,6 +8,7 @@ from rich.console import Console
 
 from qrbench.analysis.compare import unique_labels
 from qrbench.cli.app import console, errors
+from qrbench.cli.options import AS_PROFILED, BrowserChoice
 from qrbench.config.loader import load_profile
 from qrbench.config.models import Profile, Scenario
 from qrbench.errors import ConfigError
@@ -55,19 +56,22 @@ def run_profiles(
     warmup: int,
     screen: Console,
     load: Load = ONE_AT_A_TIME,
+    browsers: BrowserChoice = AS_PROFILED,
 ) -> list[Path]:
     """Run the profiles in turns; returns their results files."""
-    profiles = [load_profile(ref) for ref in profile_refs]
+    profiles = [browsers.apply(load_profile(ref)) for ref in profile_refs]
     labels = unique_labels([profile.name for profile in profiles])
     plans = [
-        RunPlan(
-            profile=profile,
-            scenario=world,
-            runs=runs,
-            warmup=warmup,
-            results_path=default_path(label.replace("#", "-"), world.name),
-            label=label,
-            load=load,
+        browsers.placed(
+            RunPlan(
+                profile=profile,
+                scenario=world,
+                runs=runs,
+                warmup=warmup,
+                results_path=default_path(label.replace("#", "-"), world.name),
+                label=label,
+                load=load,
+            )
         )
         for profile, label in zip(profiles, labels, strict=True)
     ]
@@ -101,16 +105,19 @@ def measure_run(
     *,
     keep_profiles: bool = False,
     load: Load = ONE_AT_A_TIME,
+    browsers: BrowserChoice = AS_PROFILED,
 ) -> RunOutcome:
     """Run sessions as `qrbench run` does: progress, the run's table, its results file."""
-    plan = RunPlan(
-        profile=profile,
-        scenario=scenario,
-        runs=runs,
-        warmup=warmup,
-        results_path=output or default_path(profile.name, scenario.name),
-        keep_profiles=keep_profiles,
-        load=load,
+    plan = browsers.placed(
+        RunPlan(
+            profile=browsers.apply(profile),
+            scenario=scenario,
+            runs=runs,
+            warmup=warmup,
+            results_path=output or default_path(profile.name, scenario.name),
+            keep_profiles=keep_profiles,
+            load=load,
+        )
     )
     check_results_file(plan.results_path, "results file" if output is None else "--output")
     from qrbench.measure.runner import run  # as in run_plans

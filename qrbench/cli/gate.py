@@ -20,9 +20,13 @@ from qrbench.cli.options import (
     DEFAULT_WARMUP,
     STEP_SUMMARY_ENV,
     ArrivalRate,
+    BrowserEndpoints,
+    BrowserProviderOption,
     Concurrency,
     HtmlExport,
+    ReplicaBind,
     Seed,
+    browser_choice,
     load_of,
 )
 from qrbench.config.loader import load_profile, load_scenario
@@ -162,6 +166,9 @@ def gate(
             "per minute for an arrival-rate ramp) is below N.",
         ),
     ] = None,
+    browser_provider: BrowserProviderOption = None,
+    browser_endpoint: BrowserEndpoints = None,
+    replica_bind: ReplicaBind = None,
 ) -> None:
     """Fail a CI build when the QR got slow, unreliable or slower than the baseline.
 
@@ -213,6 +220,7 @@ def gate(
             "--html": (html_export, html_file),
         }
     )
+    browsers = browser_choice(browser_provider, browser_endpoint, replica_bind)
     if results_file is None:
         loaded = load_profile(profile or DEFAULT_PROFILE)
         world = load_scenario(scenario or DEFAULT_SCENARIO)
@@ -227,6 +235,7 @@ def gate(
             output,
             screen,
             load=load,
+            browsers=browsers,
         )
         judged = results.read_run(outcome.results_path)
     else:
@@ -241,6 +250,7 @@ def gate(
             "--seed": seed,
         }
         given = [option for option, value in run_options.items() if value is not None]
+        given += browsers.given()
         if given:
             raise ConfigError(
                 f"{', '.join(given)}: only for a gate that runs sessions, not with --results"

@@ -1,12 +1,18 @@
 """Defaults and Typer options the commands share."""
 
+import dataclasses
+from dataclasses import dataclass
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
+from rich.markup import escape
 
-from qrbench.config.models import Scenario
+from qrbench.cli.app import errors
+from qrbench.config.models import Browser, BrowserProviderKind, Profile, Scenario
+from qrbench.config.validation import describe
 from qrbench.errors import ConfigError
-from qrbench.measure.plan import Load
+from qrbench.measure.plan import Load, RunPlan
 
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 
@@ -86,3 +92,99 @@ def load_of(
         arrival_rate_per_min=arrival_rate,
         seed=scenario.faults.seed if seed is None else seed,
     )
+
+
+# Where the sessions' browsers come from, and where the replica listens for them
+# (docs/browsers.md); on every command that measures.
+BrowserProviderOption = Annotated[
+    BrowserProviderKind | None,
+    typer.Option(
+        "--browser-provider",
+        help="Where sessions' browsers come from, instead of the profile's browser.provider: "
+        "local (launched here), playwright (a Playwright server's ws:// URL) or cdp (a "
+        "DevTools URL).",
+    ),
+]
+
+BrowserEndpoints = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--browser-endpoint",
+        metavar="URL",
+        help="A remote browser's URL, instead of the profile's browser.endpoints; repeat "
+        "it for several, used round-robin, one per session.",
+    ),
+]
+
+ReplicaBind = Annotated[
+    str | None,
+    typer.Option(
+        "--replica-bind",
+        metavar="ADDRESS",
+        show_default="127.0.0.1",
+        help="The address the replica listens on, so browsers on other machines reach it. "
+        "Any other than loopback is announced with a warning.",
+    ),
+]
+
+_LOOPBACK_NAMES = ("127.0.0.1", "::1", "localhost")
+
+
+@dataclass(frozen=True)
+class BrowserChoice:
+    """The browser options given on the command line; nothing given changes nothing."""
+
+    provider: BrowserProviderKind | None = None
+    endpoints: tuple[str, ...] = ()
+    replica_bind: str | None = None
+
+    def given(self) -> list[str]:
+        """The options given, by name (for commands that run no session)."""
+        values = {
+            "--browser-provider": self.provider,
+            "--browser-endpoint": self.endpoints or None,
+            "--replica-bind": self.replica_bind,
+        }
+        return [option for option, value in values.items() if value is not None]
+
+    def apply(self, profile: Profile) -> Profile:
+        """`profile` with the provider and endpoints given; a misfit is a ConfigError."""
+        update: dict[str, object] = {}
+        if self.provider is not None:
+            update["provider"] = self.provider
+            # The profile's endpoints belong to its own provider, not to one given here.
+            update["endpoints"] = list(self.endpoints)
+        elif self.endpoints:
+            update["endpoints"] = list(self.endpoints)
+        if not update:
+            return profile
+        try:
+            browser = Browser.model_validate({**profile.browser.model_dump(), **update})
+        except ValidationError as error:
+            options = " and ".join(o for o in self.given() if o != "--replica-bind")
+            raise ConfigError(
+                f"{options}: browser.{describe(error)} (profile {profile.name})"
+            ) from None
+        return profile.model_copy(update={"browser": browser})
+
+    def placed(self, plan: RunPlan) -> RunPlan:
+        """`plan` with the replica where --replica-bind put it."""
+        if self.replica_bind is None:
+            return plan
+        return dataclasses.replace(plan, replica_bind=self.replica_bind)
+
+
+AS_PROFILED = BrowserChoice()
+
+
+def browser_choice(
+    provider: BrowserProviderKind | None, endpoints: list[str] | None, replica_bind: str | None
+) -> BrowserChoice:
+    """The browser options given; a replica reachable from other machines is announced."""
+    if replica_bind is not None and replica_bind not in _LOOPBACK_NAMES:
+        errors.print(
+            f"[yellow]warning:[/yellow] the replica will listen on {escape(replica_bind)} "
+            "(--replica-bind): anything that can reach this machine there can load it",
+            highlight=False,
+        )
+    return BrowserChoice(provider, tuple(endpoints or ()), replica_bind)

@@ -14,9 +14,13 @@ from qrbench.cli.options import (
     DEFAULT_SCENARIO,
     DEFAULT_WARMUP,
     ArrivalRate,
+    BrowserEndpoints,
+    BrowserProviderOption,
     Concurrency,
     HtmlExport,
+    ReplicaBind,
     Seed,
+    browser_choice,
     load_of,
 )
 from qrbench.config.loader import load_profile, load_scenario
@@ -68,6 +72,9 @@ def run(
     concurrency: Concurrency = None,
     arrival_rate: ArrivalRate = None,
     seed: Seed = None,
+    browser_provider: BrowserProviderOption = None,
+    browser_endpoint: BrowserEndpoints = None,
+    replica_bind: ReplicaBind = None,
 ) -> None:
     """Time real headless Chromium sessions under one profile and print each stage.
 
@@ -83,6 +90,8 @@ def run(
       qrbench run --concurrency 4 --runs 20
       qrbench run --arrival-rate 30 --runs 20 --seed 7
       qrbench run --runs 10 --html report.html
+      qrbench run --browser-provider cdp --browser-endpoint http://10.0.0.7:9222 \\
+        --replica-bind 10.0.0.5
     """
     if deadline is not None and deadline <= 0:
         raise ConfigError(f"--deadline must be greater than 0 (got {deadline:g})")
@@ -96,8 +105,17 @@ def run(
     _, screen = exports_for(
         {"--json": (json_export, json_file), "--html": (html_export, html_file)}
     )
+    browsers = browser_choice(browser_provider, browser_endpoint, replica_bind)
     outcome = measure_run(
-        loaded, world, runs, warmup, output, screen, keep_profiles=keep_profiles, load=load
+        loaded,
+        world,
+        runs,
+        warmup,
+        output,
+        screen,
+        keep_profiles=keep_profiles,
+        load=load,
+        browsers=browsers,
     )
     if outcome.data_path is not None:
         screen.print(f"[dim]profiles kept in {outcome.data_path}[/dim]")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -64,6 +65,21 @@ class CacheType(StrEnum):
     REMOTE = "remote"
 
 
+class BrowserProviderKind(StrEnum):
+    LOCAL = "local"  # Debian Chromium launched on this machine
+    PLAYWRIGHT = "playwright"  # a Playwright browser server's ws:// endpoint
+    CDP = "cdp"  # a Chromium's DevTools endpoint (Browserless, --remote-debugging-port)
+
+
+SINGLE_PROCESS = "--single-process"
+
+# The schemes each remote provider's endpoints may use.
+_ENDPOINT_SCHEMES = {
+    BrowserProviderKind.PLAYWRIGHT: ("ws", "wss"),
+    BrowserProviderKind.CDP: ("ws", "wss", "http", "https"),
+}
+
+
 class CachePersist(StrEnum):
     NEVER = "never"
     AFTER_LOAD = "after_load"
@@ -88,6 +104,15 @@ class Auth(_StrictModel):
     store: Store = Field(default_factory=Store)
 
 
+def _is_url(text: str, schemes: tuple[str, ...]) -> bool:
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        return False
+    return parts.scheme in schemes and bool(parts.hostname)
+
+
 class Browser(_StrictModel):
     executable_path: str = "/usr/bin/chromium"
     headless: bool = True
@@ -100,6 +125,45 @@ class Browser(_StrictModel):
     auth_timeout_ms: int = Field(default=0, ge=0)
     args: list[str] = Field(default_factory=list)
     user_agent: str | None = None
+    # Where sessions' browsers come from (docs/browsers.md); remote ones take `endpoints`,
+    # used round-robin, one per session.
+    provider: BrowserProviderKind = BrowserProviderKind.LOCAL
+    endpoints: list[str] = Field(default_factory=list, validate_default=True)
+    # local only: keep this many browsers launched; each session gets a fresh context.
+    pool: int | None = Field(default=None, ge=1)
+
+    @field_validator("endpoints")
+    @classmethod
+    def _endpoints_fit_the_provider(cls, endpoints: list[str], info: ValidationInfo) -> list[str]:
+        provider = info.data.get("provider")
+        if provider is None:  # provider itself was invalid; that error is the one to report
+            return endpoints
+        if provider is BrowserProviderKind.LOCAL:
+            if endpoints:
+                raise ValueError("only for provider playwright or cdp, not local")
+            return endpoints
+        if not endpoints:
+            raise ValueError(f"required when provider is {provider} (a list of URLs)")
+        schemes = _ENDPOINT_SCHEMES[provider]
+        for endpoint in endpoints:
+            if not _is_url(endpoint, schemes):
+                wanted = " or ".join(f"{scheme}://" for scheme in schemes)
+                raise ValueError(f"{endpoint!r} is not a {wanted} URL (provider {provider})")
+        return endpoints
+
+    @field_validator("pool")
+    @classmethod
+    def _pool_is_local(cls, pool: int | None, info: ValidationInfo) -> int | None:
+        provider = info.data.get("provider")
+        if pool is None:
+            return pool
+        if provider not in (None, BrowserProviderKind.LOCAL):
+            raise ValueError(f"only for provider local (a {provider} browser is not ours to keep)")
+        if SINGLE_PROCESS in info.data.get("args", ()):
+            # Measured: such a Chromium fails to open a second page and exits when its page
+            # closes, so it can neither be shared nor outlive a session.
+            raise ValueError(f"a pooled Chromium cannot run with {SINGLE_PROCESS} in browser.args")
+        return pool
 
 
 class WebVersionCache(_StrictModel):

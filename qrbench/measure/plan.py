@@ -59,6 +59,8 @@ class RunPlan:
     # What progress calls this profile; tells apart A/A comparisons of one profile.
     label: str = ""
     load: Load = ONE_AT_A_TIME
+    # Where the replica listens (world/loopback.py's BIND_ADDRESS unless --replica-bind).
+    replica_bind: str = "127.0.0.1"
 
     def schedule(self) -> list[bool]:
         """One entry per session, True for a warmup session."""

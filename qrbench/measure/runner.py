@@ -18,8 +18,8 @@ from pathlib import Path
 import qrbench
 from qrbench.analysis.summary import summarize_run
 from qrbench.browsers.base import BrowserProvider
-from qrbench.browsers.local import LocalProvider
-from qrbench.config.models import profile_to_dict
+from qrbench.browsers.providers import provider_for
+from qrbench.config.models import Browser, profile_to_dict
 from qrbench.engines.base import EngineFactory, SessionSetup
 from qrbench.engines.model.auth import remote_session_name
 from qrbench.engines.model.engine import ModelEngine
@@ -56,7 +56,8 @@ class Machinery:
     """
 
     engine: EngineFactory = ModelEngine
-    provider: Callable[[], BrowserProvider] = LocalProvider
+    # Builds the provider a profile's `browser` section asks for, one per profile run.
+    provider: Callable[[Browser], BrowserProvider] = provider_for
     scheduler: Callable[[Load], Scheduler] = scheduler_for
 
 
@@ -84,8 +85,9 @@ async def run_interleaved(
     """
     if len({(tuple(plan.schedule()), plan.load) for plan in plans}) != 1:
         raise ValueError("interleaved plans must share runs, warmup and load")
-    provider = machinery.provider()
-    for plan in plans:
+    # Each profile its own provider: a pool's browsers carry its own replica's host mapping.
+    providers = [machinery.provider(plan.profile.browser) for plan in plans]
+    for plan, provider in zip(plans, providers, strict=True):
         provider.check(plan.profile.browser)
         check_faults_reachable(plan.profile, plan.scenario)
     swept = sweep()
@@ -94,12 +96,16 @@ async def run_interleaved(
             f"removed what earlier killed qrbench runs left: {len(swept.directories)} temp "
             f"dirs, {swept.processes} processes"
         )
-    profile_runs = [_ProfileRun(plan, listener, machinery.engine, provider) for plan in plans]
+    profile_runs = [
+        _ProfileRun(plan, listener, machinery.engine, provider)
+        for plan, provider in zip(plans, providers, strict=True)
+    ]
     # Anything that ends the run before its last session (a signal, an error) leaves this.
     status = RunStatus.INTERRUPTED
     try:
         async with contextlib.AsyncExitStack() as services:
-            await services.enter_async_context(provider)
+            for provider in providers:
+                await services.enter_async_context(provider)
             for profile_run in profile_runs:
                 await profile_run.open(services)
             schedule = plans[0].schedule()
@@ -162,6 +168,7 @@ class _ProfileRun:
             self._data_path,
             services,
             self._listener.warning,
+            replica_bind=plan.replica_bind,
         )
         self._setup, self._preloaded = opened.setup, opened.preloaded
         self._webhook_rejections = opened.webhook_rejections

@@ -16,13 +16,14 @@ from pathlib import Path
 import aiohttp
 
 from qrbench.browsers.base import BrowserProvider
-from qrbench.config.models import Profile, Scenario, WebhookMode
+from qrbench.config.models import BrowserProviderKind, Profile, Scenario, WebhookMode
 from qrbench.engines.base import SessionSetup
 from qrbench.engines.handler.db import GatewayDb
 from qrbench.engines.model.auth import uses_remote_auth
 from qrbench.errors import ConfigError
 from qrbench.measure.signals import stop_if_asked
 from qrbench.world.faults import Fault, probability
+from qrbench.world.loopback import BIND_ADDRESS
 from qrbench.world.receiver import Receiver
 from qrbench.world.remote_session import build_preloaded_session
 from qrbench.world.replica.server import REPLICA_FAULTS, Replica, ReplicaConfig, ReplicaUrls
@@ -51,13 +52,17 @@ async def open_services(
     data_path: Path,
     services: contextlib.AsyncExitStack,
     warn: Callable[[str], None],
+    replica_bind: str = BIND_ADDRESS,
 ) -> OpenedServices:
-    """Start what the gateway's process holds for all its sessions; `services` stops them."""
+    """Start what the gateway's process holds for all its sessions; `services` stops them.
+
+    The replica listens on `replica_bind` (loopback unless the run was told otherwise).
+    """
     profile = _with_webhook_secret(profile)
     urls: ReplicaUrls | None = None
     replica: Replica | None = None
     if profile.target.url is None:
-        replica = Replica(_replica_config(profile, scenario))
+        replica = Replica(_replica_config(profile, scenario, replica_bind))
         urls = replica.start()
         services.callback(replica.stop)
     webhook_url = profile.webhook.url
@@ -88,8 +93,8 @@ async def open_services(
         provider=provider,
         profile=profile,
         data_path=data_path,
-        target_url=urls.whatsapp if urls else str(profile.target.url),
-        extra_args=_replica_args(urls),
+        target_url=_page_url(urls, profile),
+        extra_args=_replica_args(urls, profile),
         to_loopback=urls.to_loopback if urls else _unchanged,
         db=db,
         http=http,
@@ -135,7 +140,7 @@ async def store_quietly(work: Awaitable[None]) -> None:
         await work
 
 
-def _replica_config(profile: Profile, scenario: Scenario) -> ReplicaConfig:
+def _replica_config(profile: Profile, scenario: Scenario, bind_address: str) -> ReplicaConfig:
     return ReplicaConfig(
         version=profile.web_version,
         index_kb=scenario.replica.index_kb,
@@ -145,6 +150,7 @@ def _replica_config(profile: Profile, scenario: Scenario) -> ReplicaConfig:
         next_ttl_s=scenario.qr.next_ttl_s,
         scan_after_s=None if scenario.scan_after_ms is None else scenario.scan_after_ms / 1000,
         version_host_network=scenario.network.version_host,
+        bind_address=bind_address,
     )
 
 
@@ -162,10 +168,24 @@ def check_faults_reachable(profile: Profile, scenario: Scenario) -> None:
         )
 
 
-def _replica_args(urls: ReplicaUrls | None) -> list[str]:
+def _maps_host_names(profile: Profile) -> bool:
+    # Only a browser qrbench launches takes --host-resolver-rules; a remote one was
+    # launched by someone else and is sent to the replica's addresses instead.
+    return profile.browser.provider is BrowserProviderKind.LOCAL
+
+
+def _page_url(urls: ReplicaUrls | None, profile: Profile) -> str:
+    if urls is None:
+        return str(profile.target.url)
+    return urls.whatsapp if _maps_host_names(profile) else urls.index_url_loopback
+
+
+def _replica_args(urls: ReplicaUrls | None, profile: Profile) -> list[str]:
     # Chromium reaches the replica under stable names, so a cached index HTML from an
     # earlier run (other ports) still points at the right origins.
-    return [f"--host-resolver-rules={urls.host_resolver_rules()}"] if urls else []
+    if urls is None or not _maps_host_names(profile):
+        return []
+    return [f"--host-resolver-rules={urls.host_resolver_rules()}"]
 
 
 def _unchanged(url: str) -> str:

@@ -1,5 +1,8 @@
 """aiohttp applications on 127.0.0.1 ephemeral ports, served from their own thread.
 
+The replica may be told to listen elsewhere (`--replica-bind`) so that browsers on other
+machines reach it; everything else stays on loopback.
+
 Each server runs its own asyncio event loop on a background thread, so serving never
 competes with the harness's event loop for timing. The replica and the webhook
 receiver both stand on it.
@@ -17,6 +20,19 @@ from aiohttp import web
 from qrbench.errors import QrbenchError
 
 BIND_ADDRESS = "127.0.0.1"
+_WILDCARDS = ("0.0.0.0", "::")
+
+
+def reachable_as(bind_address: str) -> str:
+    """The host part of a URL that reaches a server bound to `bind_address`.
+
+    A wildcard bind listens on every interface; other machines reach it by this machine's
+    name.
+    """
+    host = socket.getfqdn() if bind_address in _WILDCARDS else bind_address
+    return f"[{host}]" if ":" in host else host
+
+
 _START_TIMEOUT_S = 30.0
 _STOP_TIMEOUT_S = 10.0
 
@@ -37,17 +53,20 @@ class LoopbackServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_requested: asyncio.Event | None = None
 
-    def bind(self, count: int) -> list[str]:
-        """Listen on `count` ephemeral loopback ports; returns their "127.0.0.1:PORT"."""
+    def bind(self, count: int, address: str = BIND_ADDRESS) -> list[str]:
+        """Listen on `count` ephemeral ports of `address`; returns their "HOST:PORT" as a
+        URL names them (`reachable_as`)."""
         if self._sockets or self._thread is not None:
             raise RuntimeError(f"{self.name} already started")
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
         try:
             for _ in range(count):
-                self._sockets.append(socket.create_server((BIND_ADDRESS, 0)))
+                self._sockets.append(socket.create_server((address, 0), family=family))
         except OSError as exc:
             self._close_sockets()
-            raise self._error(f"{self.name} cannot listen on {BIND_ADDRESS}: {exc}") from exc
-        return [f"{BIND_ADDRESS}:{sock.getsockname()[1]}" for sock in self._sockets]
+            raise self._error(f"{self.name} cannot listen on {address}: {exc}") from exc
+        host = reachable_as(address)
+        return [f"{host}:{sock.getsockname()[1]}" for sock in self._sockets]
 
     def serve(self, make_apps: Callable[[], list[web.Application]]) -> None:
         """Serve one app per bound socket; blocks until they accept connections.

@@ -57,7 +57,7 @@ def profile_error(ref: str, cwd: Path) -> ProfileError:
 # --- shipped files ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["old", "new", "optimized"])
+@pytest.mark.parametrize("name", ["old", "new", "optimized", "pooled"])
 def test_shipped_profile_loads_from_an_unrelated_directory(name: str, tmp_path: Path) -> None:
     profile = load_profile(name, cwd=tmp_path)
 
@@ -362,7 +362,7 @@ def test_list_profiles_local_shadows_shipped_and_is_sorted(tmp_path: Path) -> No
 
     entries = {entry.name: entry for entry in list_profiles(cwd=tmp_path)}
 
-    assert list(entries) == ["aaa", "new", "old", "optimized"]
+    assert list(entries) == ["aaa", "new", "old", "optimized", "pooled"]
     assert entries["optimized"].shipped is False
     assert entries["optimized"].path == tmp_path / "profiles" / "optimized.yaml"
     assert entries["optimized"].description == "ours"

@@ -19,7 +19,7 @@ from qrbench.config.models import DEFAULT_WEB_VERSION, OriginNetwork
 from qrbench.errors import ReplicaError
 from qrbench.world import pacing
 from qrbench.world.faults import Fault
-from qrbench.world.loopback import LoopbackServer
+from qrbench.world.loopback import BIND_ADDRESS, LoopbackServer
 from qrbench.world.replica import content
 
 WHATSAPP_HOST = "web.wa-replica.test"
@@ -56,6 +56,9 @@ class ReplicaConfig:
     # Paced here because the harness, not Chromium, fetches from the version host. The
     # page and static origins are shaped inside Chromium (qrbench.world.emulation).
     version_host_network: OriginNetwork = pacing.UNSHAPED
+    # Where the origins listen: loopback, unless a run lets remote browsers in
+    # (--replica-bind); their addresses then name this machine as those browsers reach it.
+    bind_address: str = BIND_ADDRESS
 
     def __post_init__(self) -> None:
         content.check_version(self.version)
@@ -193,7 +196,8 @@ class Replica:
         config = self.config
         scripts = self._scripts()
         hosts = (WHATSAPP_HOST, STATIC_HOST, VERSION_HOST)
-        loopback = dict(zip(hosts, self._server.bind(len(hosts)), strict=True))
+        addresses = self._server.bind(len(hosts), config.bind_address)
+        loopback = dict(zip(hosts, addresses, strict=True))
         served = _Served(
             index_stable=self.index_html(config.version),
             index_loopback=content.build_index(
