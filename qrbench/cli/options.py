@@ -1,6 +1,7 @@
 """Defaults and Typer options the commands share."""
 
 import dataclasses
+import ipaddress
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -127,7 +128,14 @@ ReplicaBind = Annotated[
     ),
 ]
 
-_LOOPBACK_NAMES = ("127.0.0.1", "::1", "localhost")
+
+def _is_loopback(address: str) -> bool:
+    if address == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:  # a host name: it may name any interface
+        return False
 
 
 @dataclass(frozen=True)
@@ -181,7 +189,7 @@ def browser_choice(
     provider: BrowserProviderKind | None, endpoints: list[str] | None, replica_bind: str | None
 ) -> BrowserChoice:
     """The browser options given; a replica reachable from other machines is announced."""
-    if replica_bind is not None and replica_bind not in _LOOPBACK_NAMES:
+    if replica_bind is not None and not _is_loopback(replica_bind):
         errors.print(
             f"[yellow]warning:[/yellow] the replica will listen on {escape(replica_bind)} "
             "(--replica-bind): anything that can reach this machine there can load it",

@@ -26,10 +26,10 @@ _WILDCARDS = ("0.0.0.0", "::")
 def reachable_as(bind_address: str) -> str:
     """The host part of a URL that reaches a server bound to `bind_address`.
 
-    A wildcard bind listens on every interface; other machines reach it by this machine's
-    name.
+    A wildcard bind listens on every interface; other machines are sent to this machine's
+    host name, which they must resolve (docs/browsers.md).
     """
-    host = socket.getfqdn() if bind_address in _WILDCARDS else bind_address
+    host = socket.gethostname() if bind_address in _WILDCARDS else bind_address
     return f"[{host}]" if ":" in host else host
 
 

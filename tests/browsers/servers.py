@@ -2,6 +2,7 @@
 a Chromium with --remote-debugging-port, each in its own process group and temp dir, so
 that stopping one kills everything it started and nothing else."""
 
+import contextlib
 import json
 import os
 import re
@@ -90,10 +91,8 @@ class RemoteBrowser:
     def stop(self) -> None:
         # SIGTERM first: the Playwright server closes its browser on it.
         for sig in (signal.SIGTERM, signal.SIGKILL):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self._proc.pid, sig)
-            except ProcessLookupError:
-                pass
             try:
                 self._proc.wait(_STOP_TIMEOUT_S)
                 break

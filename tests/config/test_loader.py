@@ -397,6 +397,57 @@ def test_list_scenarios_includes_lan(tmp_path: Path) -> None:
 # --- errors -----------------------------------------------------------------------------
 
 BAD_PROFILES = {
+    "endpoints for a local browser": (
+        """
+        browser:
+          endpoints: [ws://127.0.0.1:9222/]
+        """,
+        2,
+        "browser.endpoints",
+        "only for provider playwright or cdp, not local",
+    ),
+    "a remote provider without endpoints": (
+        """
+        browser:
+          provider: playwright
+        """,
+        # Missing: reported at its section's line, where the key should go.
+        1,
+        "browser.endpoints",
+        "required when provider is playwright",
+    ),
+    "an endpoint that is no URL": (
+        """
+        browser:
+          provider: cdp
+          endpoints:
+            - 127.0.0.1:9222
+        """,
+        3,
+        "browser.endpoints",
+        "'127.0.0.1:9222' is not a ws:// or wss:// or http:// or https:// URL",
+    ),
+    "a pool of remote browsers": (
+        """
+        browser:
+          provider: cdp
+          endpoints: [http://127.0.0.1:9222]
+          pool: 2
+        """,
+        4,
+        "browser.pool",
+        "only for provider local",
+    ),
+    "a pool of single-process browsers": (
+        """
+        browser:
+          args: [--single-process]
+          pool: 2
+        """,
+        3,
+        "browser.pool",
+        "cannot run with --single-process",
+    ),
     "no attempt at all": (
         """
         retry:
