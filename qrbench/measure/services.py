@@ -151,6 +151,7 @@ def _replica_config(profile: Profile, scenario: Scenario, bind_address: str) -> 
         scan_after_s=None if scenario.scan_after_ms is None else scenario.scan_after_ms / 1000,
         version_host_network=scenario.network.version_host,
         bind_address=bind_address,
+        stable_names=_maps_host_names(profile),
     )
 
 

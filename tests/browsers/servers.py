@@ -121,7 +121,7 @@ def playwright_server() -> RemoteBrowser:
     )
 
 
-def cdp_chromium() -> RemoteBrowser:
+def cdp_chromium(*extra_args: str) -> RemoteBrowser:
     """A headless Chromium serving the DevTools protocol on a loopback port of its choice;
     its endpoint is the ws:// address it prints ("DevTools listening on ...")."""
     return RemoteBrowser(
@@ -131,6 +131,7 @@ def cdp_chromium() -> RemoteBrowser:
             "--remote-debugging-port=0",
             "--remote-debugging-address=127.0.0.1",
             *_ARGS,
+            *extra_args,
             f"--user-data-dir={scratch / 'profile'}",
             "about:blank",
         ],

@@ -14,8 +14,8 @@ import pytest
 from qrbench.browsers.remote import RemoteProvider, check_reachable
 from qrbench.config.models import Browser, BrowserProviderKind
 from qrbench.errors import EnvironmentProblem
-from tests.browsers.servers import RemoteBrowser
-from tests.helpers import PageServer, qrbench
+from tests.browsers.servers import RemoteBrowser, cdp_chromium
+from tests.helpers import PageServer, qrbench, write_yaml
 
 
 def _closed_port() -> int:
@@ -201,3 +201,32 @@ def test_a_remote_browser_reaches_the_replica_where_it_was_bound(
     )
     assert "warning" not in done.stderr
     assert [session["ok"] for session in document["sessions"]] == [True, True]
+
+
+@pytest.mark.browser
+@pytest.mark.usefixtures("no_leftover_chromium")
+def test_a_cached_index_reaches_the_bundles_through_a_remote_browser(tmp_path: Path) -> None:
+    # The cached index comes from the replica's version host; the remote browser cannot
+    # map the replica's stable names, so that copy must name the bundles by address. The
+    # page is answered from the cache by interception, and Chromium lets such a page load
+    # loopback scripts only with web security off, as the shipped profiles have it.
+    write_yaml(
+        tmp_path / "profiles" / "cached.yaml",
+        """
+        extends: optimized
+        web_version_cache:
+          type: remote
+          remote_path: "http://versions.wa-replica.test/html/{version}.html"
+        """,
+    )
+    browser = cdp_chromium("--disable-web-security")
+    try:
+        done = qrbench(
+            *("run", "--profile", "cached", "--runs", "1", "--warmup", "0"),
+            *("--browser-provider", "cdp", "--browser-endpoint", browser.endpoint),
+            cwd=tmp_path,
+        )
+    finally:
+        browser.stop()
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "web-version cache: hit 1" in done.stdout

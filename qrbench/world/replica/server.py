@@ -59,6 +59,9 @@ class ReplicaConfig:
     # Where the origins listen: loopback, unless a run lets remote browsers in
     # (--replica-bind); their addresses then name this machine as those browsers reach it.
     bind_address: str = BIND_ADDRESS
+    # False for browsers that cannot map the stable names (remote ones): every page then
+    # names the static origin by its address, the version host's copy included.
+    stable_names: bool = True
 
     def __post_init__(self) -> None:
         content.check_version(self.version)
@@ -198,11 +201,12 @@ class Replica:
         hosts = (WHATSAPP_HOST, STATIC_HOST, VERSION_HOST)
         addresses = self._server.bind(len(hosts), config.bind_address)
         loopback = dict(zip(hosts, addresses, strict=True))
+        index_loopback = content.build_index(
+            config.version, config.index_kb, config.bundles, f"http://{loopback[STATIC_HOST]}"
+        )
         served = _Served(
-            index_stable=self.index_html(config.version),
-            index_loopback=content.build_index(
-                config.version, config.index_kb, config.bundles, f"http://{loopback[STATIC_HOST]}"
-            ),
+            index_stable=self.index_html(config.version) if config.stable_names else index_loopback,
+            index_loopback=index_loopback,
             scripts=scripts,
         )
         self._server.serve(

@@ -271,6 +271,22 @@ def test_version_host_serves_the_stable_index_by_version() -> None:
     assert unknown == [404, 404]
 
 
+def test_without_stable_names_every_page_names_the_static_origin_by_address() -> None:
+    # For remote browsers, which cannot map the stable names: the version host's copy
+    # (what a web-version cache stores and serves) must reach the bundles too.
+    replica = Replica(replace(SMALL, stable_names=False))
+    with replica as urls:
+        version_url = loopback_url(urls, VERSION_HOST, f"/html/{SMALL.version}.html")
+        pages = [
+            http_get(loopback_url(urls, WHATSAPP_HOST, "/"), WHATSAPP_HOST)[2],
+            http_get(urls.index_url_loopback)[2],
+            http_get(version_url)[2],
+        ]
+    for page in pages:
+        srcs = SCRIPT_SRC.findall(page.decode())
+        assert srcs and all(src.startswith(f"http://{urls.loopback[STATIC_HOST]}/") for src in srcs)
+
+
 def test_version_host_answers_over_the_scenarios_link() -> None:
     link = OriginNetwork(latency_ms=150, download_kbps=800)  # 800 kbps: 100 000 bytes/s
     replica = Replica(replace(SMALL, index_kb=100, version_host_network=link))
