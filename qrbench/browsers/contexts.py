@@ -20,6 +20,10 @@ CLOSE_TIMEOUT_S = 5.0
 _CRASH_TIMEOUT_S = 2.0
 
 
+def _left_the_blank_page(url: str) -> bool:
+    return url != "about:blank"
+
+
 async def new_session_context(browser: PlaywrightBrowser, config: Browser) -> BrowserContext:
     """A fresh context for one session, set up as a launched one would be."""
     try:
@@ -48,9 +52,11 @@ class ContextBrowser:
 
     async def crash(self) -> None:
         # The browser is shared (or not ours to kill): the scenario's crash kills this
-        # session's renderers, as a renderer crash would.
+        # session's renderers, as a renderer crash would. Only once the load has begun:
+        # a navigation after the crash would start in a fresh renderer.
         for page in self._context.pages:
             with contextlib.suppress(PlaywrightError, TimeoutError):
+                await page.wait_for_url(_left_the_blank_page, wait_until="commit")
                 session = await self._context.new_cdp_session(page)
                 await asyncio.wait_for(session.send("Page.crash"), _CRASH_TIMEOUT_S)
 

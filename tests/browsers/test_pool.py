@@ -9,7 +9,7 @@ import pytest
 from qrbench.browsers.pool import PooledProvider
 from qrbench.config.loader import load_profile, load_scenario
 from qrbench.config.models import Browser
-from qrbench.measure.plan import RunPlan
+from qrbench.measure.plan import RunOutcome, RunPlan
 from qrbench.measure.runner import Machinery, run
 from tests.helpers import SMALL_WORLD, qrbench, write_yaml
 from tests.run_helpers import RecordingListener
@@ -65,9 +65,8 @@ def test_a_pooled_browser_that_died_is_replaced() -> None:
     asyncio.run(scenario())
 
 
-@pytest.mark.browser
-@pytest.mark.usefixtures("no_leftover_chromium")
-def test_a_run_of_the_pooled_profile_launches_the_pool_once(tmp_path: Path) -> None:
+def _run_pooled(tmp_path: Path, world: str, runs: int) -> tuple[RunOutcome, PooledProvider]:
+    """A run of the pooled profile in `world`; the pool it ran on, to count its launches."""
     pools: list[PooledProvider] = []
 
     def pooled(config: Browser) -> PooledProvider:
@@ -77,14 +76,21 @@ def test_a_run_of_the_pooled_profile_launches_the_pool_once(tmp_path: Path) -> N
 
     plan = RunPlan(
         profile=load_profile("pooled"),
-        scenario=load_scenario(str(write_yaml(tmp_path / "small.yaml", SMALL_WORLD))),
-        runs=3,
+        scenario=load_scenario(str(write_yaml(tmp_path / "world.yaml", world))),
+        runs=runs,
         warmup=1,
         results_path=tmp_path / "run.json",
     )
     outcome = asyncio.run(run(plan, RecordingListener(), Machinery(provider=pooled)))
-    assert outcome.summary.succeeded == 3
     (pool,) = pools
+    return outcome, pool
+
+
+@pytest.mark.browser
+@pytest.mark.usefixtures("no_leftover_chromium")
+def test_a_run_of_the_pooled_profile_launches_the_pool_once(tmp_path: Path) -> None:
+    outcome, pool = _run_pooled(tmp_path, SMALL_WORLD, runs=3)
+    assert outcome.summary.succeeded == 3
     assert pool.launches == 2  # the pool's size, for four sessions
     # The pool's memory is shared by its sessions: not split, reported unavailable.
     assert [session.resources for session in outcome.sessions] == [None] * 4
@@ -104,3 +110,12 @@ def test_qrbench_run_with_the_pooled_profile_passes(tmp_path: Path) -> None:
     document = json.loads(results.read_text())
     assert document["profile"]["browser"]["pool"] == 2
     assert document["summary"]["peak_rss_mb"] is None
+
+
+@pytest.mark.browser
+@pytest.mark.usefixtures("no_leftover_chromium")
+def test_a_crash_strikes_the_sessions_page_and_the_pool_lives_on(tmp_path: Path) -> None:
+    outcome, pool = _run_pooled(tmp_path, SMALL_WORLD + "faults:\n  browser_crash: 1.0\n", runs=2)
+    errors = [session.error.type if session.error else None for session in outcome.sessions]
+    assert errors == ["BrowserCrashed"] * 3
+    assert pool.launches == 2

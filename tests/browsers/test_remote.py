@@ -230,3 +230,25 @@ def test_a_cached_index_reaches_the_bundles_through_a_remote_browser(tmp_path: P
         browser.stop()
     assert done.returncode == 0, done.stdout + done.stderr
     assert "web-version cache: hit 1" in done.stdout
+
+
+@pytest.mark.browser
+@pytest.mark.usefixtures("no_leftover_chromium")
+def test_a_crash_strikes_the_sessions_page_not_the_remote_browser(
+    tmp_path: Path, cdp_browsers: list[RemoteBrowser]
+) -> None:
+    write_yaml(
+        tmp_path / "profiles" / "scenarios" / "crash.yaml",
+        "extends: lan\nfaults:\n  browser_crash: 1.0\n",
+    )
+    results = tmp_path / "run.json"
+    done = qrbench(
+        *("run", "--scenario", "crash", "--runs", "2", "--warmup", "0", "--output", str(results)),
+        *("--browser-provider", "cdp", "--browser-endpoint", cdp_browsers[0].endpoint),
+        cwd=tmp_path,
+    )
+    assert done.returncode == 3  # every session failed, as the scenario says
+    sessions = json.loads(results.read_text())["sessions"]
+    assert [session["error"]["type"] for session in sessions] == ["BrowserCrashed"] * 2
+    # The remote browser is someone else's: it lives on, with the page it started with.
+    assert "about:blank" in _page_targets(cdp_browsers[0])
