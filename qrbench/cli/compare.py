@@ -104,6 +104,7 @@ def compare_profiles(
     Examples:
       qrbench compare old new optimized --runs 10
       qrbench compare optimized optimized          # A/A: expect "not significant"
+      qrbench compare optimized pooled             # what a warm pool of browsers buys
       qrbench compare results/a.json results/b.json --markdown "$GITHUB_STEP_SUMMARY"
       qrbench compare old new --runs 10 --html compare.html
     """
