@@ -308,5 +308,5 @@ def run_fake_ramp(
     machine: FakeMachine,
     listener: RecordingRampListener | None = None,
 ) -> CapacityOutcome:
-    machinery = Machinery(engine=engines, provider=lambda: provider)
+    machinery = Machinery(engine=engines, provider=lambda _browser: provider)
     return asyncio.run(ramp(plan, listener or RecordingRampListener(), machinery, machine))

@@ -66,6 +66,7 @@ def test_the_study_groups_hold_the_keys_the_brief_names() -> None:
         "db.updates": "db_updates",
         "routing.instances": "routing",
         "chat_sync.on_ready": "chat_sync",
+        "browser.pool": "chromium_args",
     }
     assert {key: owners(key) for key in expected} == {
         key: [group] for key, group in expected.items()
@@ -73,7 +74,8 @@ def test_the_study_groups_hold_the_keys_the_brief_names() -> None:
     for key in ("name", "description", "target.url", "gate.target_s", "auth.data_path"):
         assert owners(key) == [NOT_A_KNOB]
         assert group_of(key) is None
-    assert owners("browser.executable_path") == [NOT_A_KNOB]
+    for key in ("browser.executable_path", "browser.provider", "browser.endpoints"):
+        assert owners(key) == [NOT_A_KNOB]
 
 
 def test_a_key_in_no_group_is_refused_not_ignored() -> None:

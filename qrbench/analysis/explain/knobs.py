@@ -43,8 +43,11 @@ KNOB_GROUPS: tuple[KnobGroup, ...] = (
             "retry.*",
         ),
     ),
+    # The warm pool goes with the args: both decide how each login's browser is had.
     KnobGroup(
-        "chromium_args", "Chromium args", ("browser.args", "browser.headless", "browser.user_agent")
+        "chromium_args",
+        "Chromium args",
+        ("browser.args", "browser.headless", "browser.user_agent", "browser.pool"),
     ),
     KnobGroup("web_version_cache", "web-version cache", ("web_version", "web_version_cache.*")),
     KnobGroup("webhook", "webhook", ("webhook.*",)),
@@ -63,6 +66,9 @@ NOT_KNOBS: tuple[str, ...] = (
     "target.*",
     "gate.*",
     "browser.executable_path",
+    # Where the browsers run, like where Chromium is installed: the machine, not the gateway.
+    "browser.provider",
+    "browser.endpoints",
     "auth.data_path",
 )
 NOT_A_KNOB = "not a knob"
