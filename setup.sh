@@ -7,6 +7,9 @@ cd "$(dirname "$0")"
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+# Node runs the real whatsapp-web.js (--engine whatsapp-web.js); the model engine needs none.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "qrbench needs Debian packages: ${missing[*]}. Install them with:" >&2
@@ -29,4 +32,11 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 echo "setup: installing qrbench with its test extras into $venv" >&2
 "$venv/bin/python" -m pip install -q --disable-pip-version-check -e ".[test]"
-echo "setup: done. Chromium: $(command -v chromium), qrbench: $venv/bin/qrbench" >&2
+# The real library at the version the lockfile pins; puppeteer must not download a
+# browser (there is no network for it, and qrbench runs Debian's Chromium).
+driver=qrbench/engines/wwebjs
+if [ ! -f "$driver/node_modules/.package-lock.json" ] || [ "$driver/package-lock.json" -nt "$driver/node_modules/.package-lock.json" ]; then
+  echo "setup: installing whatsapp-web.js for the real-library engine (npm ci)" >&2
+  (cd "$driver" && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+echo "setup: done. Chromium: $(command -v chromium), Node: $(node --version), qrbench: $venv/bin/qrbench" >&2

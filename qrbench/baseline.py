@@ -7,9 +7,16 @@ kept in results/baselines/, the one folder of results/ that git tracks.
 from pathlib import Path
 
 from qrbench import results
+from qrbench.config.models import EngineKind
 from qrbench.outputs import write_output
 
 BASELINE_DIR = Path("results") / "baselines"
+
+
+def baseline_name(profile: str, engine: str) -> str:
+    """The name a baseline of `profile` on `engine` is saved under: the real library's
+    baselines (NAME@whatsapp-web.js) sit beside the model's (NAME)."""
+    return profile if engine == EngineKind.MODEL else f"{profile}@{engine}"
 
 
 def baseline_path(profile: str, scenario: str, directory: Path = BASELINE_DIR) -> Path:

@@ -17,15 +17,17 @@ from qrbench.analysis.compare import (
 from qrbench.analysis.explain.attribution import explain
 from qrbench.analysis.explain.plan import Direction, parse_direction, plan_explanation
 from qrbench.cli.app import app
-from qrbench.cli.flows import exports_for, run_plans, run_profiles
+from qrbench.cli.flows import exports_for, planned_profiles, run_plans, run_profiles
 from qrbench.cli.options import (
     DEFAULT_RUNS,
     DEFAULT_SCENARIO,
     DEFAULT_WARMUP,
+    ENGINE_HELP,
     ArrivalRate,
     BrowserEndpoints,
     BrowserProviderOption,
     Concurrency,
+    Engine,
     HtmlExport,
     JsonExport,
     MarkdownExport,
@@ -33,9 +35,11 @@ from qrbench.cli.options import (
     Seed,
     browser_choice,
     load_of,
+    on_engine,
 )
 from qrbench.config.estimates import load_estimates
 from qrbench.config.loader import load_profile, load_scenario
+from qrbench.config.models import EngineKind
 from qrbench.errors import ConfigError, QrbenchError
 from qrbench.measure.plan import RunPlan
 from qrbench.report.console.compare import print_comparison
@@ -81,6 +85,15 @@ def compare_profiles(
         typer.Option("--csv", help="Also write one CSV row per metric and profile ('-': stdout)."),
     ] = None,
     html_file: HtmlExport = None,
+    engines: Annotated[
+        list[EngineKind] | None,
+        typer.Option(
+            "--engine",
+            help=ENGINE_HELP + " Given twice, every profile runs on both, labelled "
+            "NAME@ENGINE: the model against the real library.",
+            show_default="each profile's engine",
+        ),
+    ] = None,
     concurrency: Concurrency = None,
     arrival_rate: ArrivalRate = None,
     seed: Seed = None,
@@ -105,11 +118,14 @@ def compare_profiles(
       qrbench compare old new optimized --runs 10
       qrbench compare optimized optimized          # A/A: expect "not significant"
       qrbench compare optimized pooled             # what a warm pool of browsers buys
+      qrbench compare optimized --engine model --engine whatsapp-web.js
       qrbench compare results/a.json results/b.json --markdown "$GITHUB_STEP_SUMMARY"
       qrbench compare old new --runs 10 --html compare.html
     """
-    if len(targets) < 2:
-        raise typer.BadParameter("give at least two profiles or results files")
+    if len(targets) < 2 and len(engines or []) < 2:
+        raise typer.BadParameter(
+            "give at least two profiles or results files, or one profile and two --engine"
+        )
     exports, screen = exports_for(
         {
             "--markdown": (markdown_export, markdown_file),
@@ -129,6 +145,7 @@ def compare_profiles(
                 "--concurrency": concurrency,
                 "--arrival-rate": arrival_rate,
                 "--seed": seed,
+                "--engine": engines,
             }.items()
             if value is not None
         ] + browsers.given()
@@ -139,9 +156,13 @@ def compare_profiles(
         world = load_scenario(scenario)
         load = load_of(concurrency, arrival_rate, seed, world)
         # Checked before any session runs: a typo must not cost a benchmark first.
-        labels = unique_labels([load_profile(target).name for target in targets])
-        reference = planned_reference(reference, targets, labels)
-        paths = run_profiles(targets, world, runs, warmup, screen, load, browsers)
+        profiles = planned_profiles(targets, engines or [])
+        labels = unique_labels([profile.name for profile in profiles])
+        # Each target as many times as it runs, so a reference given by target finds it.
+        runs_per_target = max(1, len(engines or []))
+        given = [target for target in targets for _ in range(runs_per_target)]
+        reference = planned_reference(reference, given, labels)
+        paths = run_profiles(profiles, world, runs, warmup, screen, load, browsers)
     compared = load_runs(paths)
     comparison = compare(compared, resolve_reference(reference, compared))
     print_comparison(screen, comparison)
@@ -183,6 +204,7 @@ def explain_gap(
     markdown_file: MarkdownExport = None,
     json_file: JsonExport = None,
     html_file: HtmlExport = None,
+    engine: Engine = None,
 ) -> None:
     """Measure what each configuration knob costs: the study's impact table, measured.
 
@@ -220,7 +242,14 @@ def explain_gap(
     # Read before any session runs: a typo must not cost a benchmark first.
     guesses = None if estimates is None else load_estimates(estimates)
     world = load_scenario(scenario)
-    plan = plan_explanation(load_profile(slow), load_profile(fast), way)
+    slow_profile = on_engine(load_profile(slow), engine)
+    fast_profile = on_engine(load_profile(fast), engine)
+    if slow_profile.engine != fast_profile.engine:
+        raise ConfigError(
+            f"{slow} runs on {slow_profile.engine} and {fast} on {fast_profile.engine}: "
+            "explain splits knobs on one engine; choose it with --engine"
+        )
+    plan = plan_explanation(slow_profile, fast_profile, way)
     groups = ", ".join(diff.group.title for diff in plan.groups)
     screen.print(
         f"explain {plan.slow} -> {plan.fast} on {world.name}: {len(plan.groups)} knob "

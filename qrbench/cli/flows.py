@@ -8,9 +8,9 @@ from rich.console import Console
 
 from qrbench.analysis.compare import unique_labels
 from qrbench.cli.app import console, errors
-from qrbench.cli.options import AS_PROFILED, BrowserChoice
+from qrbench.cli.options import AS_PROFILED, BrowserChoice, on_engine
 from qrbench.config.loader import load_profile
-from qrbench.config.models import Profile, Scenario
+from qrbench.config.models import EngineKind, Profile, Scenario
 from qrbench.errors import ConfigError
 from qrbench.measure.plan import ONE_AT_A_TIME, Load, RunOutcome, RunPlan
 from qrbench.measure.signals import Interrupted, run_until_signalled
@@ -49,8 +49,21 @@ def interrupted(exc: Interrupted, before: dict[Path, _FileState]) -> NoReturn:
     raise typer.Exit(130)
 
 
+def planned_profiles(profile_refs: list[str], engines: list[EngineKind]) -> list[Profile]:
+    """The profiles `compare` runs: each on each engine asked for (none: its own)."""
+    loaded = [load_profile(ref) for ref in profile_refs]
+    if len(engines) <= 1:
+        return [on_engine(profile, engines[0] if engines else None) for profile in loaded]
+    # The same profile on several engines: labelled NAME@ENGINE, side by side.
+    return [
+        on_engine(profile, engine).model_copy(update={"name": f"{profile.name}@{engine}"})
+        for profile in loaded
+        for engine in engines
+    ]
+
+
 def run_profiles(
-    profile_refs: list[str],
+    profiles: list[Profile],
     world: Scenario,
     runs: int,
     warmup: int,
@@ -59,7 +72,7 @@ def run_profiles(
     browsers: BrowserChoice = AS_PROFILED,
 ) -> list[Path]:
     """Run the profiles in turns; returns their results files."""
-    profiles = [browsers.apply(load_profile(ref)) for ref in profile_refs]
+    profiles = [browsers.apply(profile) for profile in profiles]
     labels = unique_labels([profile.name for profile in profiles])
     plans = [
         browsers.placed(
@@ -129,6 +142,8 @@ def measure_run(
     except Interrupted as exc:
         interrupted(exc, before)
     title = f"{profile.name} on {scenario.name}"
+    if profile.engine is not EngineKind.MODEL:
+        title += f" ({profile.engine})"
     if load.describe():
         title += f", {load.describe()}"
     title += f": {outcome.summary.measured} measured sessions"

@@ -9,7 +9,7 @@ import typer
 from qrbench import results
 from qrbench.analysis.gate import judge
 from qrbench.analysis.thresholds import parse_overrides
-from qrbench.baseline import baseline_path, copy_to_baseline, read_baseline
+from qrbench.baseline import baseline_name, baseline_path, copy_to_baseline, read_baseline
 from qrbench.cli.app import app, baseline_app
 from qrbench.cli.capacity import gate_capacity
 from qrbench.cli.flows import exports_for, measure_run
@@ -23,13 +23,16 @@ from qrbench.cli.options import (
     BrowserEndpoints,
     BrowserProviderOption,
     Concurrency,
+    Engine,
     HtmlExport,
     ReplicaBind,
     Seed,
     browser_choice,
     load_of,
+    on_engine,
 )
 from qrbench.config.loader import load_profile, load_scenario
+from qrbench.config.models import EngineKind
 from qrbench.errors import ConfigError, QrbenchError
 from qrbench.outputs import check_results_file
 from qrbench.report.console.gate import print_gate
@@ -147,6 +150,7 @@ def gate(
         ),
     ] = False,
     html_file: HtmlExport = None,
+    engine: Engine = None,
     concurrency: Concurrency = None,
     arrival_rate: ArrivalRate = None,
     seed: Seed = None,
@@ -222,11 +226,13 @@ def gate(
     )
     browsers = browser_choice(browser_provider, browser_endpoint, replica_bind)
     if results_file is None:
-        loaded = load_profile(profile or DEFAULT_PROFILE)
+        loaded = on_engine(load_profile(profile or DEFAULT_PROFILE), engine)
         world = load_scenario(scenario or DEFAULT_SCENARIO)
         load = load_of(concurrency, arrival_rate, seed, world)
         if save_baseline:
-            check_results_file(baseline_path(loaded.name, world.name), "baseline")
+            check_results_file(
+                baseline_path(baseline_name(loaded.name, loaded.engine), world.name), "baseline"
+            )
         outcome = measure_run(
             loaded,
             world,
@@ -248,6 +254,7 @@ def gate(
             "--concurrency": concurrency,
             "--arrival-rate": arrival_rate,
             "--seed": seed,
+            "--engine": engine,
         }
         given = [option for option, value in run_options.items() if value is not None]
         given += browsers.given()
@@ -273,7 +280,8 @@ def gate(
         raise QrbenchError(f"every session failed; see the failures above and {report.source}")
     if save_baseline:
         if report.passed:
-            destination = baseline_path(report.profile, report.scenario)
+            engine = str(judged.profile.get("engine", EngineKind.MODEL))
+            destination = baseline_path(baseline_name(report.profile, engine), report.scenario)
             copy_to_baseline(report.source, destination)
             screen.print(f"baseline saved to {destination}")
         else:
@@ -296,6 +304,7 @@ def baseline_save(
     warmup: Annotated[
         int, typer.Option(min=0, help="Sessions run first and left out.")
     ] = DEFAULT_WARMUP,
+    engine: Engine = None,
     concurrency: Concurrency = None,
     arrival_rate: ArrivalRate = None,
     seed: Seed = None,
@@ -307,9 +316,9 @@ def baseline_save(
     build, and `qrbench gate --baseline` warns when it judges a run from another. Commit
     it; results/baselines/ is the one folder of results/ git tracks.
     """
-    loaded, world = load_profile(profile), load_scenario(scenario)
+    loaded, world = on_engine(load_profile(profile), engine), load_scenario(scenario)
     load = load_of(concurrency, arrival_rate, seed, world)
-    destination = baseline_path(loaded.name, world.name)
+    destination = baseline_path(baseline_name(loaded.name, loaded.engine), world.name)
     check_results_file(destination, "baseline")
     _, screen = exports_for({"--html": (html_export, html_file)})
     outcome = measure_run(loaded, world, runs, warmup, None, screen, load=load)

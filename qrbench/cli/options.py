@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from rich.markup import escape
 
 from qrbench.cli.app import errors
-from qrbench.config.models import Browser, BrowserProviderKind, Profile, Scenario
+from qrbench.config.models import Browser, BrowserProviderKind, EngineKind, Profile, Scenario
 from qrbench.config.validation import describe
 from qrbench.errors import ConfigError
 from qrbench.measure.plan import Load, RunPlan
@@ -48,6 +48,22 @@ HtmlExport = Annotated[
         "per-stage distributions, the time-to-QR ECDF); '-': stdout. See docs/report.md.",
     ),
 ]
+
+ENGINE_HELP = (
+    "Who drives the browser to the QR: 'model' (qrbench's own model of a whatsapp-web.js "
+    "client) or 'whatsapp-web.js' (the real library, run by Node; docs/engines.md)."
+)
+
+Engine = Annotated[
+    EngineKind | None,
+    typer.Option("--engine", help=ENGINE_HELP, show_default="the profile's engine: model"),
+]
+
+
+def on_engine(profile: Profile, engine: EngineKind | None) -> Profile:
+    """`profile` driven by `engine`, when one was asked for."""
+    return profile if engine is None else profile.model_copy(update={"engine": engine})
+
 
 # The load options of every command that measures (`explain` runs one session at a time).
 Concurrency = Annotated[

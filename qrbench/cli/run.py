@@ -17,11 +17,13 @@ from qrbench.cli.options import (
     BrowserEndpoints,
     BrowserProviderOption,
     Concurrency,
+    Engine,
     HtmlExport,
     ReplicaBind,
     Seed,
     browser_choice,
     load_of,
+    on_engine,
 )
 from qrbench.config.loader import load_profile, load_scenario
 from qrbench.config.models import DEFAULT_WEB_VERSION
@@ -69,6 +71,7 @@ def run(
     keep_profiles: Annotated[
         bool, typer.Option(help="Keep the Chromium user-data dirs (and say where).")
     ] = False,
+    engine: Engine = None,
     concurrency: Concurrency = None,
     arrival_rate: ArrivalRate = None,
     seed: Seed = None,
@@ -87,6 +90,7 @@ def run(
     \b
     Examples:
       qrbench run --profile optimized --runs 10
+      qrbench run --profile optimized --engine whatsapp-web.js
       qrbench run --concurrency 4 --runs 20
       qrbench run --arrival-rate 30 --runs 20 --seed 7
       qrbench run --runs 10 --html report.html
@@ -95,7 +99,7 @@ def run(
     """
     if deadline is not None and deadline <= 0:
         raise ConfigError(f"--deadline must be greater than 0 (got {deadline:g})")
-    loaded = load_profile(profile)
+    loaded = on_engine(load_profile(profile), engine)
     if deadline is not None:
         loaded = loaded.model_copy(
             update={"target": loaded.target.model_copy(update={"deadline_s": deadline})}
@@ -166,12 +170,14 @@ def serve(
 
 async def _announce_and_wait(urls: "ReplicaUrls", version: str) -> None:
     console.print(f"WhatsApp Web replica {version} on 127.0.0.1:")
-    console.print(f"  open:          {urls.index_url_loopback}")
+    console.print(f"  open:          {urls.index_url_loopback}", soft_wrap=True)
+    console.print("  (its certificate is made for this run: a browser asks you to accept it)")
     for name, address in urls.loopback.items():
         console.print(f"  {name:<26} -> {address}")
+    # Quoted for a shell: a script (or whatsapp-web.js's puppeteer.args) can paste them.
+    flags = " ".join(f"'{arg}'" for arg in urls.chromium_args())
     console.print(
-        "  in Chromium, the stable names work with:\n"
-        f"    --host-resolver-rules='{urls.host_resolver_rules()}'",
+        f"  in Chromium, the real names ({urls.whatsapp}) work with:\n    {flags}",
         soft_wrap=True,
         highlight=False,
     )

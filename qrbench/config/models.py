@@ -32,6 +32,11 @@ class _StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class EngineKind(StrEnum):
+    MODEL = "model"  # qrbench's own Python model of a whatsapp-web.js client
+    WWEBJS = "whatsapp-web.js"  # the real library, driven from Node
+
+
 class AuthStrategy(StrEnum):
     LOCALAUTH = "localauth"
     REMOTEAUTH = "remoteauth"
@@ -121,7 +126,7 @@ class Browser(_StrictModel):
     # page.goto's limit on reaching the index page's `load` event (puppeteer's default).
     navigation_timeout_ms: int = Field(default=30000, gt=0)
     # whatsapp-web.js's authTimeoutMs: how long to wait for `window.Debug.VERSION` after
-    # load. 0 is its default, no limit of its own: then only browser.timeout_ms ends it.
+    # load. 0 is its default, which its inject() turns into 30 s (see `auth_limit_ms`).
     auth_timeout_ms: int = Field(default=0, ge=0)
     args: list[str] = Field(default_factory=list)
     user_agent: str | None = None
@@ -164,6 +169,15 @@ class Browser(_StrictModel):
             # closes, so it can neither be shared nor outlive a session.
             raise ValueError(f"a pooled Chromium cannot run with {SINGLE_PROCESS} in browser.args")
         return pool
+
+
+LIBRARY_AUTH_TIMEOUT_MS = 30000
+"""What whatsapp-web.js 1.34 waits for `window.Debug.VERSION` when authTimeoutMs is 0."""
+
+
+def auth_limit_ms(browser: Browser) -> int:
+    """How long the client waits for `window.Debug.VERSION` after load."""
+    return browser.auth_timeout_ms or LIBRARY_AUTH_TIMEOUT_MS
 
 
 class WebVersionCache(_StrictModel):
@@ -244,6 +258,8 @@ class Gate(_StrictModel):
 class Profile(_StrictModel):
     name: str  # the file stem, set by the loader
     description: str = ""
+    # Who drives the browser to the QR; `--engine` overrides it (docs/engines.md).
+    engine: EngineKind = EngineKind.MODEL
     target: Target = Field(default_factory=Target)
     auth: Auth = Field(default_factory=Auth)
     browser: Browser = Field(default_factory=Browser)

@@ -22,7 +22,7 @@ from qrbench.browsers.providers import provider_for
 from qrbench.config.models import Browser, profile_to_dict
 from qrbench.engines.base import EngineFactory, SessionSetup
 from qrbench.engines.model.auth import remote_session_name
-from qrbench.engines.model.engine import ModelEngine
+from qrbench.engines.registry import check_engine, describe_engine, engine_for
 from qrbench.leftovers import owned_tempdir, sweep
 from qrbench.measure import environment
 from qrbench.measure.attempts import run_attempts
@@ -52,10 +52,11 @@ def scheduler_for(load: Load) -> Scheduler:
 class Machinery:
     """Who drives the sessions: the engine, where browsers come from, how sessions start.
 
-    Tests swap in fakes here; a run from the command line uses the defaults.
+    Tests swap in fakes here; a run from the command line uses the defaults. No engine
+    means each profile's own (`engine:` in the profile, or `--engine`).
     """
 
-    engine: EngineFactory = ModelEngine
+    engine: EngineFactory | None = None
     # Builds the provider a profile's `browser` section asks for, one per profile run.
     provider: Callable[[Browser], BrowserProvider] = provider_for
     scheduler: Callable[[Load], Scheduler] = scheduler_for
@@ -90,6 +91,8 @@ async def run_interleaved(
     for plan, provider in zip(plans, providers, strict=True):
         provider.check(plan.profile.browser)
         check_faults_reachable(plan.profile, plan.scenario)
+        if machinery.engine is None:
+            check_engine(plan.profile, plan.scenario)
     swept = sweep()
     if swept.directories:
         listener.warning(
@@ -97,7 +100,9 @@ async def run_interleaved(
             f"dirs, {swept.processes} processes"
         )
     profile_runs = [
-        _ProfileRun(plan, listener, machinery.engine, provider)
+        _ProfileRun(
+            plan, listener, machinery.engine or engine_for(plan.profile.engine), provider
+        )
         for plan, provider in zip(plans, providers, strict=True)
     ]
     # Anything that ends the run before its last session (a signal, an error) leaves this.
@@ -243,6 +248,7 @@ def _header(plan: RunPlan, run_id: str, store_description: str | None) -> dict[s
         "profile": profile_to_dict(plan.profile),
         "scenario": profile_to_dict(plan.scenario),
         "environment": environment.describe(plan.profile.browser.executable_path),
+        "engine": describe_engine(plan.profile.engine),
         "auth_store": store_description,
     }
 

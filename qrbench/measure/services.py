@@ -186,7 +186,7 @@ def _replica_args(urls: ReplicaUrls | None, profile: Profile) -> list[str]:
     # earlier run (other ports) still points at the right origins.
     if urls is None or not _maps_host_names(profile):
         return []
-    return [f"--host-resolver-rules={urls.host_resolver_rules()}"]
+    return urls.chromium_args()
 
 
 def _unchanged(url: str) -> str:

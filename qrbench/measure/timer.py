@@ -15,6 +15,12 @@ def failed_stage_of(exc: BaseException) -> str | None:
     return stage if isinstance(stage, str) else None
 
 
+def blame(exc: BaseException, stage: str) -> None:
+    """Say `exc` escaped from `stage`, unless an inner stage already said so."""
+    if failed_stage_of(exc) is None:
+        setattr(exc, _STAGE_ATTRIBUTE, stage)
+
+
 class StageSpan:
     """An open stage. `end_at` lets an event stamped elsewhere (a page binding)
     close the stage at the moment it happened rather than when we got around to it."""
@@ -36,6 +42,11 @@ class SessionTimer:
     def now_ms(self) -> float:
         return (time.monotonic() - self._origin) * 1000.0
 
+    def at_ms(self, monotonic_s: float) -> float:
+        """A moment of `time.monotonic`'s clock (another process's too: on Linux it is
+        CLOCK_MONOTONIC, which every process shares) on the session's clock."""
+        return (monotonic_s - self._origin) * 1000.0
+
     @contextmanager
     def harness(self) -> Iterator[None]:
         """Work qrbench does that no gateway would (emulating the scenario's world): the
@@ -44,7 +55,29 @@ class SessionTimer:
         try:
             yield
         finally:
-            self._origin += time.monotonic() - paused_at
+            self.exclude(paused_at, time.monotonic())
+
+    def exclude(self, start_s: float, end_s: float) -> None:
+        """Take harness work between two monotonic moments off the clock, after the fact
+        (work another process reported); moments before it keep their place."""
+        self._origin += max(0.0, end_s - start_s)
+
+    def started(self, name: str) -> None:
+        """Announce a stage measured elsewhere (see `place`) as it begins."""
+        if self._on_stage_start is not None:
+            self._on_stage_start(name)
+
+    def place(self, name: str, start_ms: float, end_ms: float, *, critical: bool, ok: bool) -> None:
+        """Record a stage whose boundaries were stamped elsewhere, on this clock."""
+        self.stages.append(
+            StageTiming(
+                name=name,
+                start_ms=start_ms,
+                duration_ms=max(0.0, end_ms - start_ms),
+                critical=critical,
+                ok=ok,
+            )
+        )
 
     @contextmanager
     def stage(
@@ -53,30 +86,20 @@ class SessionTimer:
         """Time the body as stage `name`; a raising body is recorded as failed, and the
         exception remembers the stage (see `failed_stage_of`)."""
         span = StageSpan(self.now_ms() if start_ms is None else start_ms)
-        if self._on_stage_start is not None:
-            self._on_stage_start(name)
+        self.started(name)
         try:
             yield span
         except BaseException as exc:
             # The innermost stage is where it failed; background stages fail on their own
             # exceptions, so concurrent stages cannot blame each other.
-            if failed_stage_of(exc) is None:
-                setattr(exc, _STAGE_ATTRIBUTE, name)
+            blame(exc, name)
             self._record(name, span, critical=critical, ok=False)
             raise
         self._record(name, span, critical=critical, ok=True)
 
     def _record(self, name: str, span: StageSpan, *, critical: bool, ok: bool) -> None:
         end_ms = self.now_ms() if span.end_ms is None or not ok else span.end_ms
-        self.stages.append(
-            StageTiming(
-                name=name,
-                start_ms=span.start_ms,
-                duration_ms=max(0.0, end_ms - span.start_ms),
-                critical=critical,
-                ok=ok,
-            )
-        )
+        self.place(name, span.start_ms, end_ms, critical=critical, ok=ok)
 
     def critical_end_ms(self) -> float:
         return max((s.end_ms for s in self.stages if s.critical), default=0.0)

@@ -12,6 +12,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import socket
+import ssl
 import threading
 from collections.abc import Callable
 
@@ -49,24 +50,34 @@ class LoopbackServer:
         self._error = error
         self._shutdown_timeout_s = shutdown_timeout_s
         self._sockets: list[socket.socket] = []
+        # Per socket: the TLS context it serves with, None for plain HTTP.
+        self._tls: list[ssl.SSLContext | None] = []
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_requested: asyncio.Event | None = None
 
-    def bind(self, count: int, address: str = BIND_ADDRESS) -> list[str]:
-        """Listen on `count` ephemeral ports of `address`; returns their "HOST:PORT" as a
-        URL names them (`reachable_as`)."""
-        if self._sockets or self._thread is not None:
+    def bind(
+        self, count: int, address: str = BIND_ADDRESS, tls: ssl.SSLContext | None = None
+    ) -> list[str]:
+        """Listen on `count` more ephemeral ports of `address`, speaking TLS with `tls` if
+        given; returns their "HOST:PORT" as a URL names them (`reachable_as`). Apps are
+        served in the order bound."""
+        if self._thread is not None:
             raise RuntimeError(f"{self.name} already started")
         family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        bound: list[socket.socket] = []
         try:
             for _ in range(count):
-                self._sockets.append(socket.create_server((address, 0), family=family))
+                bound.append(socket.create_server((address, 0), family=family))
         except OSError as exc:
+            for sock in bound:
+                sock.close()
             self._close_sockets()
             raise self._error(f"{self.name} cannot listen on {address}: {exc}") from exc
+        self._sockets += bound
+        self._tls += [tls] * count
         host = reachable_as(address)
-        return [f"{host}:{sock.getsockname()[1]}" for sock in self._sockets]
+        return [f"{host}:{sock.getsockname()[1]}" for sock in bound]
 
     def serve(self, make_apps: Callable[[], list[web.Application]]) -> None:
         """Serve one app per bound socket; blocks until they accept connections.
@@ -103,11 +114,13 @@ class LoopbackServer:
             raise self._error(f"{self.name} did not stop within {_STOP_TIMEOUT_S:.0f} s")
         self._thread = self._loop = self._stop_requested = None
         self._sockets = []
+        self._tls = []
 
     def _close_sockets(self) -> None:
         for sock in self._sockets:
             sock.close()
         self._sockets = []
+        self._tls = []
 
     def _run(
         self,
@@ -128,13 +141,13 @@ class LoopbackServer:
     ) -> None:
         runners: list[web.AppRunner] = []
         try:
-            for app, sock in zip(make_apps(), self._sockets, strict=True):
+            for app, sock, tls in zip(make_apps(), self._sockets, self._tls, strict=True):
                 runner = web.AppRunner(
                     app, access_log=None, shutdown_timeout=self._shutdown_timeout_s
                 )
                 runners.append(runner)
                 await runner.setup()
-                await web.SockSite(runner, sock).start()
+                await web.SockSite(runner, sock, ssl_context=tls).start()
         except Exception as exc:
             started.set_exception(exc)
         else:

@@ -140,3 +140,25 @@ def test_sigint_while_the_command_line_loads_is_one_line_and_exit_130(
         pytest.skip("the command finished before the signal")  # a fast machine
     assert proc.returncode == 130, err
     assert err.strip().splitlines() == ["qrbench: interrupted (SIGINT)"]
+
+
+@pytest.mark.browser
+def test_sigint_during_real_library_sessions_leaves_no_node_and_no_chromium(
+    scratch: Path,
+) -> None:
+    args = ["--engine", "whatsapp-web.js", "--runs", "3", "--warmup", "0", "--concurrency", "2"]
+    proc = _start(scratch, "run", *args, "--scenario", "small.yaml", "--output", "r.json")
+
+    def driver_and_chromium() -> bool:
+        names = {(process.info["name"] or "") for process in _running_from(scratch)}
+        return "node" in names and any(name.startswith("chrom") for name in names)
+
+    try:
+        _wait_for(driver_and_chromium, "a driver and its Chromium")
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    _wait_for(lambda: not _running_from(scratch), "every driver and Chromium gone", 10)

@@ -57,11 +57,11 @@ def failed_stage_ms(session: SessionResult, stage: str) -> float:
 def test_a_hang_costs_the_timeout_and_a_retry_turns_it_into_a_late_qr(tmp_path: Path) -> None:
     seed = seed_where([[Fault.HANG, None], [None]], hang=0.5)
     world = scenario(tmp_path, f"faults:\n  seed: {seed}\n  hang: 0.5\n")
-    profile = f"extends: optimized\nbrowser:\n  timeout_ms: {TIMEOUT_MS}\n"
+    profile = f"extends: optimized\nbrowser:\n  protocol_timeout_ms: {TIMEOUT_MS}\n"
 
     once = run_in(tmp_path, "once", profile, world, runs=2)
     hung, fine = once.sessions
-    assert not hung.ok and hung.error is not None and hung.error.type == "QrTimeout"
+    assert not hung.ok and hung.error is not None and hung.error.type == "ProtocolTimeout"
     assert failed_stage_ms(hung, "qr_wait") == pytest.approx(TIMEOUT_MS, rel=0.05)
     assert fine.ok and [a.fault for a in fine.attempts] == [None]
 
@@ -70,7 +70,7 @@ def test_a_hang_costs_the_timeout_and_a_retry_turns_it_into_a_late_qr(tmp_path: 
     late, _ = retried.sessions
     lost, last = late.attempts
     assert (lost.fault, last.fault) == ("hang", None)
-    assert lost.error is not None and lost.error.type == "QrTimeout"
+    assert lost.error is not None and lost.error.type == "ProtocolTimeout"
     # The user waited through the hung attempt: its timeout is inside the time-to-QR.
     assert late.time_to_qr_ms is not None
     # Start and duration are each rounded to 0.1 ms.
@@ -94,9 +94,14 @@ def test_a_crashed_browser_is_a_recorded_failure_and_the_run_goes_on(tmp_path: P
     ("fault", "browser", "stage", "error", "limit_ms"),
     [
         (Fault.HTTP_500, "auth_timeout_ms: 1500", "qr_wait", "AuthTimeout", 1500),
-        (Fault.HTTP_500, f"timeout_ms: {TIMEOUT_MS}", "qr_wait", "QrTimeout", TIMEOUT_MS),
         (Fault.BUNDLE_STALL, "navigation_timeout_ms: 1500", "page_load", "NavigationFailed", 1500),
-        (Fault.DROP, f"timeout_ms: {TIMEOUT_MS}", "qr_wait", "QrTimeout", TIMEOUT_MS),
+        (
+            Fault.DROP,
+            f"protocol_timeout_ms: {TIMEOUT_MS}",
+            "qr_wait",
+            "ProtocolTimeout",
+            TIMEOUT_MS,
+        ),
     ],
 )
 def test_each_page_fault_fails_where_its_timeout_says(

@@ -49,7 +49,7 @@ TIMED_FETCH_JS = """async (url) => {
 
 @asynccontextmanager
 async def chromium(urls: ReplicaUrls | None = None) -> AsyncIterator[Browser]:
-    resolver = [f"--host-resolver-rules={urls.host_resolver_rules()}"] if urls else []
+    resolver = urls.chromium_args() if urls else []
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path="/usr/bin/chromium", args=[*CHROMIUM_ARGS, *resolver]
@@ -175,7 +175,7 @@ def test_static_origin_gets_its_own_rule(no_leftover_chromium: None) -> None:
             )
             await page.goto(urls.whatsapp, wait_until="load")
             static_fetch_ms = await page.evaluate(
-                TIMED_FETCH_JS, f"http://{STATIC_HOST}/bundles/app.js"
+                TIMED_FETCH_JS, f"https://{STATIC_HOST}/bundles/app.js"
             )
         rules_by_host: dict[str, set[str]] = {}
         for request_id, url in hosts.items():

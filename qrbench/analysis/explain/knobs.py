@@ -63,6 +63,7 @@ GROUPS_BY_ID = {group.id: group for group in KNOB_GROUPS}
 NOT_KNOBS: tuple[str, ...] = (
     "name",
     "description",
+    "engine",  # the instrument, not the gateway: explain runs every variant on one
     "target.*",
     "gate.*",
     "browser.executable_path",

@@ -4,6 +4,7 @@ check that the page's canvas really shows that string."""
 import base64
 import io
 import math
+from collections.abc import Awaitable, Callable
 
 import qrcode
 import zxingcpp
@@ -51,21 +52,31 @@ def encode_png_data_url(text: str, config: QrOptions) -> str:
 
 
 async def verify_canvas(page: Page) -> str:
-    """Screenshot the QR canvas and decode it; it must read as the page's current data-ref.
+    """Screenshot the QR canvas and decode it; it must read as the page's current data-ref."""
 
-    The page rotates refs, so a mismatch is retried once against the fresh ref.
-    """
-    decoded = ""
-    for _ in range(2):
+    async def canvas() -> tuple[bytes, str | None]:
         try:
             png = await page.locator(QR_SELECTOR).first.screenshot()
             data_ref = await page.locator("div[data-ref]").first.get_attribute("data-ref")
         except PlaywrightError as exc:
             raise translate(exc) from exc
+        return png, data_ref
+
+    return await compare_canvas(canvas)
+
+
+async def compare_canvas(canvas: Callable[[], Awaitable[tuple[bytes, str | None]]]) -> str:
+    """Decode the screenshot `canvas` gives; it must read as the QR string given with it.
+
+    The page rotates refs, so a mismatch is retried once against the fresh ref.
+    """
+    decoded = ""
+    for _ in range(2):
+        png, expected = await canvas()
         decoded = decode_qr(png)
-        if decoded == data_ref:
+        if decoded == expected:
             return decoded
-    raise QrMismatch(f"canvas decodes to {decoded[:40]!r}, data-ref differs")
+    raise QrMismatch(f"canvas decodes to {decoded[:40]!r}, the QR string differs")
 
 
 def decode_qr(png: bytes) -> str:

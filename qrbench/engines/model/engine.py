@@ -18,12 +18,12 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 from qrbench.browsers.base import LaunchedBrowser
 from qrbench.browsers.failures import translate
 from qrbench.config.models import Browser as BrowserConfig
-from qrbench.config.models import CachePersist, CacheType, WebVersionCache
+from qrbench.config.models import CachePersist, CacheType, WebVersionCache, auth_limit_ms
 from qrbench.engines.base import FirstQr, PreparedSession
 from qrbench.engines.handler.qr import verify_canvas
 from qrbench.engines.model import auth, webcache
 from qrbench.engines.model.pagewatch import PageWatcher
-from qrbench.errors import AuthTimeout, BrowserError, NavigationFailed, QrTimeout, SessionFailure
+from qrbench.errors import AuthTimeout, BrowserError, NavigationFailed, SessionFailure
 from qrbench.records import ResourceUsage, Stage
 from qrbench.world import emulation
 from qrbench.world.faults import Fault
@@ -134,11 +134,9 @@ class ModelEngine:
         load_end_ms = timer.stages[-1].end_ms
         with timer.stage(Stage.QR_WAIT, critical=True, start_ms=load_end_ms) as span:
             await _wait_for_web_version(page, profile.browser)
-            # One budget from load to the QR: the wait for Debug.VERSION spends from it.
-            spent_ms = timer.now_ms() - load_end_ms
-            shown_ms, data_ref = await watcher.first_qr(
-                max(0, round(profile.browser.timeout_ms - spent_ms))
-            )
+            # Then whatsapp-web.js waits, in one evaluate, for the socket to leave OPENING:
+            # only puppeteer's protocolTimeout bounds that call.
+            shown_ms, data_ref = await watcher.first_qr(profile.browser.protocol_timeout_ms)
             # A page may draw its QR before `load`; the wait after load is then zero.
             span.end_at(max(shown_ms, load_end_ms))
         return data_ref
@@ -191,22 +189,17 @@ async def _navigate(page: Page, url: str, timeout_ms: int) -> Response | None:
 
 
 async def _wait_for_web_version(page: Page, config: BrowserConfig) -> None:
-    """What whatsapp-web.js waits for after load before it injects: `window.Debug.VERSION`.
+    """What whatsapp-web.js waits for after load before it injects: `window.Debug.VERSION`,
+    for authTimeoutMs (30 s when the profile leaves it at 0, as the library does).
 
     A page already showing its QR has booted too: a `target.url` that is not WhatsApp Web
     (any page with a QR canvas, see README) need not set it.
     """
-    # authTimeoutMs 0 sets no limit of its own; qrbench still stops at the QR's limit.
-    limit_ms = config.auth_timeout_ms or config.timeout_ms
+    limit_ms = auth_limit_ms(config)
     try:
         await page.wait_for_function(_BOOTED_JS, timeout=limit_ms)
     except PlaywrightTimeout as exc:
-        if config.auth_timeout_ms:
-            raise AuthTimeout(f"no window.Debug.VERSION within {limit_ms} ms") from exc
-        # No auth limit of its own: what ran out is the wait for the QR.
-        raise QrTimeout(
-            f"no QR in the page after {limit_ms} ms (window.Debug.VERSION never appeared)"
-        ) from exc
+        raise AuthTimeout(f"no window.Debug.VERSION within {limit_ms} ms (authTimeoutMs)") from exc
 
 
 def _should_persist(cache: WebVersionCache, resolved: webcache.ResolvedIndex) -> bool:

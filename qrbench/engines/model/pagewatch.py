@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from playwright.async_api import BrowserContext, Page
 
-from qrbench.errors import BrowserCrashed, QrTimeout, ReadyTimeout, SessionFailure
+from qrbench.errors import BrowserCrashed, ProtocolTimeout, ReadyTimeout, SessionFailure
 
 QR_BINDING = "__qrbenchQrShown"
 READY_BINDING = "__qrbenchReady"
@@ -81,10 +81,16 @@ class PageWatcher:
         """Stop waiting for the ready state: the client gave up on this login."""
         _fail_unless_done(self._ready, error)
 
-    async def first_qr(self, timeout_ms: int) -> Stamp:
-        """(time the QR appeared, its data-ref); QrTimeout after `timeout_ms`."""
+    async def first_qr(self, protocol_timeout_ms: int) -> Stamp:
+        """(time the QR appeared, its data-ref); ProtocolTimeout after `protocol_timeout_ms`,
+        as the client's evaluate that waits for it times out."""
         return await _wait(
-            self._first_qr, timeout_ms, QrTimeout(f"no QR in the page after {timeout_ms} ms")
+            self._first_qr,
+            protocol_timeout_ms,
+            ProtocolTimeout(
+                f"no QR in the page within {protocol_timeout_ms} ms "
+                "(browser.protocol_timeout_ms bounds the wait for the socket to leave OPENING)"
+            ),
         )
 
     async def ready(self, timeout_ms: int) -> float:

@@ -1,9 +1,15 @@
 """The replica's three loopback origins (page, static bundles, version host), its QR socket
-and, once the simulated phone has scanned, its chat API."""
+and, once the simulated phone has scanned, its chat API.
+
+The page and its bundles answer over TLS at WhatsApp's real hostnames with a certificate
+made per run (`tls.py`), so the real whatsapp-web.js reaches its own `WhatsWebURL`
+unpatched; the version host stands in for GitHub's raw host and speaks plain HTTP.
+"""
 
 import asyncio
 import base64
 import contextlib
+import dataclasses
 import math
 import secrets
 from dataclasses import dataclass
@@ -21,10 +27,12 @@ from qrbench.world import pacing
 from qrbench.world.faults import Fault
 from qrbench.world.loopback import BIND_ADDRESS, LoopbackServer
 from qrbench.world.replica import content
+from qrbench.world.replica.tls import make_certificate
 
-WHATSAPP_HOST = "web.wa-replica.test"
-STATIC_HOST = "static.wa-replica.test"
+WHATSAPP_HOST = "web.whatsapp.com"
+STATIC_HOST = "static.whatsapp.net"
 VERSION_HOST = "versions.wa-replica.test"
+TLS_HOSTS = (WHATSAPP_HOST, STATIC_HOST)
 
 _APP_JS = Path(__file__).with_name("static") / "app.js"
 # Handlers end as soon as their sockets close, so a long grace period would only hide a bug.
@@ -37,6 +45,10 @@ REPLICA_FAULTS = frozenset({Fault.HANG, Fault.DROP, Fault.BUNDLE_STALL, Fault.HT
 """The faults the replica itself injects; `Replica.arm` takes one of these or None."""
 SESSION_PARAM = "qrbench_session"
 """The query parameter that tells the replica which session a page load belongs to."""
+SESSION_HEADER = "X-Qrbench-Session"
+"""The same, as a request header: for a client (whatsapp-web.js) whose URL is fixed, and
+which can set headers on every request its page makes, bundles included."""
+DEVICE_PLATFORM = "WEB"
 MAX_CHATS_PER_PAGE = 500
 
 
@@ -84,10 +96,19 @@ class ReplicaUrls:
     static: str
     version_host: str
     loopback: dict[str, str]
+    # Pins the run's certificate in Chromium (see tls.py).
+    spki_sha256: str
 
     def host_resolver_rules(self) -> str:
         """The value of Chromium's `--host-resolver-rules` that reaches the stable names."""
         return ", ".join(f"MAP {host} {address}" for host, address in self.loopback.items())
+
+    def chromium_args(self) -> list[str]:
+        """What a Chromium needs to open the replica at the stable names over TLS."""
+        return [
+            f"--host-resolver-rules={self.host_resolver_rules()}",
+            f"--ignore-certificate-errors-spki-list={self.spki_sha256}",
+        ]
 
     def to_loopback(self, url: str) -> str:
         """`url` with a stable host name replaced by its 127.0.0.1:PORT; others unchanged."""
@@ -101,11 +122,27 @@ class ReplicaUrls:
         return self.to_loopback(self.whatsapp)
 
 
-def new_qr_string() -> str:
-    """A fresh `REF,NOISE,IDENTITY,ADV` login string in WhatsApp's format."""
-    ref = "2@" + base64.b64encode(secrets.token_bytes(66)).decode()
-    keys = (base64.b64encode(secrets.token_bytes(32)).decode() for _ in range(3))
-    return ",".join((ref, *keys))
+@dataclass(frozen=True)
+class DeviceKeys:
+    """What a linking device shows beside each ref: its noise and identity public keys,
+    its ADV secret, its platform. They stay the same for the page's life."""
+
+    static: str
+    identity: str
+    adv: str
+    platform: str = DEVICE_PLATFORM
+
+    @classmethod
+    def new(cls) -> "DeviceKeys":
+        return cls(*(base64.b64encode(secrets.token_bytes(32)).decode() for _ in range(3)))
+
+    def qr_string(self, ref: str) -> str:
+        """The login string a QR encodes: `ref,staticKey,identityKey,advSecret,platform`."""
+        return ",".join((ref, self.static, self.identity, self.adv, self.platform))
+
+
+def new_ref() -> str:
+    return "2@" + base64.b64encode(secrets.token_bytes(66)).decode()
 
 
 def qr_matrix(text: str) -> list[str]:
@@ -146,6 +183,8 @@ class Replica:
         # index 500 never reaches it.
         self._faults: dict[str, Fault | None] = {}
         self._met: set[str] = set()
+        # A page's device keys outlive its sockets: a reloaded QR keeps them.
+        self._device_keys: dict[str, DeviceKeys] = {}
 
     def arm(self, session_id: str, fault: Fault | None) -> None:
         """The fault this session's page loads meet from now on, until armed again."""
@@ -157,6 +196,7 @@ class Replica:
     def disarm(self, session_id: str) -> None:
         self._faults.pop(session_id, None)
         self._met.discard(session_id)
+        self._device_keys.pop(session_id, None)
 
     def fault_met(self, session_id: str) -> bool:
         """Whether the session's armed fault reached its page."""
@@ -167,16 +207,22 @@ class Replica:
         """`url` marked as this session's, for `arm`."""
         return str(URL(url).update_query({SESSION_PARAM: session_id}))
 
-    def _meets(self, request: web.Request, *faults: Fault) -> Fault | None:
-        """Which of `faults` this request meets (marked as met): the request's session's.
+    def _session_of(self, request: web.Request) -> str | None:
+        """The session a request belongs to, by its query or header.
 
-        The page and its socket carry the session in the query. A bundle request does not
-        (the index a cache answered names plain bundle URLs), so it meets the fault of the
-        one session armed, as when sessions run one at a time.
+        The model engine's page and socket carry the session in the query; every request
+        of a whatsapp-web.js page carries the header. A bundle request of the model's page
+        carries neither (the index a cache answered names plain bundle URLs), so it belongs
+        to the one session armed, as when sessions run one at a time.
         """
-        session_id = request.query.get(SESSION_PARAM)
+        session_id = request.query.get(SESSION_PARAM) or request.headers.get(SESSION_HEADER)
         if session_id is None and len(self._faults) == 1:
             session_id = next(iter(self._faults))
+        return session_id
+
+    def _meets(self, request: web.Request, *faults: Fault) -> Fault | None:
+        """Which of `faults` this request meets (marked as met): the request's session's."""
+        session_id = self._session_of(request)
         if session_id is None or (fault := self._faults.get(session_id)) not in faults:
             return None
         self._met.add(session_id)
@@ -191,18 +237,21 @@ class Replica:
     def index_html(self, version: str) -> bytes:
         """The index of `version` as served under the stable names (for caches and tests)."""
         return content.build_index(
-            version, self.config.index_kb, self.config.bundles, f"http://{STATIC_HOST}"
+            version, self.config.index_kb, self.config.bundles, f"https://{STATIC_HOST}"
         )
 
     def start(self) -> ReplicaUrls:
         """Listen on three ephemeral loopback ports; blocks until all three accept."""
         config = self.config
         scripts = self._scripts()
-        hosts = (WHATSAPP_HOST, STATIC_HOST, VERSION_HOST)
-        addresses = self._server.bind(len(hosts), config.bind_address)
-        loopback = dict(zip(hosts, addresses, strict=True))
+        certificate = make_certificate(list(TLS_HOSTS))
+        addresses = self._server.bind(
+            len(TLS_HOSTS), config.bind_address, certificate.server_context
+        )
+        loopback = dict(zip(TLS_HOSTS, addresses, strict=True))
+        [loopback[VERSION_HOST]] = self._server.bind(1, config.bind_address)
         index_loopback = content.build_index(
-            config.version, config.index_kb, config.bundles, f"http://{loopback[STATIC_HOST]}"
+            config.version, config.index_kb, config.bundles, f"https://{loopback[STATIC_HOST]}"
         )
         served = _Served(
             index_stable=self.index_html(config.version) if config.stable_names else index_loopback,
@@ -217,10 +266,11 @@ class Replica:
             ]
         )
         return ReplicaUrls(
-            whatsapp=f"http://{WHATSAPP_HOST}/",
-            static=f"http://{STATIC_HOST}/",
+            whatsapp=f"https://{WHATSAPP_HOST}/",
+            static=f"https://{STATIC_HOST}/",
             version_host=f"http://{VERSION_HOST}/",
             loopback=loopback,
+            spki_sha256=certificate.spki_sha256,
         )
 
     def stop(self) -> None:
@@ -299,6 +349,12 @@ class Replica:
         await chat.prepare(request)
         self._chats.add(chat)
         scan_at: float | None = None
+        session_id = self._session_of(request)
+        keys = (
+            DeviceKeys.new()
+            if session_id is None
+            else self._device_keys.setdefault(session_id, DeviceKeys.new())
+        )
         try:
             match fault := self._meets(request, Fault.HANG, Fault.DROP):
                 case Fault.HANG:
@@ -314,9 +370,16 @@ class Replica:
                 case _:
                     assert_never(fault)
             for number in range(config.refs):
-                qr_string = new_qr_string()
+                ref = new_ref()
+                qr_string = keys.qr_string(ref)
                 await chat.send_json(
-                    {"type": "ref", "ref": qr_string, "matrix": qr_matrix(qr_string)}
+                    {
+                        "type": "ref",
+                        "ref": ref,
+                        "keys": dataclasses.asdict(keys),
+                        "qr": qr_string,
+                        "matrix": qr_matrix(qr_string),
+                    }
                 )
                 sent_at = loop.time()
                 if number == 0 and config.scan_after_s is not None:

@@ -88,16 +88,13 @@ def test_qr_wait_measures_when_the_page_shows_the_qr(tmp_path: Path) -> None:
 def test_page_without_qr_is_a_recorded_timeout(tmp_path: Path) -> None:
     page = "<html><body><p>no QR here</p></body></html>"
     with PageServer({"/": page}) as server:
-        profile = profile_for(tmp_path, server.url("/"))
-        profile = profile.model_copy(
-            update={"browser": profile.browser.model_copy(update={"timeout_ms": 3000})}
-        )
+        profile = profile_for(tmp_path, server.url("/"), "  auth_timeout_ms: 3000\n")
         result = run_one(profile, tmp_path)
     assert not result.ok
     assert result.time_to_qr_ms is None
     assert result.error is not None
-    assert (result.error.stage, result.error.type) == ("qr_wait", "QrTimeout")
-    # browser.timeout_ms also bounds the launch, so it cannot be tiny on a busy machine.
+    # Neither window.Debug.VERSION nor a QR: the client's authTimeoutMs ends the wait.
+    assert (result.error.stage, result.error.type) == ("qr_wait", "AuthTimeout")
     assert stage(result, Stage.QR_WAIT) == pytest.approx(3000, abs=300)
     assert result.stages[-1].ok is False
 

@@ -8,6 +8,7 @@ import json
 import math
 import re
 import socket
+import ssl
 import threading
 import time
 import urllib.error
@@ -33,9 +34,11 @@ from qrbench.world.replica import Replica, ReplicaConfig, ReplicaUrls, content, 
 from qrbench.world.replica.content import build_bundles
 from qrbench.world.replica.server import (
     STATIC_HOST,
+    TLS_HOSTS,
     VERSION_HOST,
     WHATSAPP_HOST,
-    new_qr_string,
+    DeviceKeys,
+    new_ref,
     qr_matrix,
 )
 
@@ -47,17 +50,24 @@ SMALL = ReplicaConfig(index_kb=64, bundle_kb=256)
 SCRIPT_SRC = re.compile(r'<script src="([^"]+)"></script>')
 
 
+# The replica's certificate is made per run; these tests check what it serves, not it.
+UNVERIFIED = ssl.create_default_context()
+UNVERIFIED.check_hostname = False
+UNVERIFIED.verify_mode = ssl.CERT_NONE
+
+
 def http_get(url: str, host: str | None = None) -> tuple[int, dict[str, str], bytes]:
     request = urllib.request.Request(url, headers={"Host": host} if host else {})
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=10, context=UNVERIFIED) as response:
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read()
 
 
 def loopback_url(urls: ReplicaUrls, host: str, path: str) -> str:
-    return f"http://{urls.loopback[host]}{path}"
+    scheme = "https" if host in TLS_HOSTS else "http"
+    return f"{scheme}://{urls.loopback[host]}{path}"
 
 
 def port_of(urls: ReplicaUrls, host: str) -> int:
@@ -73,7 +83,7 @@ def accepts(address: str, port: int) -> bool:
 
 
 def chat_url(urls: ReplicaUrls) -> str:
-    return f"ws://{urls.loopback[WHATSAPP_HOST]}/ws/chat"
+    return f"wss://{urls.loopback[WHATSAPP_HOST]}/ws/chat"
 
 
 def decode_qr(image: Image.Image) -> list[str]:
@@ -91,7 +101,10 @@ def receive(url: str, within_s: float) -> tuple[Received, bool]:
 
     async def run() -> tuple[Received, bool]:
         received: Received = []
-        async with aiohttp.ClientSession() as session, session.ws_connect(url) as chat:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.ws_connect(url, ssl=False) as chat,
+        ):
             deadline = time.monotonic() + within_s
             while (remaining_s := deadline - time.monotonic()) > 0:
                 try:
@@ -159,7 +172,10 @@ def test_stop_closes_open_websockets_without_waiting_for_their_timers(
     urls = replica.start()
 
     async def run() -> tuple[float, int | None]:
-        async with aiohttp.ClientSession() as session, session.ws_connect(chat_url(urls)) as chat:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.ws_connect(chat_url(urls), ssl=False) as chat,
+        ):
             for kind in before_stop:
                 assert (await chat.receive_json())["type"] == kind
             started = time.monotonic()
@@ -167,7 +183,9 @@ def test_stop_closes_open_websockets_without_waiting_for_their_timers(
             closing = await chat.receive()
             await stopping
             assert closing.type is aiohttp.WSMsgType.CLOSE
-            return time.monotonic() - started, chat.close_code
+            # The code in the frame the replica sent: the close handshake after it may be
+            # cut short (1006) when the TLS connection goes down with the server.
+            return time.monotonic() - started, closing.data
 
     try:
         stop_s, close_code = asyncio.run(run())
@@ -209,19 +227,24 @@ def test_config_rejects_unusable_values() -> None:
 def test_urls_map_stable_names_to_loopback() -> None:
     with Replica(SMALL) as urls:
         whatsapp = urls.loopback[WHATSAPP_HOST]
-        assert urls.whatsapp == "http://web.wa-replica.test/"
+        assert urls.whatsapp == "https://web.whatsapp.com/"
+        assert urls.static == "https://static.whatsapp.net/"
         assert urls.host_resolver_rules() == ", ".join(
             f"MAP {host} {urls.loopback[host]}"
             for host in (WHATSAPP_HOST, STATIC_HOST, VERSION_HOST)
         )
-        assert urls.to_loopback("ws://web.wa-replica.test/ws/chat?x=1") == (
-            f"ws://{whatsapp}/ws/chat?x=1"
+        assert urls.chromium_args() == [
+            f"--host-resolver-rules={urls.host_resolver_rules()}",
+            f"--ignore-certificate-errors-spki-list={urls.spki_sha256}",
+        ]
+        assert urls.to_loopback("wss://web.whatsapp.com/ws/chat?x=1") == (
+            f"wss://{whatsapp}/ws/chat?x=1"
         )
         assert urls.to_loopback(urls.version_host + "html/2.3000.1.html") == (
             f"http://{urls.loopback[VERSION_HOST]}/html/2.3000.1.html"
         )
-        assert urls.to_loopback("https://web.whatsapp.com/") == "https://web.whatsapp.com/"
-        assert urls.index_url_loopback == f"http://{whatsapp}/"
+        assert urls.to_loopback("https://example.org/") == "https://example.org/"
+        assert urls.index_url_loopback == f"https://{whatsapp}/"
 
 
 # -- content ---------------------------------------------------------------------------------
@@ -248,9 +271,9 @@ def test_index_script_urls_follow_the_host_it_was_requested_under() -> None:
     names = [f"bundle-{number}.js" for number in range(SMALL.bundles)] + ["app.js"]
     stable_srcs = SCRIPT_SRC.findall(stable.decode())
     loopback_srcs = SCRIPT_SRC.findall(loopback.decode())
-    assert stable_srcs == [f"http://static.wa-replica.test/bundles/{name}" for name in names]
+    assert stable_srcs == [f"https://static.whatsapp.net/bundles/{name}" for name in names]
     assert loopback_srcs == [
-        f"http://{urls.loopback[STATIC_HOST]}/bundles/{name}" for name in names
+        f"https://{urls.loopback[STATIC_HOST]}/bundles/{name}" for name in names
     ]
     assert abs(len(stable) - len(loopback)) <= 1024
     assert stable == replica.index_html(SMALL.version)
@@ -375,15 +398,19 @@ def test_refs_that_run_out_before_the_scan_end_the_socket_unscanned() -> None:
 
 
 def test_qr_string_has_whatsapp_format() -> None:
-    ref, *keys = new_qr_string().split(",")
+    keys = DeviceKeys.new()
+    ref, *key_parts, platform = keys.qr_string(new_ref()).split(",")
     assert ref.startswith("2@")
     assert 80 <= len(ref) <= 100
-    assert len(keys) == 3
-    assert all(len(base64.b64decode(key, validate=True)) == 32 for key in keys)
+    assert key_parts == [keys.static, keys.identity, keys.adv]
+    assert all(len(base64.b64decode(key, validate=True)) == 32 for key in key_parts)
+    assert platform == server.DEVICE_PLATFORM
+    # A device keeps its keys across refs.
+    assert keys.qr_string(new_ref()).split(",")[1:] == [*key_parts, platform]
 
 
 def test_qr_matrix_encodes_the_qr_string() -> None:
-    qr_string = new_qr_string()
+    qr_string = DeviceKeys.new().qr_string(new_ref())
     rows = qr_matrix(qr_string)
     assert all(len(row) == len(rows) for row in rows)
     quiet, scale = 4, 4
@@ -514,8 +541,8 @@ def is_running(process: psutil.Process) -> bool:
         return False
 
 
-def host_rules_arg(urls: ReplicaUrls) -> str:
-    return f"--host-resolver-rules={urls.host_resolver_rules()}"
+def spki_arg(urls: ReplicaUrls) -> str:
+    return f"--ignore-certificate-errors-spki-list={urls.spki_sha256}"
 
 
 def canvas_text(page: Page) -> list[str]:
@@ -532,7 +559,7 @@ def test_page_shows_whatsapp_qr_dom_that_decodes_to_data_ref(
     launch_chromium: LaunchChromium,
 ) -> None:
     with Replica(SMALL) as urls:
-        page = launch_chromium([host_rules_arg(urls)]).new_page()
+        page = launch_chromium(urls.chromium_args()).new_page()
         page.add_init_script(
             "const PageWebSocket = window.WebSocket;"
             "window.WebSocket = function (url) {"
@@ -562,7 +589,7 @@ def test_page_redraws_each_ref_then_offers_a_reload_that_reconnects(
 ) -> None:
     config = ReplicaConfig(index_kb=64, bundle_kb=256, refs=2, first_ttl_s=1.0, next_ttl_s=1.0)
     with Replica(config) as urls:
-        page = launch_chromium([host_rules_arg(urls)]).new_page()
+        page = launch_chromium(urls.chromium_args()).new_page()
         page.goto(urls.whatsapp)
         page.wait_for_selector("div[data-ref] canvas")
         first_ref = data_ref(page)
@@ -583,7 +610,8 @@ def test_loopback_url_shows_qr_without_host_resolver_rules(
     launch_chromium: LaunchChromium,
 ) -> None:
     with Replica(SMALL) as urls:
-        page = launch_chromium([]).new_page()
+        # The run's certificate still needs trusting: a person's browser asks for that.
+        page = launch_chromium([spki_arg(urls)]).new_page()
         page.goto(urls.index_url_loopback)
         page.wait_for_selector("div[data-ref] canvas", timeout=10000)
         assert canvas_text(page) == [data_ref(page)]
@@ -597,7 +625,7 @@ def test_index_cached_in_another_run_boots_through_route_interception(
     cached = Replica(SMALL).index_html("2.3000.999")
     with Replica(SMALL) as urls:
         # A fulfilled document counts as public, and Chromium blocks its loopback bundles.
-        browser = launch_chromium([host_rules_arg(urls), ALLOW_LOOPBACK_FROM_FULFILLED_PAGES])
+        browser = launch_chromium([*urls.chromium_args(), ALLOW_LOOPBACK_FROM_FULFILLED_PAGES])
         page = browser.new_page()
         page.route(
             urls.whatsapp, lambda route: route.fulfill(body=cached, content_type="text/html")
@@ -627,7 +655,7 @@ def test_scan_swaps_the_qr_for_the_chat_list_and_the_page_serves_chats(
 ) -> None:
     config = ReplicaConfig(index_kb=100, bundle_kb=256, scan_after_s=0.5)
     with Replica(config) as urls:
-        page = launch_chromium([host_rules_arg(urls)]).new_page()
+        page = launch_chromium(urls.chromium_args()).new_page()
         page.add_init_script(RECORD_APPEARANCES)
         page.goto(urls.whatsapp)
         page.wait_for_selector("#pane-side", state="attached", timeout=10000)
@@ -681,7 +709,7 @@ def test_bundle_stall_fault_sends_half_of_the_first_bundle_then_nothing() -> Non
 
         async def read(name: str) -> tuple[int, int, bool]:
             url = loopback_url(urls, STATIC_HOST, f"/bundles/{name}")
-            async with aiohttp.ClientSession() as session, session.get(url) as response:
+            async with aiohttp.ClientSession() as session, session.get(url, ssl=False) as response:
                 body = bytearray()
                 try:
                     async with asyncio.timeout(1.0):

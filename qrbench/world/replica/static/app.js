@@ -1,5 +1,6 @@
 // The replica's login screen: after `load`, open /ws/chat and show each pushed ref as a QR;
-// once the phone has scanned, swap the QR for the chat list.
+// once the phone has scanned, swap the QR for the chat list. The same refs drive the
+// modules whatsapp-web.js reads through `window.require` before login (see `defineModules`).
 (function () {
   "use strict";
 
@@ -41,6 +42,100 @@
     canvas.height = CANVAS_PX;
     container.appendChild(canvas);
     return container;
+  }
+
+  // A Backbone-like model: `set` fires `change:<field>` with (model, value), as WhatsApp
+  // Web's models do for the listeners whatsapp-web.js attaches.
+  function Model(fields) {
+    var listeners = Object.create(null);
+    var model = Object.assign({}, fields);
+    model.on = function (event, listener) {
+      (listeners[event] = listeners[event] || []).push(listener);
+    };
+    model.off = function (event, listener) {
+      listeners[event] = (listeners[event] || []).filter(function (known) {
+        return known !== listener;
+      });
+    };
+    model.set = function (field, value) {
+      model[field] = value;
+      (listeners["change:" + field] || []).slice().forEach(function (listener) {
+        listener(model, value);
+      });
+    };
+    return model;
+  }
+
+  function decodeB64(text) {
+    return Uint8Array.from(atob(text), function (c) { return c.charCodeAt(0); });
+  }
+
+  function encodeB64(bytes) {
+    return btoa(String.fromCharCode.apply(null, bytes));
+  }
+
+  // The socket's state goes OPENING -> UNPAIRED with the first ref, UNPAIRED_IDLE when the
+  // refs run out; Conn.ref follows every pushed ref. The device's keys arrive with the refs.
+  var socketModel = Model({state: "OPENING", hasSynced: false});
+  var conn = Model({ref: null});
+  var cmd = Model({});
+  var device = {staticKey: null, identityKey: null, advSecret: null};
+  // A constant of WhatsApp Web's, read (and copied) before any ref arrives; the replica's
+  // server composes the same string (server.DEVICE_PLATFORM).
+  var DEVICE_PLATFORM = "WEB";
+
+  function defineModules() {
+    var modules = {
+      WAWebSocketModel: {Socket: socketModel},
+      WAWebConnModel: {Conn: conn},
+      WAWebCmd: {Cmd: cmd},
+      WAWebOfflineHandler: {
+        OfflineMessageHandler: {getOfflineDeliveryProgress: function () { return 0; }}
+      },
+      WAWebAltDeviceLinkingApi: {},
+      WABase64: {encodeB64: encodeB64},
+      WAWebCompanionRegClientUtils: {
+        DEVICE_PLATFORM: DEVICE_PLATFORM,
+        waNoiseInfo: {
+          get: function () {
+            return Promise.resolve({staticKeyPair: {pubKey: device.staticKey}});
+          }
+        }
+      },
+      WAWebAdvSignatureApi: {},
+      WAWebUserPrefsInfoStore: {},
+      WAWebSignalStoreApi: {
+        waSignalStore: {
+          getRegistrationInfo: function () {
+            return Promise.resolve({identityKeyPair: {pubKey: device.identityKey}});
+          }
+        }
+      },
+      WAWebUserPrefsMultiDevice: {getADVSecretKey: function () { return device.advSecret; }},
+      WAWebMiscBrowserUtils: {info: function () { return {name: "Chrome", os: "Linux"}; }}
+    };
+    Object.keys(modules).forEach(function (name) {
+      window.__d(name, [], function (_global, _require, module) {
+        module.exports = modules[name];
+      });
+    });
+    cmd.refreshQR = function () { connect(); };
+  }
+
+  function onRef(message) {
+    device.staticKey = decodeB64(message.keys.static);
+    device.identityKey = decodeB64(message.keys.identity);
+    device.advSecret = message.keys.adv;
+    showRef(message.qr, message.matrix);
+    conn.set("ref", message.ref);
+    if (socketModel.state !== "UNPAIRED") {
+      socketModel.set("state", "UNPAIRED");
+    }
+  }
+
+  function onRefsExhausted() {
+    showReloadButton();
+    socketModel.set("state", "UNPAIRED_IDLE");
   }
 
   function showRef(ref, rows) {
@@ -122,13 +217,14 @@
 
   function connect() {
     // The page's query names its session (qrbench_session): the socket says it too.
-    var socket = new WebSocket("ws://" + location.host + "/ws/chat" + location.search);
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    var socket = new WebSocket(scheme + location.host + "/ws/chat" + location.search);
     socket.addEventListener("message", function (event) {
       var message = JSON.parse(event.data);
       if (message.type === "ref") {
-        showRef(message.ref, message.matrix);
+        onRef(message);
       } else if (message.type === "refs-exhausted") {
-        showReloadButton();
+        onRefsExhausted();
       } else if (message.type === "scanned") {
         onScanned();
       }
@@ -137,6 +233,7 @@
 
   // The harness reads chats through the page, as whatsapp-web.js's getChats() does.
   window.WAReplica = {fetchChats: fetchChats};
+  defineModules();
 
   // WhatsApp's client boots after the window load event; the benchmark times `qr_wait` from it.
   window.addEventListener("load", connect);
