@@ -27,7 +27,9 @@ def _left_the_blank_page(url: str) -> bool:
 async def new_session_context(browser: PlaywrightBrowser, config: Browser) -> BrowserContext:
     """A fresh context for one session, set up as a launched one would be."""
     try:
-        context = await browser.new_context(user_agent=config.user_agent)
+        # The replica's certificate is made per run; a browser launched elsewhere was not
+        # told to trust its key (--ignore-certificate-errors-spki-list), so its context is.
+        context = await browser.new_context(user_agent=config.user_agent, ignore_https_errors=True)
     except PlaywrightError as exc:
         raise BrowserLaunchFailed(first_line(exc)) from exc
     # As for a launched browser: CDP calls give up after the protocol timeout.

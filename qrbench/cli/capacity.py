@@ -19,7 +19,14 @@ from qrbench.analysis.thresholds import parse_overrides, parse_percent, resolve_
 from qrbench.capacity_results import read_capacity
 from qrbench.cli.app import app, console, errors
 from qrbench.cli.flows import file_state
-from qrbench.cli.options import DEFAULT_PROFILE, DEFAULT_SCENARIO, DEFAULT_WARMUP, load_of
+from qrbench.cli.options import (
+    DEFAULT_PROFILE,
+    DEFAULT_SCENARIO,
+    DEFAULT_WARMUP,
+    Engine,
+    load_of,
+    on_engine,
+)
 from qrbench.config.loader import load_profile, load_scenario
 from qrbench.config.models import Scenario
 from qrbench.errors import ConfigError, QrbenchError
@@ -161,6 +168,7 @@ def capacity(
             show_default="results/<UTC time>-<profile>-<scenario>-capacity.json",
         ),
     ] = None,
+    engine: Engine = None,
 ) -> None:
     """How many logins at once one machine holds: ramp the load until the criterion breaks.
 
@@ -176,9 +184,10 @@ def capacity(
       qrbench capacity --profile optimized --scenario lan
       qrbench capacity --steps 1,2,3,4 --sessions-per-step 30
       qrbench capacity --arrival-rates 20,40,80 --seed 7
+      qrbench capacity --engine whatsapp-web.js --steps 1,2,4
       qrbench gate --capacity-results results/...-capacity.json --min-capacity 4
     """
-    loaded, world = load_profile(profile), load_scenario(scenario)
+    loaded, world = on_engine(load_profile(profile), engine), load_scenario(scenario)
     loads = ramp_steps(steps, arrival_rates, max_concurrency, seed, world)
     overrides = parse_overrides(
         target=target, percentile=None, min_success=min_success, max_regression=None

@@ -100,9 +100,7 @@ async def run_interleaved(
             f"dirs, {swept.processes} processes"
         )
     profile_runs = [
-        _ProfileRun(
-            plan, listener, machinery.engine or engine_for(plan.profile.engine), provider
-        )
+        _ProfileRun(plan, listener, machinery.engine or engine_for(plan.profile.engine), provider)
         for plan, provider in zip(plans, providers, strict=True)
     ]
     # Anything that ends the run before its last session (a signal, an error) leaves this.

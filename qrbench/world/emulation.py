@@ -3,7 +3,7 @@
 Chromium 156 answers `Network.emulateNetworkConditionsByRule`, which tells origins apart by
 URL pattern (each request's `appliedNetworkConditionsId` names the rule that shaped it), so
 no origin needs server-side pacing for the browser's sake:
-- a rule for `static.wa-replica.test` gives the replica's bundle origin the `static` link;
+- a rule for `static.whatsapp.net` gives the replica's bundle origin the `static` link;
 - after it, a rule with an empty pattern matches every other request, WebSocket included,
   and gives it the `whatsapp` link: the replica's page, socket and chat API, or a custom
   `target.url` and everything it loads. The first matching rule wins.

@@ -307,7 +307,9 @@ def test_without_stable_names_every_page_names_the_static_origin_by_address() ->
         ]
     for page in pages:
         srcs = SCRIPT_SRC.findall(page.decode())
-        assert srcs and all(src.startswith(f"http://{urls.loopback[STATIC_HOST]}/") for src in srcs)
+        assert srcs and all(
+            src.startswith(f"https://{urls.loopback[STATIC_HOST]}/") for src in srcs
+        )
 
 
 def test_version_host_answers_over_the_scenarios_link() -> None:
