@@ -3,18 +3,20 @@
 Timeouts here are short (3 s) so a hang costs a few seconds, not the shipped 30.
 """
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
-from qrbench.config.loader import load_scenario
+from qrbench.config.loader import load_profile, load_scenario
 from qrbench.config.models import Faults
 from qrbench.errors import ConfigError
-from qrbench.measure.runner import RunOutcome
+from qrbench.measure.plan import Load
+from qrbench.measure.runner import RunOutcome, RunPlan, run
 from qrbench.records import SessionResult
 from qrbench.world.faults import Fault, draw
 from tests.helpers import write_yaml
-from tests.run_helpers import run_profile
+from tests.run_helpers import RecordingListener, run_profile
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("no_leftover_chromium")]
 
@@ -176,3 +178,47 @@ def test_page_faults_need_the_replica(tmp_path: Path) -> None:
             world,
             1,
         )
+
+
+@pytest.mark.parametrize("engine", ["model", "whatsapp-web.js"])
+def test_with_sessions_in_flight_each_fault_strikes_and_is_recorded_on_its_own_session(
+    tmp_path: Path, engine: str
+) -> None:
+    probabilities = {"hang": 0.3, "bundle_stall": 0.3, "http_500": 0.2}
+    world_text = "faults:\n  seed: 7\n" + "".join(f"  {k}: {v}\n" for k, v in probabilities.items())
+    world = load_scenario(str(scenario(tmp_path, world_text)))
+    profile = load_profile(
+        str(
+            write_yaml(
+                tmp_path / "p.yaml",
+                f"extends: optimized\nengine: {engine}\nbrowser:\n  protocol_timeout_ms: 2500\n"
+                "  auth_timeout_ms: 2500\n  navigation_timeout_ms: 2500\n",
+            )
+        )
+    )
+    plan = RunPlan(
+        profile=profile,
+        scenario=world,
+        runs=8,
+        warmup=0,
+        results_path=tmp_path / "r.json",
+        load=Load(concurrency=4),
+    )
+    outcome = asyncio.run(run(plan, RecordingListener()))
+
+    expected_error = {
+        Fault.HANG: "ProtocolTimeout",
+        Fault.BUNDLE_STALL: "NavigationFailed",
+        Fault.HTTP_500: "AuthTimeout",
+    }
+    drawn = [draw(world.faults, session.number, 1) for session in outcome.sessions]
+    # The seed mixes struck and clean sessions, several kinds in flight together.
+    assert None in drawn and len({fault for fault in drawn if fault}) >= 2
+    for session, fault in zip(outcome.sessions, drawn, strict=True):
+        (attempt,) = session.attempts
+        assert attempt.fault == (fault.value if fault else None), session.number
+        if fault is None:
+            assert session.ok, session.error
+        else:
+            assert session.error is not None
+            assert session.error.type == expected_error[fault], (session.number, session.error)

@@ -27,6 +27,7 @@ from qrbench.errors import AuthTimeout, BrowserError, NavigationFailed, SessionF
 from qrbench.records import ResourceUsage, Stage
 from qrbench.world import emulation
 from qrbench.world.faults import Fault
+from qrbench.world.replica.server import SESSION_HEADER
 
 _BOOTED_JS = """() => (window.Debug !== undefined && window.Debug.VERSION !== undefined)
     || document.querySelector('div[data-ref] canvas') !== null"""
@@ -107,6 +108,10 @@ class ModelEngine:
             watcher = PageWatcher(timer.now_ms)
             await watcher.install(context, page)
             with timer.harness():
+                if setup.replica is not None:
+                    # Every request of the page names its session, bundles included, so the
+                    # replica strikes each with its own fault however many run at once.
+                    await context.set_extra_http_headers({SESSION_HEADER: session.session_id})
                 await emulation.apply(context, page, setup.network, setup.cpu)
         if self._remote:
             self._backup_loop = asyncio.create_task(self._backup_sync())

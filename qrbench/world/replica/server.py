@@ -208,12 +208,11 @@ class Replica:
         return str(URL(url).update_query({SESSION_PARAM: session_id}))
 
     def _session_of(self, request: web.Request) -> str | None:
-        """The session a request belongs to, by its query or header.
+        """The session a request belongs to, by its header or query.
 
-        The model engine's page and socket carry the session in the query; every request
-        of a whatsapp-web.js page carries the header. A bundle request of the model's page
-        carries neither (the index a cache answered names plain bundle URLs), so it belongs
-        to the one session armed, as when sessions run one at a time.
+        Both engines set the header on every request of the page, bundles included. A
+        client that sets none (a person's browser, `qrbench serve`) is told apart by the
+        page's query, or else belongs to the one session armed.
         """
         session_id = request.query.get(SESSION_PARAM) or request.headers.get(SESSION_HEADER)
         if session_id is None and len(self._faults) == 1:
