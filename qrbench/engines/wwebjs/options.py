@@ -11,6 +11,7 @@ from typing import Any, assert_never
 from qrbench.browsers.local import launch_args
 from qrbench.config.models import (
     AuthStrategy,
+    BrowserProviderKind,
     CachePersist,
     CacheType,
     Profile,
@@ -46,6 +47,18 @@ def _unhonoured(profile: Profile, scenario: Scenario) -> list[tuple[str, str]]:
                 f"{where}: web_version_cache.persist",
                 "the library writes its local cache only after a login, never after a QR",
             )
+        )
+    if profile.browser.provider is not BrowserProviderKind.LOCAL:
+        problems.append(
+            (
+                f"{where}: browser.provider",
+                "the library opens its own https://web.whatsapp.com/, which only a Chromium "
+                "launched with the replica's host mapping reaches",
+            )
+        )
+    if profile.browser.pool is not None:
+        problems.append(
+            (f"{where}: browser.pool", "the library launches a browser of its own per client")
         )
     auth = profile.auth
     if auth.strategy is AuthStrategy.REMOTEAUTH:

@@ -55,6 +55,11 @@ def test_options_carry_the_profiles_knobs(tmp_path: Path) -> None:
     ("yaml", "key"),
     [
         ("target:\n  url: http://127.0.0.1:9/\n", "target.url"),
+        ("browser:\n  pool: 2\n", "browser.pool"),
+        (
+            "browser:\n  provider: cdp\n  endpoints: [http://127.0.0.1:9222]\n",
+            "browser.provider",
+        ),
         ("web_version_cache:\n  type: local\n  persist: after_load\n", "web_version_cache.persist"),
         (
             "auth:\n  strategy: remoteauth\n  store:\n    backend: sqlite\n",
