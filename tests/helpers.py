@@ -3,6 +3,7 @@ conftest.py). Test modules import from here, never from each other."""
 
 import io
 import os
+import ssl
 import subprocess
 import sys
 import threading
@@ -30,6 +31,12 @@ from qrbench.config.loader import load_profile
 from qrbench.measure.plan import Load
 from qrbench.records import ResourceUsage, SessionError, SessionResult, StageTiming
 from qrbench.results import SCHEMA_VERSION, SavedResults
+
+# The replica's certificate is made per run and trusted by Chromium through its key; a
+# test's own HTTP client checks what the replica serves, not the certificate.
+REPLICA_TLS = ssl.create_default_context()
+REPLICA_TLS.check_hostname = False
+REPLICA_TLS.verify_mode = ssl.CERT_NONE
 
 
 class PageServer:

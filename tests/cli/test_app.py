@@ -2,7 +2,6 @@
 
 import json
 import signal
-import ssl
 import subprocess
 import sys
 import time
@@ -12,11 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import SMALL_WORLD, qrbench, write_yaml
-
-UNVERIFIED = ssl.create_default_context()
-UNVERIFIED.check_hostname = False
-UNVERIFIED.verify_mode = ssl.CERT_NONE
+from tests.helpers import REPLICA_TLS, SMALL_WORLD, qrbench, write_yaml
 
 
 @pytest.mark.browser
@@ -200,7 +195,7 @@ def test_serve_prints_a_working_url_and_stops_on_ctrl_c(tmp_path: Path) -> None:
                 break
         assert url.startswith("https://127.0.0.1:")
         # The run's own certificate: nothing trusts it but the Chromium qrbench starts.
-        with urllib.request.urlopen(url, timeout=10, context=UNVERIFIED) as response:
+        with urllib.request.urlopen(url, timeout=10, context=REPLICA_TLS) as response:
             html = response.read().decode("utf-8")
         assert "window.Debug" in html
         proc.send_signal(signal.SIGINT)
@@ -209,4 +204,4 @@ def test_serve_prints_a_working_url_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         proc.kill()
     assert proc.returncode == 0
     with pytest.raises(urllib.error.URLError):
-        urllib.request.urlopen(url, timeout=2, context=UNVERIFIED)
+        urllib.request.urlopen(url, timeout=2, context=REPLICA_TLS)

@@ -10,6 +10,7 @@ from qrbench.config.models import BrowserProviderKind, Profile
 from qrbench.engines.base import SessionSetup
 from qrbench.measure.services import open_services
 from tests.fakes import FakeProvider
+from tests.helpers import REPLICA_TLS
 
 
 def _opened(profile: Profile, tmp_path: Path, **options: str) -> tuple[SessionSetup, int]:
@@ -22,7 +23,10 @@ def _opened(profile: Profile, tmp_path: Path, **options: str) -> tuple[SessionSe
             )
             setup = opened.setup
             page = await asyncio.to_thread(
-                urllib.request.urlopen, setup.to_loopback(setup.target_url), timeout=5
+                urllib.request.urlopen,
+                setup.to_loopback(setup.target_url),
+                timeout=5,
+                context=REPLICA_TLS,
             )
             with page:
                 return setup, page.status
@@ -32,9 +36,10 @@ def _opened(profile: Profile, tmp_path: Path, **options: str) -> tuple[SessionSe
 
 def test_a_local_browser_is_sent_to_the_stable_names_it_maps(tmp_path: Path) -> None:
     setup, status = _opened(load_profile("optimized"), tmp_path)
-    assert setup.target_url == "http://web.wa-replica.test/"
-    (rules,) = setup.extra_args
-    assert rules.startswith("--host-resolver-rules=MAP web.wa-replica.test 127.0.0.1:")
+    assert setup.target_url == "https://web.whatsapp.com/"
+    rules, certificate = setup.extra_args
+    assert rules.startswith("--host-resolver-rules=MAP web.whatsapp.com 127.0.0.1:")
+    assert certificate.startswith("--ignore-certificate-errors-spki-list=")
     assert status == 200
 
 
@@ -45,7 +50,7 @@ def test_a_remote_browser_is_sent_to_the_address_the_replica_listens_on(tmp_path
     )
     profile = optimized.model_copy(update={"browser": browser})
     setup, status = _opened(profile, tmp_path, replica_bind="127.0.0.2")
-    assert setup.target_url.startswith("http://127.0.0.2:")
+    assert setup.target_url.startswith("https://127.0.0.2:")
     # It takes no launch flags from qrbench: no host mapping to pass.
     assert setup.extra_args == []
     assert status == 200

@@ -8,7 +8,6 @@ import json
 import math
 import re
 import socket
-import ssl
 import threading
 import time
 import urllib.error
@@ -41,6 +40,7 @@ from qrbench.world.replica.server import (
     new_ref,
     qr_matrix,
 )
+from tests.helpers import REPLICA_TLS
 
 # What qrbench adds to every launch, and what root needs.
 CHROMIUM_ARGS = [*HARNESS_ARGS, "--no-sandbox"]
@@ -50,16 +50,10 @@ SMALL = ReplicaConfig(index_kb=64, bundle_kb=256)
 SCRIPT_SRC = re.compile(r'<script src="([^"]+)"></script>')
 
 
-# The replica's certificate is made per run; these tests check what it serves, not it.
-UNVERIFIED = ssl.create_default_context()
-UNVERIFIED.check_hostname = False
-UNVERIFIED.verify_mode = ssl.CERT_NONE
-
-
 def http_get(url: str, host: str | None = None) -> tuple[int, dict[str, str], bytes]:
     request = urllib.request.Request(url, headers={"Host": host} if host else {})
     try:
-        with urllib.request.urlopen(request, timeout=10, context=UNVERIFIED) as response:
+        with urllib.request.urlopen(request, timeout=10, context=REPLICA_TLS) as response:
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read()
