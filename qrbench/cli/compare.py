@@ -36,6 +36,7 @@ from qrbench.cli.options import (
     browser_choice,
     load_of,
     on_engine,
+    seeded,
 )
 from qrbench.config.estimates import load_estimates
 from qrbench.config.loader import load_profile, load_scenario
@@ -153,7 +154,7 @@ def compare_profiles(
             raise ConfigError(f"{', '.join(given)}: only for profiles run now, not results files")
         paths = [Path(f) for f in files]
     else:
-        world = load_scenario(scenario)
+        world = seeded(load_scenario(scenario), seed)
         load = load_of(concurrency, arrival_rate, seed, world)
         # Checked before any session runs: a typo must not cost a benchmark first.
         profiles = planned_profiles(targets, engines or [])

@@ -30,6 +30,7 @@ from qrbench.cli.options import (
     browser_choice,
     load_of,
     on_engine,
+    seeded,
 )
 from qrbench.config.loader import load_profile, load_scenario
 from qrbench.config.models import EngineKind
@@ -227,7 +228,7 @@ def gate(
     browsers = browser_choice(browser_provider, browser_endpoint, replica_bind)
     if results_file is None:
         loaded = on_engine(load_profile(profile or DEFAULT_PROFILE), engine)
-        world = load_scenario(scenario or DEFAULT_SCENARIO)
+        world = seeded(load_scenario(scenario or DEFAULT_SCENARIO), seed)
         load = load_of(concurrency, arrival_rate, seed, world)
         if save_baseline:
             check_results_file(
@@ -316,7 +317,8 @@ def baseline_save(
     build, and `qrbench gate --baseline` warns when it judges a run from another. Commit
     it; results/baselines/ is the one folder of results/ git tracks.
     """
-    loaded, world = on_engine(load_profile(profile), engine), load_scenario(scenario)
+    loaded = on_engine(load_profile(profile), engine)
+    world = seeded(load_scenario(scenario), seed)
     load = load_of(concurrency, arrival_rate, seed, world)
     destination = baseline_path(baseline_name(loaded.name, loaded.engine), world.name)
     check_results_file(destination, "baseline")

@@ -86,8 +86,19 @@ ArrivalRate = Annotated[
 
 Seed = Annotated[
     int | None,
-    typer.Option(help="Seed of the --arrival-rate schedule [default: the scenario's faults.seed]."),
+    typer.Option(
+        help="Seed of the scenario's fault draws and of the --arrival-rate schedule "
+        "[default: the scenario's faults.seed]."
+    ),
 ]
+
+
+def seeded(scenario: Scenario, seed: int | None) -> Scenario:
+    """`scenario` with its fault draws seeded by --seed, when given."""
+    if seed is None:
+        return scenario
+    faults = scenario.faults.model_copy(update={"seed": seed})
+    return scenario.model_copy(update={"faults": faults})
 
 
 def load_of(
@@ -95,8 +106,6 @@ def load_of(
 ) -> Load:
     """The load the options ask for; a contradiction or an unusable rate is a ConfigError."""
     if arrival_rate is None:
-        if seed is not None:
-            raise ConfigError("--seed: only with --arrival-rate (it seeds the arrival schedule)")
         return Load(concurrency=concurrency or 1)
     if concurrency is not None:
         raise ConfigError("--concurrency and --arrival-rate: give one or the other")

@@ -24,6 +24,7 @@ from qrbench.cli.options import (
     browser_choice,
     load_of,
     on_engine,
+    seeded,
 )
 from qrbench.config.loader import load_profile, load_scenario
 from qrbench.config.models import DEFAULT_WEB_VERSION
@@ -104,7 +105,7 @@ def run(
         loaded = loaded.model_copy(
             update={"target": loaded.target.model_copy(update={"deadline_s": deadline})}
         )
-    world = load_scenario(scenario)
+    world = seeded(load_scenario(scenario), seed)
     load = load_of(concurrency, arrival_rate, seed, world)
     _, screen = exports_for(
         {"--json": (json_export, json_file), "--html": (html_export, html_file)}

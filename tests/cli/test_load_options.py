@@ -16,7 +16,6 @@ from tests.helpers import SMALL_WORLD, qrbench, write_yaml
         (["run", "--arrival-rate", "-3"], "--arrival-rate"),
         (["run", "--arrival-rate", "nan"], "--arrival-rate"),
         (["run", "--concurrency", "2", "--arrival-rate", "10"], "one or the other"),
-        (["run", "--seed", "4"], "--seed"),
         (["gate", "--concurrency", "0"], "--concurrency"),
         (["gate", "--results", "r.json", "--concurrency", "2"], "not with --results"),
         (["baseline", "save", "--arrival-rate", "0"], "--arrival-rate"),
@@ -49,6 +48,8 @@ def test_two_sessions_in_flight_on_real_chromium(tmp_path: Path) -> None:
         "2",
         "--warmup",
         "0",
+        "--seed",
+        "4",
         cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
@@ -57,6 +58,8 @@ def test_two_sessions_in_flight_on_real_chromium(tmp_path: Path) -> None:
     (results_file,) = (tmp_path / "results").glob("*-optimized-small.json")
     document = json.loads(results_file.read_text())
     assert document["plan"]["concurrency"] == 2
+    # Without --arrival-rate, --seed seeds the scenario's fault draws.
+    assert document["scenario"]["faults"]["seed"] == 4
     first, second = document["sessions"]
     assert first["ok"] and second["ok"]
     assert first["session_id"] != second["session_id"]
