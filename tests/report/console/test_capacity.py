@@ -24,7 +24,7 @@ def test_a_row_per_step_with_cis_memory_and_the_criterion() -> None:
     ]
     text = rendered(capacity_table("Capacity: optimized on lan", steps))
     lines = text.splitlines()
-    assert "in flight" in text and "p95 ms" in text and "swap MB" not in text
+    assert "flight" in text and "p95 ms" in text and "swap" not in text
     first = next(line for line in lines if line.lstrip().startswith("1 "))
     # PSS 600 over 2 browsers: 300 a session; RSS under PSS.
     assert "20/20" in first and "1,010" in first and "600" in first and "300" in first
@@ -41,7 +41,7 @@ def test_a_row_per_step_with_cis_memory_and_the_criterion() -> None:
 
 def test_swap_is_a_column_once_a_step_used_any() -> None:
     steps = [capacity_step(1, Load(concurrency=1), [1000.0] * 3, swap_used_peak_mb=64.0)]
-    assert "swap MB" in rendered(capacity_table("t", steps))
+    assert "swap" in rendered(capacity_table("t", steps))
 
 
 def test_the_listener_announces_each_step_and_its_outcome() -> None:
@@ -54,3 +54,15 @@ def test_the_listener_announces_each_step_and_its_outcome() -> None:
     assert "step 2 (4 in flight): p95 1,000 ms, misses the criterion: success 18/20 below 98%" in (
         text
     )
+
+
+def test_the_table_fits_80_columns_with_its_widest_cells() -> None:
+    # 80 sessions bound p95 on both sides: the widest CI cells a step can have.
+    steps = [
+        capacity_step(n, Load(concurrency=2 ** (n - 1)), [14000.0 + 137 * i for i in range(80)])
+        for n in range(1, 6)
+    ]
+    lines = rendered(capacity_table("Capacity: optimized on lan", steps), width=80).splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert not any("…" in line for line in lines)
+    assert any("18,316-20,508" in line for line in lines)
