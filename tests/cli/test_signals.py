@@ -143,22 +143,25 @@ def test_sigint_while_the_command_line_loads_is_one_line_and_exit_130(
 
 
 @pytest.mark.browser
-def test_sigint_during_real_library_sessions_leaves_no_node_and_no_chromium(
+def test_sigint_during_real_library_sessions_leaves_no_node_chromium_or_redis(
     scratch: Path,
 ) -> None:
-    args = ["--engine", "whatsapp-web.js", "--runs", "3", "--warmup", "0", "--concurrency", "2"]
-    proc = _start(scratch, "run", *args, "--scenario", "small.yaml", "--output", "r.json")
+    # `new` keeps its sessions in RemoteAuth on a private Redis: three kinds of children.
+    args = ["--profile", "new", "--engine", "whatsapp-web.js", "--concurrency", "2"]
+    proc = _start(scratch, "run", *args, "--runs", "3", "--warmup", "0",
+                  "--scenario", "small.yaml", "--output", "r.json")  # fmt: skip
 
-    def driver_and_chromium() -> bool:
+    def driver_chromium_and_redis() -> bool:
         names = {(process.info["name"] or "") for process in _running_from(scratch)}
-        return "node" in names and any(name.startswith("chrom") for name in names)
+        has_chromium = any(name.startswith("chrom") for name in names)
+        return {"node", "redis-server"} <= names and has_chromium
 
     try:
-        _wait_for(driver_and_chromium, "a driver and its Chromium")
+        _wait_for(driver_chromium_and_redis, "drivers, their Chromium and Redis")
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)
     finally:
         proc.kill()
     assert proc.returncode == 130, err
     assert "Traceback" not in err
-    _wait_for(lambda: not _running_from(scratch), "every driver and Chromium gone", 10)
+    _wait_for(lambda: not _running_from(scratch), "every driver, Chromium and Redis gone", 10)
