@@ -30,8 +30,9 @@ if [ ! -x "$venv/bin/python" ]; then
     exit 1
   }
 fi
-echo "setup: installing qrbench with its test extras into $venv" >&2
-"$venv/bin/python" -m pip install -q --disable-pip-version-check -e ".[test]"
+echo "setup: installing qrbench with its test and dev extras into $venv" >&2
+# constraints.txt pins every library to the version qrbench was measured with.
+"$venv/bin/python" -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[test,dev]"
 # The real library at the version the lockfile pins; puppeteer must not download a
 # browser (there is no network for it, and qrbench runs Debian's Chromium).
 driver=qrbench/engines/wwebjs
