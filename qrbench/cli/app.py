@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from typer.core import TyperCommand, TyperGroup, TyperOption
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from qrbench import __version__
 from qrbench.errors import QrbenchError
@@ -21,15 +21,28 @@ EXIT_CODES_HELP = (
 )
 
 
+def _no_python_type(ctx: Any) -> str | None:
+    return None
+
+
+def _variadic(ctx: Any) -> str | None:
+    return "..."
+
+
 class _FlagsTakeNoValue:
     """Help without a value type beside a flag: Typer shows `<bool>` there (even for
-    --help), which reads as if the flag took a value. An empty metavar shows nothing."""
+    --help), which reads as if the flag took a value. An empty metavar shows nothing.
+
+    An argument's metavar (FILE) is its name in the help; beside it Typer shows the
+    Python type (`<list[Path]>`), which says nothing to a user: only `...` for several."""
 
     def get_params(self, ctx: Any) -> list[Any]:
         params: list[Any] = super().get_params(ctx)  # type: ignore[misc]
         for param in params:
             if isinstance(param, TyperOption) and param.is_flag and param.metavar is None:
                 param.metavar = ""
+            elif isinstance(param, TyperArgument) and param.metavar is not None:
+                param.display_type_rich = _variadic if param.nargs != 1 else _no_python_type
         return params
 
 

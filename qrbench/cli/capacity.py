@@ -24,6 +24,9 @@ from qrbench.cli.options import (
     DEFAULT_SCENARIO,
     DEFAULT_WARMUP,
     Engine,
+    ProfileOption,
+    ScenarioOption,
+    Warmup,
     load_of,
     on_engine,
 )
@@ -88,12 +91,8 @@ def ramp_steps(
 
 @app.command()
 def capacity(
-    profile: Annotated[
-        str, typer.Option("--profile", "-p", help="Profile name or path.")
-    ] = DEFAULT_PROFILE,
-    scenario: Annotated[
-        str, typer.Option("--scenario", "-s", help="Scenario name or path.")
-    ] = DEFAULT_SCENARIO,
+    profile: ProfileOption = DEFAULT_PROFILE,
+    scenario: ScenarioOption = DEFAULT_SCENARIO,
     steps: Annotated[
         str | None,
         typer.Option(
@@ -114,6 +113,7 @@ def capacity(
         int | None,
         typer.Option(
             "--max-concurrency",
+            metavar="N",
             min=1,
             help="Last step of the default ramp; refused up front when it cannot fit in memory.",
         ),
@@ -122,13 +122,12 @@ def capacity(
         int,
         typer.Option(
             "--sessions-per-step",
+            metavar="N",
             help=f"Measured sessions at each step (at least {MIN_SESSIONS_PER_STEP}); a step of "
             "more in flight runs as many as it has in flight.",
         ),
     ] = DEFAULT_SESSIONS_PER_STEP,
-    warmup: Annotated[
-        int, typer.Option(min=0, help="Sessions run before the first step and left out.")
-    ] = DEFAULT_WARMUP,
+    warmup: Warmup = DEFAULT_WARMUP,
     target: Annotated[
         str | None,
         typer.Option(
@@ -157,6 +156,7 @@ def capacity(
     seed: Annotated[
         int | None,
         typer.Option(
+            metavar="N",
             help="Seed of the --arrival-rates schedules.",
             show_default="the scenario's faults.seed",
         ),
@@ -164,6 +164,9 @@ def capacity(
     output: Annotated[
         Path | None,
         typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
             help="Capacity results file; each step's sessions go to a folder of the same name.",
             show_default="results/<UTC time>-<profile>-<scenario>-capacity.json",
         ),

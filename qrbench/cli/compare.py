@@ -19,20 +19,26 @@ from qrbench.analysis.explain.plan import Direction, parse_direction, plan_expla
 from qrbench.cli.app import app
 from qrbench.cli.flows import exports_for, planned_profiles, run_plans, run_profiles
 from qrbench.cli.options import (
+    COMPARE_RUNS,
     DEFAULT_RUNS,
     DEFAULT_SCENARIO,
     DEFAULT_WARMUP,
     ENGINE_HELP,
+    ENGINE_METAVAR,
     ArrivalRate,
     BrowserEndpoints,
     BrowserProviderOption,
     Concurrency,
+    CsvExport,
     Engine,
     HtmlExport,
     JsonExport,
     MarkdownExport,
     ReplicaBind,
+    Runs,
+    ScenarioOption,
     Seed,
+    Warmup,
     browser_choice,
     load_of,
     on_engine,
@@ -58,38 +64,32 @@ def compare_profiles(
     targets: Annotated[
         list[str],
         typer.Argument(
+            metavar="PROFILE|FILE",
             help="Two or more profiles (names or YAML paths) to run interleaved, "
             "or two or more results files (*.json) written by `qrbench run`.",
             show_default=False,
         ),
     ],
-    scenario: Annotated[
-        str, typer.Option("--scenario", "-s", help="Scenario every profile runs in.")
-    ] = DEFAULT_SCENARIO,
-    runs: Annotated[
-        int, typer.Option("--runs", "-n", min=1, help="Measured sessions per profile.")
-    ] = 10,
-    warmup: Annotated[
-        int, typer.Option(min=0, help="Warmup sessions per profile, left out of the statistics.")
-    ] = 1,
+    scenario: ScenarioOption = DEFAULT_SCENARIO,
+    runs: Runs = COMPARE_RUNS,
+    warmup: Warmup = DEFAULT_WARMUP,
     reference: Annotated[
         str | None,
         typer.Option(
+            metavar="LABEL|FILE",
             help="Label (profile name) or file the others are compared with.",
             show_default="the first",
         ),
     ] = None,
     markdown_file: MarkdownExport = None,
     json_file: JsonExport = None,
-    csv_file: Annotated[
-        str | None,
-        typer.Option("--csv", help="Also write one CSV row per metric and profile ('-': stdout)."),
-    ] = None,
+    csv_file: CsvExport = None,
     html_file: HtmlExport = None,
     engines: Annotated[
         list[EngineKind] | None,
         typer.Option(
             "--engine",
+            metavar=ENGINE_METAVAR,
             help=ENGINE_HELP + " Given twice, every profile runs on both, labelled "
             "NAME@ENGINE: the model against the real library.",
             show_default="each profile's engine",
@@ -174,23 +174,24 @@ def compare_profiles(
 @app.command("explain")
 def explain_gap(
     slow: Annotated[
-        str, typer.Argument(help="The slow profile (name or YAML path).", show_default=False)
+        str,
+        typer.Argument(
+            metavar="SLOW", help="The slow profile (name or YAML path).", show_default=False
+        ),
     ],
     fast: Annotated[
-        str, typer.Argument(help="The fast profile (name or YAML path).", show_default=False)
+        str,
+        typer.Argument(
+            metavar="FAST", help="The fast profile (name or YAML path).", show_default=False
+        ),
     ],
-    scenario: Annotated[
-        str, typer.Option("--scenario", "-s", help="Scenario every variant runs in.")
-    ] = DEFAULT_SCENARIO,
-    runs: Annotated[
-        int, typer.Option("--runs", "-n", min=1, help="Measured sessions per variant.")
-    ] = DEFAULT_RUNS,
-    warmup: Annotated[
-        int, typer.Option(min=0, help="Warmup sessions per variant, left out of the statistics.")
-    ] = DEFAULT_WARMUP,
+    scenario: ScenarioOption = DEFAULT_SCENARIO,
+    runs: Runs = DEFAULT_RUNS,
+    warmup: Warmup = DEFAULT_WARMUP,
     direction: Annotated[
         str,
         typer.Option(
+            metavar="forward|backward|both",
             help="forward: SLOW with one group at a time set as in FAST; backward: FAST with "
             "one group at a time set back as in SLOW; both.",
         ),
@@ -198,6 +199,7 @@ def explain_gap(
     estimates: Annotated[
         str | None,
         typer.Option(
+            metavar="NAME|PATH",
             help="Guessed savings to print beside the measured ones: a YAML file, or a name "
             "from profiles/estimates/ ('seed': the study's impact table).",
         ),

@@ -1,6 +1,7 @@
 """What several commands do alike: run plans under a progress bar, route exports."""
 
 from pathlib import Path
+from types import ModuleType
 from typing import NoReturn, TypeVar
 
 import typer
@@ -17,7 +18,11 @@ from qrbench.measure.signals import Interrupted, run_until_signalled
 from qrbench.outputs import check_results_file, check_writable
 from qrbench.report.console.progress import RichRunListener
 from qrbench.report.console.tables import print_run
-from qrbench.report.export import STDOUT
+from qrbench.report.export import STDOUT, write
+from qrbench.report.export import csv as csv_export
+from qrbench.report.export import html as html_export
+from qrbench.report.export import json as json_export
+from qrbench.report.export import markdown as markdown_export
 from qrbench.results import default_path
 
 # What tells a results file this run wrote from one that was there before: an atomic
@@ -175,3 +180,28 @@ def exports_for(
         if where is not None and where != STDOUT:
             check_writable(Path(where), option)
     return exports, errors if on_stdout else console
+
+
+def run_exports(
+    json_file: str | None, markdown_file: str | None, csv_file: str | None, html_file: str | None
+) -> tuple[list[tuple[ModuleType, str]], Console]:
+    """The exports of a single run (`run`, `baseline save`), checked before it starts."""
+    return exports_for(
+        {
+            "--json": (json_export, json_file),
+            "--markdown": (markdown_export, markdown_file),
+            "--csv": (csv_export, csv_file),
+            "--html": (html_export, html_file),
+        }
+    )
+
+
+def write_run_exports(
+    exports: list[tuple[ModuleType, str]], profile: Profile, scenario: Scenario, outcome: RunOutcome
+) -> None:
+    """Write the exports `run_exports` checked, of the run that finished."""
+    for exporter, destination in exports:
+        rendered = exporter.render_run(
+            profile.name, scenario.name, outcome.results_path, outcome.summary
+        )
+        write(rendered, destination)

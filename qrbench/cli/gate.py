@@ -12,7 +12,7 @@ from qrbench.analysis.thresholds import parse_overrides
 from qrbench.baseline import baseline_name, baseline_path, copy_to_baseline, read_baseline
 from qrbench.cli.app import app, baseline_app
 from qrbench.cli.capacity import gate_capacity
-from qrbench.cli.flows import exports_for, measure_run
+from qrbench.cli.flows import exports_for, measure_run, run_exports, write_run_exports
 from qrbench.cli.options import (
     DEFAULT_PROFILE,
     DEFAULT_RUNS,
@@ -23,11 +23,21 @@ from qrbench.cli.options import (
     BrowserEndpoints,
     BrowserProviderOption,
     Concurrency,
+    CsvExport,
     Engine,
     HtmlExport,
+    JsonExport,
+    JunitExport,
+    MarkdownExport,
+    ProfileOption,
     ReplicaBind,
+    ResultsOutput,
+    Runs,
+    ScenarioOption,
     Seed,
+    Warmup,
     browser_choice,
+    given_on_command_line,
     load_of,
     on_engine,
     seeded,
@@ -42,39 +52,24 @@ from qrbench.report.export import html as html_export
 from qrbench.report.export import junit as junit_export
 from qrbench.report.export import markdown as markdown_export
 
+# The options that shape the run a gate makes, whose defaults are values: refused, when
+# typed, beside --results or --capacity-results.
+_RUN_SHAPE = ["profile", "scenario", "runs", "warmup"]
+
 
 @app.command()
 def gate(
-    profile: Annotated[
-        str | None,
-        typer.Option(
-            "--profile", "-p", help=f"Profile to run, a name or path (default: {DEFAULT_PROFILE})."
-        ),
-    ] = None,
-    scenario: Annotated[
-        str | None,
-        typer.Option(
-            "--scenario", "-s", help=f"Scenario to run it in (default: {DEFAULT_SCENARIO})."
-        ),
-    ] = None,
-    runs: Annotated[
-        int | None,
-        typer.Option("--runs", "-n", min=1, help=f"Measured sessions (default: {DEFAULT_RUNS})."),
-    ] = None,
-    warmup: Annotated[
-        int | None,
-        typer.Option(min=0, help=f"Sessions run first and left out (default: {DEFAULT_WARMUP})."),
-    ] = None,
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            help="Results file of the run (default: results/<UTC time>-<profile>-<scenario>.json)."
-        ),
-    ] = None,
+    ctx: typer.Context,
+    profile: ProfileOption = DEFAULT_PROFILE,
+    scenario: ScenarioOption = DEFAULT_SCENARIO,
+    runs: Runs = DEFAULT_RUNS,
+    warmup: Warmup = DEFAULT_WARMUP,
+    output: ResultsOutput = None,
     results_file: Annotated[
         Path | None,
         typer.Option(
             "--results",
+            metavar="FILE",
             help="Judge this results file instead of running sessions (its own profile's "
             "gate: section applies).",
         ),
@@ -108,6 +103,7 @@ def gate(
     baseline: Annotated[
         Path | None,
         typer.Option(
+            metavar="FILE",
             help="Results file to check for regressions against, e.g. "
             "results/baselines/optimized-lan.json.",
         ),
@@ -129,18 +125,8 @@ def gate(
             "results/baselines/<profile>-<scenario>.json.",
         ),
     ] = False,
-    junit_file: Annotated[
-        str | None,
-        typer.Option("--junit", help="Write JUnit XML, one testcase per check ('-': stdout)."),
-    ] = None,
-    markdown_file: Annotated[
-        str | None,
-        typer.Option(
-            "--markdown",
-            help=f"Write the verdict as Markdown ('-': stdout); with ${STEP_SUMMARY_ENV} set, "
-            "it is appended there as well.",
-        ),
-    ] = None,
+    junit_file: JunitExport = None,
+    markdown_file: MarkdownExport = None,
     verbose: Annotated[
         bool,
         typer.Option(
@@ -159,6 +145,7 @@ def gate(
         Path | None,
         typer.Option(
             "--capacity-results",
+            metavar="FILE",
             help="Judge this `qrbench capacity` results file against --min-capacity instead.",
         ),
     ] = None,
@@ -185,7 +172,8 @@ def gate(
     as one family; at least 5 successful runs a side: too few runs is reported, never
     failed on). Passing stage checks share one line unless --verbose. Thresholds not
     given here come from the profile's gate: section. Warns when the baseline ran on
-    another machine or Chromium.
+    another machine or Chromium. With $GITHUB_STEP_SUMMARY set, the verdict's Markdown
+    is appended there too.
 
     Exit codes: 0 every check passed, 1 a check failed, 2 usage or configuration error
     (a bad threshold, a missing baseline file), 3 environment failure (no Chromium,
@@ -202,14 +190,14 @@ def gate(
     """
     if capacity_results is not None or min_capacity is not None:
         others = {
-            **{"--profile": profile, "--scenario": scenario, "--runs": runs, "--warmup": warmup},
             **{"--output": output, "--results": results_file, "--baseline": baseline},
             **{"--target": target, "--percentile": percentile, "--min-success": min_success},
             **{"--max-regression": max_regression, "--save-baseline": save_baseline or None},
             **{"--junit": junit_file, "--markdown": markdown_file, "--seed": seed},
             **{"--concurrency": concurrency, "--arrival-rate": arrival_rate},
         }
-        given = [option for option, value in others.items() if value is not None]
+        given = given_on_command_line(ctx, _RUN_SHAPE)
+        given += [option for option, value in others.items() if value is not None]
         gate_capacity(capacity_results, min_capacity, given)
         return
     overrides = parse_overrides(
@@ -227,8 +215,8 @@ def gate(
     )
     browsers = browser_choice(browser_provider, browser_endpoint, replica_bind)
     if results_file is None:
-        loaded = on_engine(load_profile(profile or DEFAULT_PROFILE), engine)
-        world = seeded(load_scenario(scenario or DEFAULT_SCENARIO), seed)
+        loaded = on_engine(load_profile(profile), engine)
+        world = seeded(load_scenario(scenario), seed)
         load = load_of(concurrency, arrival_rate, seed, world)
         if save_baseline:
             check_results_file(
@@ -237,8 +225,8 @@ def gate(
         outcome = measure_run(
             loaded,
             world,
-            DEFAULT_RUNS if runs is None else runs,
-            DEFAULT_WARMUP if warmup is None else warmup,
+            runs,
+            warmup,
             output,
             screen,
             load=load,
@@ -247,17 +235,14 @@ def gate(
         judged = results.read_run(outcome.results_path)
     else:
         run_options = {
-            "--profile": profile,
-            "--scenario": scenario,
-            "--runs": runs,
-            "--warmup": warmup,
             "--output": output,
             "--concurrency": concurrency,
             "--arrival-rate": arrival_rate,
             "--seed": seed,
             "--engine": engine,
         }
-        given = [option for option, value in run_options.items() if value is not None]
+        given = given_on_command_line(ctx, _RUN_SHAPE)
+        given += [option for option, value in run_options.items() if value is not None]
         given += browsers.given()
         if given:
             raise ConfigError(
@@ -293,22 +278,17 @@ def gate(
 
 @baseline_app.command("save")
 def baseline_save(
-    profile: Annotated[
-        str, typer.Option("--profile", "-p", help="Profile to run (name or path).")
-    ] = DEFAULT_PROFILE,
-    scenario: Annotated[
-        str, typer.Option("--scenario", "-s", help="Scenario to run it in.")
-    ] = DEFAULT_SCENARIO,
-    runs: Annotated[int, typer.Option("--runs", "-n", min=1, help="Measured sessions.")] = (
-        DEFAULT_RUNS
-    ),
-    warmup: Annotated[
-        int, typer.Option(min=0, help="Sessions run first and left out.")
-    ] = DEFAULT_WARMUP,
+    profile: ProfileOption = DEFAULT_PROFILE,
+    scenario: ScenarioOption = DEFAULT_SCENARIO,
+    runs: Runs = DEFAULT_RUNS,
+    warmup: Warmup = DEFAULT_WARMUP,
     engine: Engine = None,
     concurrency: Concurrency = None,
     arrival_rate: ArrivalRate = None,
     seed: Seed = None,
+    json_file: JsonExport = None,
+    markdown_file: MarkdownExport = None,
+    csv_file: CsvExport = None,
     html_file: HtmlExport = None,
 ) -> None:
     """Run sessions and save them as results/baselines/<profile>-<scenario>.json.
@@ -316,19 +296,20 @@ def baseline_save(
     A baseline is an ordinary results file: it records the machine and the Chromium
     build, and `qrbench gate --baseline` warns when it judges a run from another. Commit
     it; results/baselines/ is the one folder of results/ git tracks.
+
+    \b
+    Examples:
+      qrbench baseline save --profile optimized --scenario lan --runs 10
+      qrbench baseline save --engine whatsapp-web.js --html baseline.html
     """
     loaded = on_engine(load_profile(profile), engine)
     world = seeded(load_scenario(scenario), seed)
     load = load_of(concurrency, arrival_rate, seed, world)
     destination = baseline_path(baseline_name(loaded.name, loaded.engine), world.name)
     check_results_file(destination, "baseline")
-    _, screen = exports_for({"--html": (html_export, html_file)})
+    exports, screen = run_exports(json_file, markdown_file, csv_file, html_file)
     outcome = measure_run(loaded, world, runs, warmup, None, screen, load=load)
-    if html_file is not None:
-        write(
-            html_export.render_run(loaded.name, world.name, outcome.results_path, outcome.summary),
-            html_file,
-        )
+    write_run_exports(exports, loaded, world, outcome)
     if outcome.summary.succeeded == 0:
         raise QrbenchError(f"every session failed; no baseline saved (see {outcome.results_path})")
     copy_to_baseline(outcome.results_path, destination)

@@ -3,6 +3,7 @@
 import dataclasses
 import ipaddress
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -25,17 +26,88 @@ DEFAULT_RUNS = 5
 
 DEFAULT_WARMUP = 1
 
-# The export options several commands share.
+# A comparison calls nothing significant below 5 successful runs a side: 10 leaves room.
+COMPARE_RUNS = 10
+
+# What to run, on every command that measures: one definition each, so a name means one
+# thing everywhere (compare and explain run several profiles: "per profile" there).
+ProfileOption = Annotated[
+    str,
+    typer.Option(
+        "--profile",
+        "-p",
+        metavar="NAME|PATH",
+        help="Profile: a name (profiles/NAME.yaml here, then shipped) or a YAML path.",
+    ),
+]
+
+ScenarioOption = Annotated[
+    str,
+    typer.Option(
+        "--scenario",
+        "-s",
+        metavar="NAME|PATH",
+        help="Scenario, the world the sessions run in: a name or a YAML path.",
+    ),
+]
+
+Runs = Annotated[
+    int,
+    typer.Option(
+        "--runs", "-n", min=1, metavar="N", help="Measured sessions (each one's, when several run)."
+    ),
+]
+
+Warmup = Annotated[
+    int,
+    typer.Option(
+        "--warmup",
+        "-w",
+        min=0,
+        metavar="N",
+        help="Sessions run first and left out of the statistics (kept in the file, flagged).",
+    ),
+]
+
+# The results file a measuring command writes; the one `gate` reads is `--results`.
+ResultsOutput = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="Results file to write.",
+        show_default="results/<UTC time>-<profile>-<scenario>.json",
+    ),
+]
+
+# The exports, each FILE or '-' (stdout; the tables then go to stderr).
+JsonExport = Annotated[
+    str | None,
+    typer.Option("--json", metavar="FILE|-", help="Also write the result as JSON ('-': stdout)."),
+]
+
 MarkdownExport = Annotated[
     str | None,
     typer.Option(
         "--markdown",
+        metavar="FILE|-",
         help="Also write GitHub-flavoured Markdown ('-': stdout), e.g. $GITHUB_STEP_SUMMARY.",
     ),
 ]
 
-JsonExport = Annotated[
-    str | None, typer.Option("--json", help="Also write the result as JSON ('-': stdout).")
+CsvExport = Annotated[
+    str | None,
+    typer.Option(
+        "--csv", metavar="FILE|-", help="Also write one CSV row per metric ('-': stdout)."
+    ),
+]
+
+JunitExport = Annotated[
+    str | None,
+    typer.Option(
+        "--junit", metavar="FILE|-", help="Write JUnit XML, one testcase per check ('-': stdout)."
+    ),
 ]
 
 # Every measuring command's; `qrbench report FILE...` writes the same from files.
@@ -49,6 +121,23 @@ HtmlExport = Annotated[
     ),
 ]
 
+
+def given_on_command_line(ctx: typer.Context, names: list[str]) -> list[str]:
+    """The options among `names` (parameter names) the user gave, as they are spelled.
+
+    By where the value came from, not by its value: `--runs 5` is given although 5 is the
+    default. (The source's enum lives in Typer's private copy of Click: matched by name.)
+    """
+    given = []
+    for param in ctx.command.params:
+        source = ctx.get_parameter_source(param.name) if param.name in names else None
+        if source is not None and source.name != "DEFAULT":
+            given.append(param.opts[0])
+    return given
+
+
+ENGINE_METAVAR = "model|whatsapp-web.js"
+
 ENGINE_HELP = (
     "Who drives the browser to the QR: 'model' (qrbench's own model of a whatsapp-web.js "
     "client) or 'whatsapp-web.js' (the real library, run by Node; docs/engines.md)."
@@ -56,7 +145,12 @@ ENGINE_HELP = (
 
 Engine = Annotated[
     EngineKind | None,
-    typer.Option("--engine", help=ENGINE_HELP, show_default="the profile's engine: model"),
+    typer.Option(
+        "--engine",
+        metavar=ENGINE_METAVAR,
+        help=ENGINE_HELP,
+        show_default="the profile's engine: model",
+    ),
 ]
 
 
@@ -70,8 +164,10 @@ Concurrency = Annotated[
     int | None,
     typer.Option(
         min=1,
+        metavar="N",
         help="Measured sessions in flight at once (closed loop: each one that finishes "
-        "starts the next) [default: 1]. Warmup sessions run first, one at a time.",
+        "starts the next). Warmup sessions run first, one at a time.",
+        show_default="1",
     ),
 ]
 
@@ -79,6 +175,7 @@ ArrivalRate = Annotated[
     float | None,
     typer.Option(
         "--arrival-rate",
+        metavar="PER_MIN",
         help="Start measured sessions at this many per minute on a seeded Poisson schedule, "
         "whether or not earlier ones finished (open loop), instead of --concurrency.",
     ),
@@ -87,8 +184,9 @@ ArrivalRate = Annotated[
 Seed = Annotated[
     int | None,
     typer.Option(
-        help="Seed of the scenario's fault draws and of the --arrival-rate schedule "
-        "[default: the scenario's faults.seed]."
+        metavar="N",
+        help="Seed of the scenario's fault draws and of the --arrival-rate schedule.",
+        show_default="the scenario's faults.seed",
     ),
 ]
 
@@ -126,6 +224,7 @@ BrowserProviderOption = Annotated[
     BrowserProviderKind | None,
     typer.Option(
         "--browser-provider",
+        metavar="local|playwright|cdp",
         help="Where sessions' browsers come from, instead of the profile's browser.provider: "
         "local (launched here), playwright (a Playwright server's ws:// URL) or cdp (a "
         "DevTools URL).",

@@ -1,13 +1,13 @@
 """`qrbench run` and `qrbench serve`."""
 
 import asyncio
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from qrbench.analysis.thresholds import parse_duration_ms
 from qrbench.cli.app import app, console
-from qrbench.cli.flows import exports_for, measure_run
+from qrbench.cli.flows import measure_run, run_exports, write_run_exports
 from qrbench.cli.options import (
     DEFAULT_PROFILE,
     DEFAULT_RUNS,
@@ -17,10 +17,18 @@ from qrbench.cli.options import (
     BrowserEndpoints,
     BrowserProviderOption,
     Concurrency,
+    CsvExport,
     Engine,
     HtmlExport,
+    JsonExport,
+    MarkdownExport,
+    ProfileOption,
     ReplicaBind,
+    ResultsOutput,
+    Runs,
+    ScenarioOption,
     Seed,
+    Warmup,
     browser_choice,
     load_of,
     on_engine,
@@ -28,11 +36,8 @@ from qrbench.cli.options import (
 )
 from qrbench.config.loader import load_profile, load_scenario
 from qrbench.config.models import DEFAULT_WEB_VERSION
-from qrbench.errors import ConfigError, QrbenchError
+from qrbench.errors import QrbenchError
 from qrbench.measure.signals import Interrupted, run_until_signalled
-from qrbench.report.export import html as html_export
-from qrbench.report.export import json as json_export
-from qrbench.report.export import write
 
 if TYPE_CHECKING:
     from qrbench.world.replica.server import ReplicaUrls
@@ -40,34 +45,23 @@ if TYPE_CHECKING:
 
 @app.command()
 def run(
-    profile: Annotated[
-        str,
+    profile: ProfileOption = DEFAULT_PROFILE,
+    scenario: ScenarioOption = DEFAULT_SCENARIO,
+    runs: Runs = DEFAULT_RUNS,
+    warmup: Warmup = DEFAULT_WARMUP,
+    target: Annotated[
+        str | None,
         typer.Option(
-            "--profile", "-p", help="Profile name (profiles/NAME.yaml, then shipped) or path."
-        ),
-    ] = DEFAULT_PROFILE,
-    scenario: Annotated[
-        str, typer.Option("--scenario", "-s", help="Scenario name or path: the world it runs in.")
-    ] = DEFAULT_SCENARIO,
-    runs: Annotated[
-        int, typer.Option("--runs", "-n", min=1, help="Measured sessions.")
-    ] = DEFAULT_RUNS,
-    warmup: Annotated[
-        int, typer.Option(min=0, help="Sessions run first and left out of the statistics.")
-    ] = DEFAULT_WARMUP,
-    deadline: Annotated[
-        float | None,
-        typer.Option(help="Seconds to a verified QR; overrides the profile's target.deadline_s."),
-    ] = None,
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            help="Results file.", show_default="results/<UTC time>-<profile>-<scenario>.json"
+            metavar="DURATION",
+            help="Time-to-QR every session must reach, e.g. 10s or 800ms; overrides the "
+            "profile's target.deadline_s.",
+            show_default="the profile's: 10s",
         ),
     ] = None,
-    json_file: Annotated[
-        str | None, typer.Option("--json", help="Also write the summary as JSON ('-': stdout).")
-    ] = None,
+    output: ResultsOutput = None,
+    json_file: JsonExport = None,
+    markdown_file: MarkdownExport = None,
+    csv_file: CsvExport = None,
     html_file: HtmlExport = None,
     keep_profiles: Annotated[
         bool, typer.Option(help="Keep the Chromium user-data dirs (and say where).")
@@ -94,22 +88,20 @@ def run(
       qrbench run --profile optimized --engine whatsapp-web.js
       qrbench run --concurrency 4 --runs 20
       qrbench run --arrival-rate 30 --runs 20 --seed 7
-      qrbench run --runs 10 --html report.html
+      qrbench run --runs 10 --target 5s --html report.html
+      qrbench run --json - | jq .summary.verdict
       qrbench run --browser-provider cdp --browser-endpoint http://10.0.0.7:9222 \\
         --replica-bind 10.0.0.5
     """
-    if deadline is not None and deadline <= 0:
-        raise ConfigError(f"--deadline must be greater than 0 (got {deadline:g})")
     loaded = on_engine(load_profile(profile), engine)
-    if deadline is not None:
+    if target is not None:
+        deadline_s = parse_duration_ms(target, "--target") / 1000
         loaded = loaded.model_copy(
-            update={"target": loaded.target.model_copy(update={"deadline_s": deadline})}
+            update={"target": loaded.target.model_copy(update={"deadline_s": deadline_s})}
         )
     world = seeded(load_scenario(scenario), seed)
     load = load_of(concurrency, arrival_rate, seed, world)
-    _, screen = exports_for(
-        {"--json": (json_export, json_file), "--html": (html_export, html_file)}
-    )
+    exports, screen = run_exports(json_file, markdown_file, csv_file, html_file)
     browsers = browser_choice(browser_provider, browser_endpoint, replica_bind)
     outcome = measure_run(
         loaded,
@@ -124,16 +116,7 @@ def run(
     )
     if outcome.data_path is not None:
         screen.print(f"[dim]profiles kept in {outcome.data_path}[/dim]")
-    if json_file is not None:
-        write(
-            json_export.render_run(loaded.name, world.name, outcome.results_path, outcome.summary),
-            json_file,
-        )
-    if html_file is not None:
-        write(
-            html_export.render_run(loaded.name, world.name, outcome.results_path, outcome.summary),
-            html_file,
-        )
+    write_run_exports(exports, loaded, world, outcome)
     if outcome.summary.measured and outcome.summary.succeeded == 0:
         raise QrbenchError(
             f"every session failed; see the failures above and {outcome.results_path}"
@@ -142,14 +125,24 @@ def run(
 
 @app.command()
 def serve(
-    scenario: Annotated[
-        str, typer.Option("--scenario", "-s", help="Scenario whose replica sizes to use.")
-    ] = DEFAULT_SCENARIO,
-    version: Annotated[str, typer.Option(help="WhatsApp Web version the replica serves.")] = (
-        DEFAULT_WEB_VERSION
-    ),
+    scenario: ScenarioOption = DEFAULT_SCENARIO,
+    version: Annotated[
+        str,
+        typer.Option(
+            "--web-version", metavar="VERSION", help="WhatsApp Web version the replica serves."
+        ),
+    ] = DEFAULT_WEB_VERSION,
 ) -> None:
-    """Serve the local WhatsApp Web replica for a person to open, until Ctrl-C."""
+    """Serve the local WhatsApp Web replica for a person to open, until Ctrl-C.
+
+    It prints the URL to open and the Chromium flags that send WhatsApp's real host names
+    to it; the scenario sets the page and bundle sizes.
+
+    \b
+    Examples:
+      qrbench serve
+      qrbench serve --scenario typical --web-version 2.3000.1
+    """
     # The replica's servers load only for this command (see cli/flows.py:run_plans).
     from qrbench.world.replica.server import Replica, ReplicaConfig
 

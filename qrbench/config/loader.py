@@ -40,12 +40,19 @@ class ProfileError(ConfigError):
         *,
         key_path: str | None = None,
         line: int | None = None,
+        problems: tuple[ProfileError, ...] = (),
     ) -> None:
         self.file = file
         self.key_path = key_path
         self.line = line
         self.message = message
+        self._problems = problems
         super().__init__(file, message, key_path, line)
+
+    @property
+    def problems(self) -> tuple[ProfileError, ...]:
+        """Every problem found, by file and line (this error says the first and how many)."""
+        return self._problems or (self,)
 
     def __str__(self) -> str:
         where = str(_display_path(self.file))
@@ -352,13 +359,32 @@ def _check_cache_folder(
 def _translate(
     error: ValidationError, model: type[BaseModel], root_file: Path, locations: _Locations
 ) -> ProfileError:
-    """Turn pydantic's first error into one ProfileError pointing at where it was written."""
-    first = first_error(error)
-    loc = [str(part) for part in first["loc"]]
-    where = key_path(first)
-    message = _message(first, model, loc, written=where in locations)
-    if error.error_count() > 1:
-        message += f" (and {error.error_count() - 1} more)"
+    """Turn pydantic's errors into one ProfileError pointing at where the first was written,
+    holding every one (`problems`, by line) for `profiles validate` to list."""
+    details = error.errors(include_url=False)
+    located = [_located(detail, model, root_file, locations) for detail in details]
+    first = located[details.index(first_error(error))]
+    if len(located) == 1:
+        return first
+    by_line = sorted(
+        located, key=lambda problem: (str(problem.file), problem.line or 0, problem.key_path or "")
+    )
+    return ProfileError(
+        first.file,
+        f"{first.message} (and {len(located) - 1} more)",
+        key_path=first.key_path,
+        line=first.line,
+        problems=tuple(by_line),
+    )
+
+
+def _located(
+    detail: ErrorDetails, model: type[BaseModel], root_file: Path, locations: _Locations
+) -> ProfileError:
+    """One pydantic error as a ProfileError at the line that wrote it."""
+    loc = [str(part) for part in detail["loc"]]
+    where = key_path(detail)
+    message = _message(detail, model, loc, written=where in locations)
     # A missing key has no line of its own; the enclosing section's line is the best hint.
     for depth in range(len(loc), 0, -1):
         found = locations.get(".".join(loc[:depth]))

@@ -66,8 +66,8 @@ def test_json_to_stdout_keeps_stdout_machine_readable(tmp_path: Path) -> None:
         "1",
         "--warmup",
         "0",
-        "--deadline",
-        "0.001",
+        "--target",
+        "1ms",
         "--output",
         "r.json",
         "--json",
@@ -114,9 +114,12 @@ def test_missing_profile_file_exits_2(tmp_path: Path) -> None:
 
 def test_bad_command_line_values_exit_2(tmp_path: Path) -> None:
     assert qrbench("run", "--runs", "0", cwd=tmp_path).returncode == 2
-    done = qrbench("run", "--deadline", "-1", cwd=tmp_path)
+    done = qrbench("run", "--target", "-1", cwd=tmp_path)
     assert done.returncode == 2
-    assert "--deadline" in done.stderr
+    assert done.stderr.strip() == "qrbench: error: --target: must be greater than 0 (got -1)"
+    done = qrbench("run", "--target", "ten seconds", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "--target: expected a duration like 10s or 800ms" in done.stderr
 
 
 def test_missing_chromium_says_how_to_install_and_exits_3(tmp_path: Path) -> None:

@@ -98,6 +98,11 @@ def test_a_failed_gate_does_not_replace_the_baseline(
             ("--runs", "3"),
             "qrbench: error: --runs: only for a gate that runs sessions, not with --results",
         ),
+        # Typed, though it is the default: still a run shape that --results cannot have.
+        (
+            ("-w", "1"),
+            "qrbench: error: --warmup: only for a gate that runs sessions, not with --results",
+        ),
     ],
 )
 def test_bad_options_give_one_line_and_exit_2(

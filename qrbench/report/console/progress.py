@@ -4,7 +4,14 @@ from pathlib import Path
 from types import TracebackType
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from qrbench.records import SessionResult
 
@@ -20,8 +27,15 @@ class RichRunListener:
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
+            # Sessions finished per second over the last 30 s, so a long run's estimate
+            # follows what it does now: concurrent sessions finish faster than the warmups
+            # that ran alone before them, and the warmup pace leaves the window after 30 s.
+            # Blank ("-:--:--") until a session has finished.
+            TextColumn("eta"),
+            TimeRemainingColumn(),
             console=console,
             transient=True,
+            speed_estimate_period=30,
         )
         self._task = self._progress.add_task("starting", total=None)
         # What each session in flight is doing, by (label, number): sessions may overlap.
