@@ -67,7 +67,11 @@ class _Typer(typer.Typer):
 app = _Typer(
     help=(
         "Time how long a headless-Chromium WhatsApp gateway takes to show a login QR, "
-        "stage by stage, against a 10-second target. " + EXIT_CODES_HELP
+        "stage by stage, against a 10-second target. " + EXIT_CODES_HELP + "\n\n\b\n"
+        "Examples:\n"
+        "  qrbench run --profile optimized\n"
+        "  qrbench compare old new optimized --runs 10\n"
+        "  qrbench run --help"
     ),
     no_args_is_help=True,
     add_completion=False,

@@ -54,7 +54,11 @@ ScenarioOption = Annotated[
 Runs = Annotated[
     int,
     typer.Option(
-        "--runs", "-n", min=1, metavar="N", help="Measured sessions (each one's, when several run)."
+        "--runs",
+        "-n",
+        min=1,
+        metavar="N",
+        help="Measured sessions (per profile, or variant, when several run).",
     ),
 ]
 

@@ -67,7 +67,7 @@ def test_the_walk_finds_every_command() -> None:
     assert {("baseline", "save"), ("profiles", "show"), ("profiles", "validate")} <= set(COMMANDS)
 
 
-@pytest.mark.parametrize("path", COMMANDS, ids=" ".join)
+@pytest.mark.parametrize("path", [(), *COMMANDS], ids=lambda path: " ".join(path) or "qrbench")
 def test_every_command_has_an_example(path: tuple[str, ...]) -> None:
     doc = _command(path).help or ""
     examples = re.search(r"\n *Examples?:\n((?: +qrbench .*\n?)+)", doc)
