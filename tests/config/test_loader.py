@@ -725,3 +725,36 @@ def test_missing_remote_path_does_not_echo_a_value_nobody_wrote(tmp_path: Path) 
     error = profile_error("p.yaml", tmp_path)
 
     assert error.message == "required when type is remote"
+
+
+def test_every_problem_of_a_file_is_kept_by_line_across_extends(tmp_path: Path) -> None:
+    write(tmp_path / "base.yaml", "qr:\n  margin: -1\n")
+    write(
+        tmp_path / "child.yaml",
+        """
+        extends: base.yaml
+        retry:
+          attempts: 0
+        browser:
+          bogus: 1
+        """,
+    )
+    with pytest.raises(ProfileError) as caught:
+        load_profile("child.yaml", cwd=tmp_path)
+    problems = [(p.file.name, p.line, p.key_path) for p in caught.value.problems]
+    assert problems == [
+        ("base.yaml", 2, "qr.margin"),
+        ("child.yaml", 3, "retry.attempts"),
+        ("child.yaml", 5, "browser.bogus"),
+    ]
+    # One line for the commands that stop at it: the typo first, and how many more.
+    assert str(caught.value).endswith("(and 2 more)")
+    assert caught.value.key_path == "browser.bogus"
+
+
+def test_a_single_problem_is_its_own_list(tmp_path: Path) -> None:
+    write(tmp_path / "one.yaml", "qr:\n  margin: -1\n")
+    with pytest.raises(ProfileError) as caught:
+        load_profile("one.yaml", cwd=tmp_path)
+    assert caught.value.problems == (caught.value,)
+    assert "more)" not in str(caught.value)
