@@ -72,13 +72,23 @@ def test_json_to_stdout_keeps_stdout_machine_readable(tmp_path: Path) -> None:
         "r.json",
         "--json",
         "-",
+        "--markdown",
+        "run.md",
+        "--csv",
+        "run.csv",
         cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     assert summary["summary"]["verdict"] == "FAIL"
     assert summary["summary"]["within_deadline"] == 0
+    assert summary["summary"]["deadline_ms"] == 1
     assert "FAIL" in done.stderr
+    # Every export of one run, as on compare: the same verdict in each.
+    assert "FAIL" in (tmp_path / "run.md").read_text()
+    rows = (tmp_path / "run.csv").read_text().splitlines()
+    assert rows[0].startswith("metric,kind,unit,profile,n,")
+    assert any(row.startswith("time-to-QR,") for row in rows[1:]), rows
 
 
 @pytest.mark.parametrize(
