@@ -237,6 +237,8 @@ def _environment_table(runs: Sequence[RunData]) -> str:
         )
         rows.append([run.label, "results file", str(saved.path)])
         rows.append([run.label, "qrbench", saved.qrbench_version])
+        # Files from before engines were recorded ran on the model.
+        rows.append([run.label, "engine", str(saved.profile.get("engine", "model"))])
         rows.append([run.label, "run", f"{saved.status.value}; {plan}"])
         for key, value in saved.environment.items():
             shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)

@@ -35,3 +35,11 @@ def test_a_run_with_only_warmups_or_only_failures_is_reported_not_drawn() -> Non
     assert "ecdf-step" not in only_failures
     assert only_failures.count('class="waterfall-row failed"') == 2
     assert '<td class="n">0/2 (0%)</td>' in only_failures
+
+
+def test_the_environment_names_the_engine_the_run_was_driven_by() -> None:
+    real = run_of([900.0])
+    real.saved.profile["engine"] = "whatsapp-web.js"
+
+    assert "<td>engine</td><td>whatsapp-web.js</td>" in page.render("r", [runs_part([real])])
+    assert "<td>engine</td><td>model</td>" in page.render("r", [runs_part([run_of([950.0])])])
