@@ -21,7 +21,7 @@ from qrbench.browsers.base import BrowserProvider
 from qrbench.browsers.providers import provider_for
 from qrbench.config.models import Browser, profile_to_dict
 from qrbench.engines.base import EngineFactory, SessionSetup
-from qrbench.engines.model.auth import remote_session_name
+from qrbench.engines.model.auth import local_session_name, remote_session_name
 from qrbench.engines.registry import check_engine, describe_engine, engine_for
 from qrbench.leftovers import owned_tempdir, sweep
 from qrbench.measure import environment
@@ -186,7 +186,7 @@ class _ProfileRun:
         stop_if_asked()
         session_id = f"{self._run_id}-{number}"
         self._user_data_dirs += [
-            self._data_path / f"session-{session_id}",
+            self._data_path / local_session_name(session_id),
             self._data_path / remote_session_name(session_id),
         ]
         setup.db.create_account(number, session_id)

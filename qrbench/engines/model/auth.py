@@ -29,9 +29,14 @@ def uses_remote_auth(profile: Profile, *, restoring: bool) -> bool:
             assert_never(profile.auth.remoteauth_for)
 
 
+def local_session_name(session_id: str) -> str:
+    """LocalAuth's user-data dir name, as whatsapp-web.js names it for a clientId."""
+    return f"session-{session_id}"
+
+
 def prepare_local_auth(data_path: Path, session_id: str) -> Path:
     """The LocalAuth user-data dir; a new account has none yet, an existing one is reused."""
-    user_data_dir = data_path / f"session-{session_id}"
+    user_data_dir = data_path / local_session_name(session_id)
     user_data_dir.mkdir(parents=True, exist_ok=True)
     return user_data_dir
 

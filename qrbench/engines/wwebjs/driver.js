@@ -196,11 +196,7 @@ async function main() {
     client.on('qr', (qr) => send({ type: 'qr', qr, at_ns: now() }));
     client.on('disconnected', (reason) => send({ type: 'disconnected', reason: String(reason) }));
     send({ type: 'prepared', at_ns: now() });
-    mark('initialize');
-    client.initialize().then(
-        () => send({ type: 'initialized', at_ns: now() }),
-        (error) => send({ type: 'failed', at_ns: now(), ...describe(error) }),
-    );
+    client.initialize().catch((error) => send({ type: 'failed', at_ns: now(), ...describe(error) }));
     for await (const line of { [Symbol.asyncIterator]: () => lines }) {
         const command = JSON.parse(line);
         if (command.type === 'screenshot') {

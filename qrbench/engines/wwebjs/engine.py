@@ -29,7 +29,7 @@ from qrbench.browsers.processes import ResourceSampler, reap
 from qrbench.config.models import CacheType, Profile, auth_limit_ms
 from qrbench.engines.base import FirstQr, PreparedSession
 from qrbench.engines.handler.qr import compare_canvas
-from qrbench.engines.model.auth import remote_session_name, uses_remote_auth
+from qrbench.engines.model.auth import local_session_name, remote_session_name, uses_remote_auth
 from qrbench.engines.wwebjs import options
 from qrbench.engines.wwebjs.driver import DriverFailed, DriverProcess, Message
 from qrbench.engines.wwebjs.install import node_executable
@@ -109,7 +109,9 @@ class WwebjsEngine:
         remote = uses_remote_auth(session.profile, restoring=session.setup.restoring)
         self.auth = "remoteauth" if remote else "localauth"
         name = (
-            remote_session_name(session.session_id) if remote else f"session-{session.session_id}"
+            remote_session_name(session.session_id)
+            if remote
+            else local_session_name(session.session_id)
         )
         self._user_data_dir = session.setup.data_path / name
         self.web_cache = "not_used"
