@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import (
     BaseModel,
     ValidationError,
@@ -22,51 +21,20 @@ from pydantic_core import ErrorDetails
 
 from qrbench.config.models import CHROMIUM_ENV, CacheType, Profile, Scenario, WebVersionCache
 from qrbench.config.validation import first_error, key_path, plain_message
-from qrbench.errors import ConfigError
+from qrbench.config.yaml_source import (
+    YAML_SUFFIXES,
+    Locations,
+    ProfileError,
+    check_yaml_suffix,
+    display_path,
+    parse_yaml,
+)
 from qrbench.outputs import nearest_existing
+
+__all__ = ["ProfileError", "load_profile", "load_scenario", "load_yaml_model"]
 
 # Shipped profiles live in qrbench/profiles/.
 _PACKAGE_DIR = Path(__file__).parent.parent
-_YAML_SUFFIXES = (".yaml", ".yml")
-
-
-class ProfileError(ConfigError):
-    """A profile or scenario file is unusable; says where, as precisely as is known."""
-
-    def __init__(
-        self,
-        file: Path,
-        message: str,
-        *,
-        key_path: str | None = None,
-        line: int | None = None,
-        problems: tuple[ProfileError, ...] = (),
-    ) -> None:
-        self.file = file
-        self.key_path = key_path
-        self.line = line
-        self.message = message
-        self._problems = problems
-        super().__init__(file, message, key_path, line)
-
-    @property
-    def problems(self) -> tuple[ProfileError, ...]:
-        """Every problem found, by file and line (this error says the first and how many)."""
-        return self._problems or (self,)
-
-    def __str__(self) -> str:
-        where = str(_display_path(self.file))
-        if self.line is not None:
-            where += f":{self.line}"
-        parts = [where, self.key_path, self.message]
-        return ": ".join(part for part in parts if part)
-
-
-def _display_path(path: Path) -> Path:
-    try:
-        return path.relative_to(Path.cwd())
-    except ValueError:
-        return path
 
 
 # --- where files live -------------------------------------------------------------------
@@ -128,7 +96,7 @@ def _description_of(path: Path, kind: FileKind, cwd: Path) -> str:
 
 
 def _is_name(ref: str) -> bool:
-    return "/" not in ref and not ref.endswith(_YAML_SUFFIXES)
+    return "/" not in ref and not ref.endswith(YAML_SUFFIXES)
 
 
 def _available_names(kind: FileKind, cwd: Path) -> str:
@@ -141,6 +109,7 @@ def resolve_ref(ref: str, kind: FileKind, cwd: Path) -> Path:
         path = cwd / ref
         if not path.is_file():
             raise ProfileError(path, f"no such {kind.noun} file")
+        check_yaml_suffix(path, kind.noun)
         return path
     candidates = [directory / f"{ref}.yaml" for directory in kind.search_dirs(cwd)]
     found = next((path for path in candidates if path.is_file()), None)
@@ -161,83 +130,6 @@ def _extends_candidates(ref: str, extending_file: Path, kind: FileKind, cwd: Pat
     return [directory / f"{ref}.yaml" for directory in directories]
 
 
-# --- YAML with line numbers -------------------------------------------------------------
-
-_Locations = dict[str, tuple[Path, int]]
-"""Dotted key path -> (file, 1-based line) where that key or list item was written."""
-
-
-def _parse_yaml(path: Path) -> tuple[dict[str, Any], _Locations]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ProfileError(path, f"cannot read file: {error}") from error
-    loader = yaml.SafeLoader(text)
-    try:
-        root = loader.get_single_node()
-        if root is None:  # an empty file means "all defaults"
-            return {}, {}
-        if not isinstance(root, yaml.MappingNode):
-            raise ProfileError(
-                path, "the top level must be a mapping of keys", line=root.start_mark.line + 1
-            )
-        locations: _Locations = {}
-        data = _build(root, path, "", loader, locations)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark
-        raise ProfileError(
-            path,
-            f"invalid YAML: {error.problem}",
-            line=mark.line + 1 if mark is not None else None,
-        ) from error
-    except yaml.YAMLError as error:
-        raise ProfileError(path, f"invalid YAML: {error}") from error
-    finally:
-        loader.dispose()
-    return data, locations
-
-
-def _build(
-    node: yaml.Node, path: Path, key_path: str, loader: yaml.SafeLoader, locations: _Locations
-) -> Any:
-    """Construct the Python value of `node`, recording where each key and item was written."""
-    prefix = f"{key_path}." if key_path else ""
-    if isinstance(node, yaml.MappingNode):
-        loader.flatten_mapping(node)  # resolves `<<:` merge keys like yaml.safe_load does
-        mapping: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
-            line = key_node.start_mark.line + 1
-            if not isinstance(key, str):
-                # YAML 1.1 reads `on:` or `yes:` as booleans; say so rather than "unknown key".
-                raise ProfileError(
-                    path,
-                    f"keys must be text (got {key!r}; quote it)",
-                    key_path=key_path or None,
-                    line=line,
-                )
-            child_path = f"{prefix}{key}"
-            if key in mapping:
-                first_line = locations[child_path][1]
-                raise ProfileError(
-                    path,
-                    f"duplicate key (first on line {first_line})",
-                    key_path=child_path,
-                    line=line,
-                )
-            locations[child_path] = (path, line)
-            mapping[key] = _build(value_node, path, child_path, loader, locations)
-        return mapping
-    if isinstance(node, yaml.SequenceNode):
-        items = []
-        for index, item_node in enumerate(node.value):
-            child_path = f"{prefix}{index}"
-            locations[child_path] = (path, item_node.start_mark.line + 1)
-            items.append(_build(item_node, path, child_path, loader, locations))
-        return items
-    return loader.construct_object(node, deep=True)
-
-
 # --- extends ----------------------------------------------------------------------------
 
 
@@ -253,12 +145,12 @@ def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any
 
 def _read_merged(
     path: Path, kind: FileKind, cwd: Path, *, chain: tuple[Path, ...]
-) -> tuple[dict[str, Any], _Locations]:
+) -> tuple[dict[str, Any], Locations]:
     """The file's data with its `extends` chain merged in.
 
     `chain` is every resolved file from the one requested down to `path`, to detect cycles.
     """
-    data, locations = _parse_yaml(path)
+    data, locations = parse_yaml(path)
     if "extends" not in data:
         return data, locations
     parent_ref = data.pop("extends")
@@ -269,13 +161,15 @@ def _read_merged(
 
     if not isinstance(parent_ref, str) or not parent_ref:
         raise extends_error(f"must be a {kind.noun} name or a path (got {parent_ref!r})")
+    if not _is_name(parent_ref) and not parent_ref.endswith(YAML_SUFFIXES):
+        raise extends_error(f"must name a .yaml or .yml file (got {parent_ref!r})")
     candidates = _extends_candidates(parent_ref, path, kind, cwd)
     parent = next((candidate for candidate in candidates if candidate.is_file()), None)
     if parent is None:
         looked_in = ", ".join(str(candidate) for candidate in candidates)
         raise extends_error(f"cannot find '{parent_ref}' (looked in {looked_in})")
     if parent.resolve() in chain:
-        cycle = " -> ".join(str(_display_path(p)) for p in (*chain, parent.resolve()))
+        cycle = " -> ".join(str(display_path(p)) for p in (*chain, parent.resolve()))
         raise extends_error(f"extends cycle: {cycle}")
 
     parent_data, parent_locations = _read_merged(
@@ -312,7 +206,7 @@ _AnyModel = TypeVar("_AnyModel", bound=BaseModel)
 
 def load_yaml_model(model: type[_AnyModel], path: Path) -> _AnyModel:
     """One YAML file (no `extends`) validated against `model`; errors located like a profile's."""
-    data, locations = _parse_yaml(path)
+    data, locations = parse_yaml(path)
     try:
         return model.model_validate(data)
     except ValidationError as error:
@@ -340,7 +234,7 @@ def _load(model: type[_Model], kind: FileKind, ref: str, cwd: Path) -> _Model:
 
 
 def _check_cache_folder(
-    cache: WebVersionCache, cwd: Path, root_file: Path, locations: _Locations
+    cache: WebVersionCache, cwd: Path, root_file: Path, locations: Locations
 ) -> None:
     """Refuses a local cache folder that cannot be one, which would otherwise pass
     `profiles validate` and fail every session with NotADirectoryError."""
@@ -357,7 +251,7 @@ def _check_cache_folder(
 
 
 def _translate(
-    error: ValidationError, model: type[BaseModel], root_file: Path, locations: _Locations
+    error: ValidationError, model: type[BaseModel], root_file: Path, locations: Locations
 ) -> ProfileError:
     """Turn pydantic's errors into one ProfileError pointing at where the first was written,
     holding every one (`problems`, by line) for `profiles validate` to list."""
@@ -379,7 +273,7 @@ def _translate(
 
 
 def _located(
-    detail: ErrorDetails, model: type[BaseModel], root_file: Path, locations: _Locations
+    detail: ErrorDetails, model: type[BaseModel], root_file: Path, locations: Locations
 ) -> ProfileError:
     """One pydantic error as a ProfileError at the line that wrote it."""
     loc = [str(part) for part in detail["loc"]]
