@@ -63,6 +63,7 @@ def step_to_dict(step: CapacityStep) -> dict[str, Any]:
             "peak_rss_mb": round(memory.peak_rss_mb, 1),
             "peak_pss_mb": _rounded(memory.peak_pss_mb),
             "browsers_at_peak": memory.browsers_at_peak,
+            "sessions_at_peak": memory.sessions_at_peak,
             "per_session_mb": _rounded(memory.per_session_mb),
         },
         "swap_used_start_mb": round(step.swap_used_start_mb, 1),

@@ -240,6 +240,8 @@ class FakeMachine:
     swap_after_browsers: int | None = None
     swap_per_browser_mb: float = 100.0
     cpu_percent_value: float = 42.0
+    # A warm pool: this many browser processes, whatever the sessions open in them.
+    pool_browsers: int | None = None
 
     def _open(self) -> int:
         return len(self.provider.open_browsers)
@@ -260,7 +262,8 @@ class FakeMachine:
         pss = open_now * self.per_browser_mb * MB
         # RSS counts the pages the browsers share once in each.
         rss = open_now * (self.per_browser_mb + self.shared_rss_mb) * MB
-        return TreesMemory(rss=int(rss), pss=int(pss), browsers=open_now)
+        browsers = open_now if self.pool_browsers is None else self.pool_browsers
+        return TreesMemory(rss=int(rss), pss=int(pss), browsers=browsers)
 
     def cpu_percent(self) -> float:
         return self.cpu_percent_value

@@ -310,8 +310,10 @@ def session(number: int, time_to_qr_ms: float | None, *, warmup: bool = False) -
 CAPACITY_CRITERION = Thresholds(
     target_ms=10_000, percentile=95, min_success_percent=98, max_regression_percent=10
 )
-# Two browsers of 300 MB (PSS) each at the peak.
-TWO_BROWSERS = StepMemory(peak_rss_mb=800.0, peak_pss_mb=600.0, browsers_at_peak=2)
+# Two sessions in two browsers of 300 MB (PSS) each at the peak.
+TWO_BROWSERS = StepMemory(
+    peak_rss_mb=800.0, peak_pss_mb=600.0, browsers_at_peak=2, sessions_at_peak=2
+)
 
 
 def capacity_step(

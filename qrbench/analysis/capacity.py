@@ -172,14 +172,17 @@ class StepMemory:
     peak_rss_mb: float
     peak_pss_mb: float | None  # None where the kernel gives no PSS
     browsers_at_peak: int
+    # Sessions between their start and end at the peak: what the memory was serving.
+    sessions_at_peak: int
 
     @property
     def per_session_mb(self) -> float | None:
-        """PSS (else RSS) at the peak over the browsers open then: shared pages once."""
-        if not self.browsers_at_peak:
+        """PSS (else RSS) at the peak over the sessions in flight then: shared pages once,
+        and a warm pool's browsers shared by the sessions they serve."""
+        if not self.sessions_at_peak:
             return None
         peak = self.peak_rss_mb if self.peak_pss_mb is None else self.peak_pss_mb
-        return peak / self.browsers_at_peak
+        return peak / self.sessions_at_peak
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ from qrbench.config.models import Profile, Scenario, profile_to_dict
 from qrbench.errors import ConfigError
 from qrbench.measure import environment
 from qrbench.measure.plan import Load, RunListener, RunPlan
+from qrbench.records import SessionResult
 from qrbench.measure.runner import Machinery, run
 from qrbench.results import RunStatus
 
@@ -255,10 +256,13 @@ async def _run_step(
         load=load,
     )
     memory = machine.memory()
-    watch = _Watch(machine, memory, headroom_mb(memory.total_mb, plan.headroom_percent))
+    in_flight = _InFlight(listener)
+    watch = _Watch(
+        machine, memory, headroom_mb(memory.total_mb, plan.headroom_percent), in_flight
+    )
     machine.cpu_percent()  # starts the CPU count for this step
     started = time.monotonic()
-    stepping = asyncio.create_task(run(step_plan, listener, machinery))
+    stepping = asyncio.create_task(run(step_plan, in_flight, machinery))
     watching = asyncio.create_task(watch.until_tripped())
     try:
         await asyncio.wait({stepping, watching}, return_when=asyncio.FIRST_COMPLETED)
@@ -294,17 +298,48 @@ def _measured(path: Path) -> MeasuredSessions:
     return results.read_run(path).columns
 
 
+class _InFlight:
+    """Passes a step's progress on, counting the sessions between their start and end:
+    memory per session is the peak over them, not over the browsers open (a warm pool
+    keeps its browsers open with any number of sessions in them)."""
+
+    def __init__(self, listener: RunListener) -> None:
+        self._listener = listener
+        self.sessions = 0
+
+    def run_started(self, total_sessions: int, results_paths: list[Path]) -> None:
+        self._listener.run_started(total_sessions, results_paths)
+
+    def session_started(self, label: str, number: int, warmup: bool) -> None:
+        self.sessions += 1
+        self._listener.session_started(label, number, warmup)
+
+    def stage_started(self, label: str, number: int, stage: str) -> None:
+        self._listener.stage_started(label, number, stage)
+
+    def session_finished(self, label: str, result: SessionResult) -> None:
+        self.sessions -= 1
+        self._listener.session_finished(label, result)
+
+    def warning(self, message: str) -> None:
+        self._listener.warning(message)
+
+
 class _Watch:
     """Samples the machine during a step; trips when memory reaches the headroom or swap
     use grows."""
 
-    def __init__(self, machine: Machine, start: MachineMemory, headroom: float) -> None:
+    def __init__(
+        self, machine: Machine, start: MachineMemory, headroom: float, in_flight: _InFlight
+    ) -> None:
         self._machine = machine
         self._start = start
         self._headroom_mb = headroom
+        self._in_flight = in_flight
         self.tripped: StepEnd | None = None
         self.swap_peak_mb = start.swap_used_mb
         self._peak: TreesMemory | None = None
+        self._sessions_at_peak = 0
 
     async def until_tripped(self) -> None:
         while self.tripped is None:
@@ -313,11 +348,13 @@ class _Watch:
                 await asyncio.sleep(WATCH_INTERVAL_S)
 
     def sample(self) -> None:
+        sessions = self._in_flight.sessions
         trees = self._machine.browsers()
         memory = self._machine.memory()
         self.swap_peak_mb = max(self.swap_peak_mb, memory.swap_used_mb)
         if trees.browsers and (self._peak is None or _size(trees) > _size(self._peak)):
             self._peak = trees
+            self._sessions_at_peak = max(sessions, self._in_flight.sessions)
         if memory.available_mb < self._headroom_mb:
             self.tripped = self.tripped or StepEnd.MEMORY
         if memory.swap_used_mb - self._start.swap_used_mb > SWAP_GROWTH_TOLERANCE_MB:
@@ -331,6 +368,7 @@ class _Watch:
             peak_rss_mb=self._peak.rss / _MB,
             peak_pss_mb=None if self._peak.pss is None else self._peak.pss / _MB,
             browsers_at_peak=self._peak.browsers,
+            sessions_at_peak=self._sessions_at_peak,
         )
 
 

@@ -79,11 +79,13 @@ def test_an_arrival_rate_ramps_knee_is_a_rate() -> None:
     assert found is not None and found.capacity == 30 and found.unit is Capacity.ARRIVAL_RATE
 
 
-def test_per_session_memory_is_pss_over_the_browsers_open_at_the_peak() -> None:
-    assert StepMemory(800.0, 600.0, 2).per_session_mb == 300.0
+def test_per_session_memory_is_pss_over_the_sessions_in_flight_at_the_peak() -> None:
+    assert StepMemory(800.0, 600.0, 2, sessions_at_peak=2).per_session_mb == 300.0
     # Without PSS, RSS (which counts shared pages once per process) is what there is.
-    assert StepMemory(800.0, None, 2).per_session_mb == 400.0
-    assert StepMemory(800.0, 600.0, 0).per_session_mb is None
+    assert StepMemory(800.0, None, 2, sessions_at_peak=2).per_session_mb == 400.0
+    # A warm pool of two browsers serving eight sessions: eight share the memory.
+    assert StepMemory(1600.0, 1200.0, 2, sessions_at_peak=8).per_session_mb == 150.0
+    assert StepMemory(800.0, 600.0, 1, sessions_at_peak=0).per_session_mb is None
 
 
 def test_a_memory_estimate_fits_only_above_the_headroom() -> None:

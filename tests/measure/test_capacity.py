@@ -261,6 +261,24 @@ def test_the_largest_step_is_estimated_at_the_documented_figure(tmp_path: Path) 
     assert not estimate.fits and estimate.most_in_flight == 50
 
 
+def test_memory_per_session_is_shared_by_the_sessions_a_warm_pool_serves(
+    tmp_path: Path,
+) -> None:
+    # Two pooled browsers hold every session's context: 300 MB a session, not 4 x 300 / 2.
+    provider = FakeProvider()
+    machine = FakeMachine(provider, per_browser_mb=300.0, pool_browsers=2)
+    plan = capacity_plan_for(tmp_path, [4], sessions=10, warmup=0)
+
+    outcome = run_fake_ramp(plan, loaded_engines(), provider, machine)
+
+    [step] = outcome.steps
+    assert step.memory is not None and step.memory.browsers_at_peak == 2
+    assert step.memory.sessions_at_peak == 4
+    assert step.memory.per_session_mb == pytest.approx(300.0)
+    document = json.loads(plan.results_path.read_text())
+    assert document["steps"][0]["memory"]["sessions_at_peak"] == 4
+
+
 @pytest.mark.browser
 @pytest.mark.usefixtures("no_leftover_chromium")
 def test_a_tiny_ramp_on_real_chromium_measures_each_steps_trees(tmp_path: Path) -> None:
@@ -276,6 +294,8 @@ def test_a_tiny_ramp_on_real_chromium_measures_each_steps_trees(tmp_path: Path) 
     # The step of 1 never had two browsers; the step of 2 had at most two.
     assert one.memory.browsers_at_peak == 1
     assert 1 <= two.memory.browsers_at_peak <= 2
+    assert one.memory.sessions_at_peak == 1
+    assert 1 <= two.memory.sessions_at_peak <= 2
     for memory in (one.memory, two.memory):
         # Chromium's processes share pages: their PSS sum is below their RSS sum.
         assert memory.peak_pss_mb is not None and 0 < memory.peak_pss_mb < memory.peak_rss_mb
