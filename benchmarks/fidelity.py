@@ -18,9 +18,9 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from qrbench.analysis.columns import StageSample
 from qrbench.analysis.compare import load_runs
 from qrbench.analysis.stats import ratio_of_medians
+from qrbench.columns import StageSample
 from qrbench.config.loader import load_profile, load_scenario
 from qrbench.config.models import EngineKind
 from qrbench.measure.runner import RunPlan, run_interleaved

@@ -24,11 +24,11 @@ from playwright.async_api import Playwright, async_playwright
 from qrbench.analysis import stats
 from qrbench.browsers.local import launch_args
 from qrbench.browsers.processes import reap
+from qrbench.clock import SessionTimer
 from qrbench.config.loader import load_profile, load_scenario
 from qrbench.config.models import Profile, Scenario
 from qrbench.engines.model.pagewatch import PageWatcher
 from qrbench.measure.runner import RunPlan, run
-from qrbench.measure.timer import SessionTimer
 from qrbench.records import SessionResult, Stage
 from qrbench.world import emulation
 from qrbench.world.replica import Replica, ReplicaConfig, ReplicaUrls

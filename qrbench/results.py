@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any, Self, TextIO
 
 from qrbench import jsonstream
-from qrbench.analysis.columns import ColumnsBuilder, MeasuredSessions
-from qrbench.analysis.summary import RunSummary
+from qrbench.columns import ColumnsBuilder, MeasuredSessions
 from qrbench.errors import ConfigError
 from qrbench.outputs import write_output
 from qrbench.records import Fields, RecordError, SessionResult, shown
@@ -59,9 +58,10 @@ class ResultsFile:
         bisect.insort(self._sessions, session.to_dict(), key=lambda record: record["number"])
         self._write()
 
-    def set_summary(self, summary: RunSummary, status: RunStatus = RunStatus.COMPLETE) -> None:
-        """The run ended, completely or not: its summary and how far it got."""
-        self._summary = summary.to_dict()
+    def set_summary(self, summary: dict[str, Any], status: RunStatus = RunStatus.COMPLETE) -> None:
+        """The run ended, completely or not: its summary (as the analysis wrote it) and how
+        far it got."""
+        self._summary = summary
         self._status = status
         self._write()
 

@@ -18,12 +18,13 @@ from typing import Any, Self
 from qrbench.analysis.capacity import CapacityStep
 from qrbench.analysis.thresholds import Thresholds
 from qrbench.browsers.processes import TreesMemory
+from qrbench.config.load import Load
 from qrbench.config.loader import load_profile, load_scenario
 from qrbench.config.models import Browser
 from qrbench.engines.base import FirstQr, PreparedSession
 from qrbench.errors import EnvironmentProblem, NavigationFailed, QrTimeout, SessionFailure
 from qrbench.measure.capacity import CapacityOutcome, CapacityPlan, MachineMemory, ramp
-from qrbench.measure.plan import Load, RunOutcome, RunPlan
+from qrbench.measure.plan import RunOutcome, RunPlan
 from qrbench.measure.runner import Machinery, run
 from qrbench.records import ResourceUsage, Stage
 from tests.helpers import SMALL_WORLD, write_yaml

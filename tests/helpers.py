@@ -20,15 +20,15 @@ import qrcode
 from rich.console import Console
 
 from qrbench.analysis.capacity import CapacityStep, StepEnd, StepMemory, judge_step
-from qrbench.analysis.columns import MeasuredSessions, StageSample
 from qrbench.analysis.compare import LabelledRun, run_from_results
 from qrbench.analysis.explain.attribution import Explanation, explain
 from qrbench.analysis.explain.plan import Direction, plan_explanation
 from qrbench.analysis.summary import RunSummary
 from qrbench.analysis.thresholds import Thresholds
+from qrbench.columns import MeasuredSessions, StageSample
 from qrbench.config.estimates import load_estimates
+from qrbench.config.load import Load
 from qrbench.config.loader import load_profile
-from qrbench.measure.plan import Load
 from qrbench.records import ResourceUsage, SessionError, SessionResult, StageTiming
 from qrbench.results import SCHEMA_VERSION, SavedResults
 

@@ -8,7 +8,7 @@ import pytest
 
 from qrbench.analysis.capacity import Capacity, KneeStep, Stop, StopReason
 from qrbench.capacity_results import CapacityFile, read_capacity
-from qrbench.measure.plan import Load
+from qrbench.config.load import Load
 from qrbench.results import ResultsError, RunStatus
 from tests.helpers import capacity_step
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from qrbench import jsonstream, results
-from qrbench.analysis.columns import MeasuredSessions
+from qrbench.columns import MeasuredSessions
 from qrbench.results import ResultsError, load, read_run
 from tests.helpers import results_document
 

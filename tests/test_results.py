@@ -54,7 +54,7 @@ def test_each_finished_session_is_on_disk_before_the_next(tmp_path: Path) -> Non
     assert [s["number"] for s in on_disk["sessions"]] == [1]
     assert on_disk["summary"] is None
     results.add_session(session(2, None))
-    results.set_summary(summarize_run([session(1, 2000.0), session(2, None)], 10_000))
+    results.set_summary(summarize_run([session(1, 2000.0), session(2, None)], 10_000).to_dict())
     saved = load(path)
     assert [s.ok for s in saved.sessions] == [True, False]
     assert saved.sessions[1].error is not None and saved.sessions[1].error.type == "QrTimeout"

@@ -12,12 +12,12 @@ from enum import StrEnum
 
 import numpy as np
 
-from qrbench.analysis.columns import MeasuredSessions
 from qrbench.analysis.gate import SuccessCheck, TargetCheck
 from qrbench.analysis.stats import quantile_ci, summarize
 from qrbench.analysis.summary import Verdict
 from qrbench.analysis.thresholds import Thresholds
-from qrbench.measure.plan import Load
+from qrbench.columns import MeasuredSessions
+from qrbench.config.load import Load
 
 # What one whatsapp-web.js session's Chromium takes (qrbench measured a peak RSS median of
 # 364 MB per session, issue 13): the estimate before a step of this machine is measured.

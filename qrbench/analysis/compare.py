@@ -14,7 +14,6 @@ from typing import Any
 
 from qrbench import results
 from qrbench.analysis.caveats import Caveat, CaveatKind, stability_caveats
-from qrbench.analysis.columns import MeasuredSessions
 from qrbench.analysis.stats import (
     Difference,
     MetricSummary,
@@ -28,6 +27,7 @@ from qrbench.analysis.stats import (
     summarize,
 )
 from qrbench.analysis.summary import FailureCount
+from qrbench.columns import MeasuredSessions
 from qrbench.errors import ConfigError
 
 TIME_TO_QR = "time-to-QR"

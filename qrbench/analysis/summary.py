@@ -8,13 +8,13 @@ from enum import StrEnum
 from typing import Any
 
 from qrbench.analysis.caveats import Caveat, stability_caveats
-from qrbench.analysis.columns import (
+from qrbench.analysis.stats import MetricSummary, summarize
+from qrbench.columns import (
     FailureCount,
     FailureTally,
     MeasuredSessions,
     StageSample,
 )
-from qrbench.analysis.stats import MetricSummary, summarize
 from qrbench.records import SessionError, SessionResult
 
 

@@ -1,6 +1,6 @@
 """The command line; importing the command modules registers them on the app."""
 
-from qrbench.cli import capacity, compare, gate, profiles, report, run
+from qrbench.cli import capacity, compare, doctor, gate, profiles, report, run
 from qrbench.cli.app import app, main
 
-__all__ = ["app", "capacity", "compare", "gate", "main", "profiles", "report", "run"]
+__all__ = ["app", "capacity", "compare", "doctor", "gate", "main", "profiles", "report", "run"]

@@ -4,6 +4,7 @@ Every `QrbenchError` is caught once, in `main`, and becomes one line and an exit
 Commands live beside this module, one module per group; they stay thin and call the core.
 """
 
+import inspect
 import sys
 from typing import Annotated, Any
 
@@ -29,12 +30,35 @@ def _variadic(ctx: Any) -> str | None:
     return "..."
 
 
+def reflowed(help_text: str) -> str:
+    """A docstring's paragraphs as one line each, for Rich to wrap to the terminal.
+
+    Typer keeps a docstring's line breaks and Rich wraps each line again, so at 80 columns
+    a paragraph became lines of one word after each full one. A paragraph marked `\b`
+    (examples) or with indented lines keeps its lines."""
+    paragraphs = inspect.cleandoc(help_text).split("\n\n")
+    return "\n\n".join(
+        paragraph
+        if paragraph.startswith("\b") or any(line[:1].isspace() for line in paragraph.splitlines())
+        else " ".join(paragraph.split("\n"))
+        for paragraph in paragraphs
+    )
+
+
 class _FlagsTakeNoValue:
     """Help without a value type beside a flag: Typer shows `<bool>` there (even for
     --help), which reads as if the flag took a value. An empty metavar shows nothing.
 
     An argument's metavar (FILE) is its name in the help; beside it Typer shows the
-    Python type (`<list[Path]>`), which says nothing to a user: only `...` for several."""
+    Python type (`<list[Path]>`), which says nothing to a user: only `...` for several.
+
+    The command's own help is reflowed (`reflowed`) so Rich wraps whole paragraphs."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        help_text = getattr(self, "help", None)
+        if help_text:
+            self.help = reflowed(help_text)
 
     def get_params(self, ctx: Any) -> list[Any]:
         params: list[Any] = super().get_params(ctx)  # type: ignore[misc]

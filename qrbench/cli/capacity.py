@@ -30,10 +30,10 @@ from qrbench.cli.options import (
     load_of,
     on_engine,
 )
+from qrbench.config.load import Load
 from qrbench.config.loader import load_profile, load_scenario
 from qrbench.config.models import Scenario
 from qrbench.errors import ConfigError, QrbenchError
-from qrbench.measure.plan import Load
 from qrbench.measure.signals import Interrupted, run_until_signalled
 from qrbench.outputs import check_results_file
 from qrbench.report.console.capacity import print_capacity, print_capacity_gate

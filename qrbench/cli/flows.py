@@ -10,10 +10,11 @@ from rich.console import Console
 from qrbench.analysis.compare import unique_labels
 from qrbench.cli.app import console, errors
 from qrbench.cli.options import AS_PROFILED, BrowserChoice, on_engine
+from qrbench.config.load import ONE_AT_A_TIME, Load
 from qrbench.config.loader import load_profile
 from qrbench.config.models import EngineKind, Profile, Scenario
 from qrbench.errors import ConfigError
-from qrbench.measure.plan import ONE_AT_A_TIME, Load, RunOutcome, RunPlan
+from qrbench.measure.plan import RunOutcome, RunPlan
 from qrbench.measure.signals import Interrupted, run_until_signalled
 from qrbench.outputs import check_results_file, check_writable
 from qrbench.report.console.progress import RichRunListener

@@ -11,10 +11,11 @@ from pydantic import ValidationError
 from rich.markup import escape
 
 from qrbench.cli.app import errors
+from qrbench.config.load import Load
 from qrbench.config.models import Browser, BrowserProviderKind, EngineKind, Profile, Scenario
 from qrbench.config.validation import describe
 from qrbench.errors import ConfigError
-from qrbench.measure.plan import Load, RunPlan
+from qrbench.measure.plan import RunPlan
 
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 

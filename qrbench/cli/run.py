@@ -40,7 +40,7 @@ from qrbench.errors import QrbenchError
 from qrbench.measure.signals import Interrupted, run_until_signalled
 
 if TYPE_CHECKING:
-    from qrbench.world.replica.server import ReplicaUrls
+    from qrbench.world.replica.urls import ReplicaUrls
 
 
 @app.command()

@@ -16,10 +16,10 @@ from playwright.async_api import Error as PlaywrightError
 
 from qrbench.browsers.base import BrowserProvider
 from qrbench.browsers.failures import translate
+from qrbench.clock import SessionTimer, failed_stage_of
 from qrbench.config.models import Profile, ScenarioCpu, ScenarioNetwork
 from qrbench.engines.handler.db import GatewayDb
 from qrbench.errors import SessionFailure
-from qrbench.measure.timer import SessionTimer, failed_stage_of
 from qrbench.records import ResourceUsage, SessionError, Stage
 from qrbench.world.faults import Fault
 from qrbench.world.replica.server import Replica

@@ -10,10 +10,10 @@ import dataclasses
 import time
 from collections.abc import Callable
 
+from qrbench.clock import SessionTimer
 from qrbench.config.models import Faults, Profile
 from qrbench.engines.base import EngineFactory, PreparedSession, SessionSetup
 from qrbench.engines.handler.session import run_session
-from qrbench.measure.timer import SessionTimer
 from qrbench.records import AttemptRecord, SessionError, SessionResult, within_deadline
 from qrbench.world import faults
 from qrbench.world.replica.server import REPLICA_FAULTS

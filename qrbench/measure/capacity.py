@@ -36,16 +36,17 @@ from qrbench.analysis.capacity import (
     knee,
     step_sessions,
 )
-from qrbench.analysis.columns import MeasuredSessions
 from qrbench.analysis.thresholds import Thresholds
 from qrbench.browsers.processes import TreesMemory, descendant_chromium_memory
 from qrbench.capacity_results import CapacityFile
+from qrbench.columns import MeasuredSessions
+from qrbench.config.load import Load
 from qrbench.config.models import Profile, Scenario, profile_to_dict
 from qrbench.errors import ConfigError
 from qrbench.measure import environment
-from qrbench.measure.plan import Load, RunListener, RunPlan
-from qrbench.records import SessionResult
+from qrbench.measure.plan import RunListener, RunPlan
 from qrbench.measure.runner import Machinery, run
+from qrbench.records import SessionResult
 from qrbench.results import RunStatus
 
 # Swap used may move by a few pages for reasons of its own; more than this during a step
@@ -257,9 +258,7 @@ async def _run_step(
     )
     memory = machine.memory()
     in_flight = _InFlight(listener)
-    watch = _Watch(
-        machine, memory, headroom_mb(memory.total_mb, plan.headroom_percent), in_flight
-    )
+    watch = _Watch(machine, memory, headroom_mb(memory.total_mb, plan.headroom_percent), in_flight)
     machine.cpu_percent()  # starts the CPU count for this step
     started = time.monotonic()
     stepping = asyncio.create_task(run(step_plan, in_flight, machinery))

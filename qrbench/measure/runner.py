@@ -19,14 +19,16 @@ import qrbench
 from qrbench.analysis.summary import summarize_run
 from qrbench.browsers.base import BrowserProvider
 from qrbench.browsers.providers import provider_for
+from qrbench.config.load import Load
 from qrbench.config.models import Browser, profile_to_dict
 from qrbench.engines.base import EngineFactory, SessionSetup
 from qrbench.engines.model.auth import local_session_name, remote_session_name
-from qrbench.engines.registry import check_engine, describe_engine, engine_for
+from qrbench.engines.registry import describe_engine, engine_for
 from qrbench.leftovers import owned_tempdir, sweep
 from qrbench.measure import environment
 from qrbench.measure.attempts import run_attempts
-from qrbench.measure.plan import Load, RunListener, RunOutcome, RunPlan
+from qrbench.measure.doctor import preflight
+from qrbench.measure.plan import RunListener, RunOutcome, RunPlan
 from qrbench.measure.scheduler import (
     ClosedLoop,
     Job,
@@ -89,10 +91,11 @@ async def run_interleaved(
     # Each profile its own provider: a pool's browsers carry its own replica's host mapping.
     providers = [machinery.provider(plan.profile.browser) for plan in plans]
     for plan, provider in zip(plans, providers, strict=True):
-        provider.check(plan.profile.browser)
+        # The checks `qrbench doctor` makes, for what this run needs.
+        warnings = preflight(plan.profile, plan.scenario, provider, machinery.engine is None)
+        for check in warnings:
+            listener.warning(f"{check.name.value}: {check.found}: {check.problem}")
         check_faults_reachable(plan.profile, plan.scenario)
-        if machinery.engine is None:
-            check_engine(plan.profile, plan.scenario)
     swept = sweep()
     if swept.directories:
         listener.warning(
@@ -223,7 +226,7 @@ class _ProfileRun:
         )
         try:
             if self._results is not None and self._sessions:
-                self._results.set_summary(summary, status)
+                self._results.set_summary(summary.to_dict(), status)
         finally:
             # A summary that cannot be written (a full disk) must not leak the browsers.
             self._provider.reap(self._user_data_dirs)

@@ -26,7 +26,8 @@ from qrbench.world.faults import Fault, probability
 from qrbench.world.loopback import BIND_ADDRESS
 from qrbench.world.receiver import Receiver
 from qrbench.world.remote_session import build_preloaded_session
-from qrbench.world.replica.server import REPLICA_FAULTS, Replica, ReplicaConfig, ReplicaUrls
+from qrbench.world.replica.server import REPLICA_FAULTS, Replica, ReplicaConfig
+from qrbench.world.replica.urls import ReplicaUrls
 from qrbench.world.stores import SessionStore, StoreUnavailable, open_store
 
 

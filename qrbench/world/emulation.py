@@ -26,7 +26,7 @@ from playwright.async_api import Error as PlaywrightError
 from qrbench.browsers.failures import translate
 from qrbench.config.models import OriginNetwork, ScenarioCpu, ScenarioNetwork
 from qrbench.world.pacing import UNSHAPED, bytes_per_s
-from qrbench.world.replica.server import STATIC_HOST
+from qrbench.world.replica.urls import STATIC_HOST
 
 STATIC_URL_PATTERN = f"*://{STATIC_HOST}/*"
 EVERY_URL_PATTERN = ""  # CDP's spelling of "every request no earlier rule matched"

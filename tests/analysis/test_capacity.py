@@ -18,9 +18,9 @@ from qrbench.analysis.capacity import (
     knee,
     step_sessions,
 )
-from qrbench.analysis.columns import MeasuredSessions
 from qrbench.analysis.summary import Verdict
-from qrbench.measure.plan import Load
+from qrbench.columns import MeasuredSessions
+from qrbench.config.load import Load
 from tests.helpers import CAPACITY_CRITERION, capacity_step, session
 
 CRITERION = CAPACITY_CRITERION

@@ -2,6 +2,7 @@
 checked too): defaults shown, a metavar saying what to type beside each option that takes
 a value (none beside a flag), and an example."""
 
+import itertools
 import re
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import typer.main
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from qrbench.cli import app
+from qrbench.cli.app import reflowed
 from tests.helpers import qrbench
 
 
@@ -177,3 +179,43 @@ def test_the_same_option_has_one_name_everywhere() -> None:
                 )
             else:
                 seen[long_name] = (*shape, path)
+
+
+def ragged_lines(help_shown: str) -> list[str]:
+    """Prose lines cut short though their paragraph goes on: a docstring's hard line break
+    that Rich wrapped again (`... the share of` / `sessions that ...` at 80 columns)."""
+    prose = help_shown.split("╭─", 1)[0].splitlines()
+    ragged = []
+    for line, following in itertools.pairwise(prose):
+        both_prose = all(re.match(r" \S", text) for text in (line, following))
+        if both_prose and len(line.rstrip()) < 50:
+            ragged.append(line.strip())
+    return ragged
+
+
+@pytest.mark.parametrize("path", [(), *COMMANDS], ids=lambda path: " ".join(path) or "qrbench")
+def test_help_paragraphs_wrap_whole_at_80_columns(path: tuple[str, ...], tmp_path: Path) -> None:
+    done = qrbench(*path, "--help", cwd=tmp_path, env={"COLUMNS": "80"})
+
+    assert done.returncode == 0, done.stderr
+    assert ragged_lines(done.stdout) == []
+
+
+def test_reflowing_keeps_examples_and_joins_paragraphs() -> None:
+    doc = """First line.
+
+    A paragraph written
+    over three
+    lines.
+
+    \b
+    Examples:
+      qrbench run
+      qrbench run -n 3
+    """
+
+    assert reflowed(doc).split("\n\n") == [
+        "First line.",
+        "A paragraph written over three lines.",
+        "\b\nExamples:\n  qrbench run\n  qrbench run -n 3",
+    ]

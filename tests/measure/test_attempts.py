@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from qrbench.config.load import Load
 from qrbench.config.loader import load_profile, load_scenario
 from qrbench.config.models import Faults
 from qrbench.errors import ConfigError
-from qrbench.measure.plan import Load
 from qrbench.measure.runner import RunOutcome, RunPlan, run
 from qrbench.records import SessionResult
 from qrbench.world.faults import Fault, draw

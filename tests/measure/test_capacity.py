@@ -9,6 +9,7 @@ import pytest
 
 from qrbench.analysis.capacity import Capacity, StepEnd, StopReason
 from qrbench.capacity_results import read_capacity
+from qrbench.config.load import Load
 from qrbench.errors import ConfigError
 from qrbench.measure import capacity
 from qrbench.measure.capacity import (
@@ -16,7 +17,6 @@ from qrbench.measure.capacity import (
     largest_step_estimate,
     ramp,
 )
-from qrbench.measure.plan import Load
 from qrbench.measure.runner import Machinery
 from qrbench.results import RunStatus
 from tests.fakes import (

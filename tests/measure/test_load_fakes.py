@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from qrbench.measure.plan import Load, RunPlan
+from qrbench.config.load import Load
+from qrbench.measure.plan import RunPlan
 from qrbench.measure.runner import Machinery, run
 from qrbench.measure.scheduler import OpenLoop
 from tests.fakes import Act, FakeEngines, FakeProvider, plan_for, run_fake

@@ -16,13 +16,8 @@ from qrbench.browsers.local import HARNESS_ARGS
 from qrbench.config.models import OriginNetwork, ScenarioCpu, ScenarioNetwork
 from qrbench.errors import SessionFailure
 from qrbench.world import emulation
-from qrbench.world.replica.server import (
-    STATIC_HOST,
-    WHATSAPP_HOST,
-    Replica,
-    ReplicaConfig,
-    ReplicaUrls,
-)
+from qrbench.world.replica.server import Replica, ReplicaConfig
+from qrbench.world.replica.urls import STATIC_HOST, WHATSAPP_HOST, ReplicaUrls
 from tests.helpers import PageServer
 
 # What qrbench adds to every launch, and what root needs.

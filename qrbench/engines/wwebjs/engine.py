@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from qrbench.browsers.processes import ResourceSampler, reap
+from qrbench.clock import blame
 from qrbench.config.models import CacheType, Profile, auth_limit_ms
 from qrbench.engines.base import FirstQr, PreparedSession
 from qrbench.engines.handler.qr import compare_canvas
@@ -43,7 +44,6 @@ from qrbench.errors import (
     QrTimeout,
     SessionFailure,
 )
-from qrbench.measure.timer import blame
 from qrbench.records import ResourceUsage, Stage
 from qrbench.world import emulation
 from qrbench.world.faults import Fault

@@ -6,7 +6,7 @@ from rich.text import Text
 
 from qrbench.analysis.capacity import CapacityCheck, CapacityStep, Quantile, StepEnd, StepMemory
 from qrbench.analysis.summary import Verdict
-from qrbench.measure.plan import Load
+from qrbench.config.load import Load
 from qrbench.report.console.progress import RichRunListener
 from qrbench.report.wording.capacity import capacity_check, criterion_broken, load_label
 from qrbench.report.wording.numbers import format_ms, format_seconds

@@ -8,7 +8,7 @@ from typing import assert_never
 from qrbench import __version__
 from qrbench.analysis.explain.attribution import DirectionEffects, Explanation
 from qrbench.analysis.stats import summarize
-from qrbench.report.html import charts
+from qrbench.report.html import attribution, distributions, palette, waterfall
 from qrbench.report.html.model import (
     ExplanationPart,
     GatePart,
@@ -131,7 +131,7 @@ def _runs_section(part: RunsPart) -> str:
         _summary_table(runs),
         element("h3", {}, text("Time-to-QR distribution")),
         _figure(
-            charts.ecdf(runs),
+            distributions.ecdf(runs),
             "Share of the measured sessions that showed a QR within the time on the x axis "
             "(one step per successful session; failed sessions never arrive). The dashed "
             "line is the target; p95 is over the successful sessions.",
@@ -152,8 +152,8 @@ def _runs_section(part: RunsPart) -> str:
             ),
         )
     )
-    for name in charts.stage_names(runs):
-        parts.append(element("h4", {}, text(name)) + charts.stage_strip(name, runs))
+    for name in distributions.stage_names(runs):
+        parts.append(element("h4", {}, text(name)) + distributions.stage_strip(name, runs))
     parts.append(element("h3", {}, text("Environment")))
     parts.append(_environment_table(runs))
     parts.append(element("h3", {}, text("Caveats")))
@@ -186,7 +186,7 @@ def _legend_of_runs(runs: Sequence[RunData]) -> str:
         element(
             "span",
             {},
-            element("i", {"style": f"background:{charts.run_colour(index)}"}) + text(run.label),
+            element("i", {"style": f"background:{palette.run_colour(index)}"}) + text(run.label),
         )
         for index, run in enumerate(runs)
     )
@@ -194,7 +194,7 @@ def _legend_of_runs(runs: Sequence[RunData]) -> str:
 
 
 def _waterfall(run: RunData) -> str:
-    names = charts.stage_order([stage.name for s in run.sessions for stage in s.stages])
+    names = palette.stage_order([stage.name for s in run.sessions for stage in s.stages])
     legend = element(
         "p",
         {"class": "legend"},
@@ -202,7 +202,7 @@ def _waterfall(run: RunData) -> str:
             element(
                 "span",
                 {},
-                element("i", {"style": f"background:{charts.stage_colour(n)}"}) + text(n),
+                element("i", {"style": f"background:{palette.stage_colour(n)}"}) + text(n),
             )
             for n in names
         ),
@@ -210,7 +210,7 @@ def _waterfall(run: RunData) -> str:
     parts = [element("h4", {}, text(f"{run.label} ({len(run.sessions)} measured sessions)"))]
     if not run.sessions:
         return parts[0] + element("p", {"class": "note"}, text("No measured session."))
-    parts += [legend, charts.waterfall(run)]
+    parts += [legend, waterfall.waterfall(run)]
     failed = [
         [
             f"#{session.number}",
@@ -257,7 +257,7 @@ def _explanation_section(part: ExplanationPart) -> str:
         parts.append(element("h3", {}, text(title)))
         parts.append(
             _figure(
-                charts.attribution(charts.attribution_bars(explanation, effects), title),
+                attribution.attribution(attribution.attribution_bars(explanation, effects), title),
                 "Bars: measured time-to-QR saving of each knob group with its 95 % bootstrap "
                 "CI (whiskers), then the interaction remainder (grey) and the total gap "
                 "(black); hollow diamonds: the study's estimates, where given.",

@@ -10,7 +10,7 @@ from qrbench.analysis.capacity import (
     StopReason,
 )
 from qrbench.analysis.summary import Verdict
-from qrbench.measure.plan import Load
+from qrbench.config.load import Load
 from qrbench.report.wording.numbers import format_ms
 
 

@@ -7,17 +7,13 @@ unpatched; the version host stands in for GitHub's raw host and speaks plain HTT
 """
 
 import asyncio
-import base64
 import contextlib
 import dataclasses
 import math
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import assert_never
-from urllib.parse import urlsplit, urlunsplit
 
-import qrcode
 from aiohttp import WSCloseCode, WSMsgType, web
 from yarl import URL
 
@@ -27,12 +23,15 @@ from qrbench.world import pacing
 from qrbench.world.faults import Fault
 from qrbench.world.loopback import BIND_ADDRESS, LoopbackServer
 from qrbench.world.replica import content
+from qrbench.world.replica.pairing import DeviceKeys, new_ref, qr_matrix
 from qrbench.world.replica.tls import make_certificate
-
-WHATSAPP_HOST = "web.whatsapp.com"
-STATIC_HOST = "static.whatsapp.net"
-VERSION_HOST = "versions.wa-replica.test"
-TLS_HOSTS = (WHATSAPP_HOST, STATIC_HOST)
+from qrbench.world.replica.urls import (
+    STATIC_HOST,
+    TLS_HOSTS,
+    VERSION_HOST,
+    WHATSAPP_HOST,
+    ReplicaUrls,
+)
 
 _APP_JS = Path(__file__).with_name("static") / "app.js"
 # Handlers end as soon as their sockets close, so a long grace period would only hide a bug.
@@ -48,7 +47,6 @@ SESSION_PARAM = "qrbench_session"
 SESSION_HEADER = "X-Qrbench-Session"
 """The same, as a request header: for a client (whatsapp-web.js) whose URL is fixed, and
 which can set headers on every request its page makes, bundles included."""
-DEVICE_PLATFORM = "WEB"
 MAX_CHATS_PER_PAGE = 500
 
 
@@ -88,74 +86,6 @@ class ReplicaConfig:
             raise ValueError("ReplicaConfig.scan_after_s must be None or a finite delay >= 0")
         if self.chats < 0:
             raise ValueError("ReplicaConfig.chats must not be negative")
-
-
-@dataclass(frozen=True)
-class ReplicaUrls:
-    whatsapp: str
-    static: str
-    version_host: str
-    loopback: dict[str, str]
-    # Pins the run's certificate in Chromium (see tls.py).
-    spki_sha256: str
-
-    def host_resolver_rules(self) -> str:
-        """The value of Chromium's `--host-resolver-rules` that reaches the stable names."""
-        return ", ".join(f"MAP {host} {address}" for host, address in self.loopback.items())
-
-    def chromium_args(self) -> list[str]:
-        """What a Chromium needs to open the replica at the stable names over TLS."""
-        return [
-            f"--host-resolver-rules={self.host_resolver_rules()}",
-            f"--ignore-certificate-errors-spki-list={self.spki_sha256}",
-        ]
-
-    def to_loopback(self, url: str) -> str:
-        """`url` with a stable host name replaced by its 127.0.0.1:PORT; others unchanged."""
-        parts = urlsplit(url)
-        address = self.loopback.get(parts.hostname or "")
-        return url if address is None else urlunsplit(parts._replace(netloc=address))
-
-    @property
-    def index_url_loopback(self) -> str:
-        """The page for a person's browser, which knows nothing of the stable names."""
-        return self.to_loopback(self.whatsapp)
-
-
-@dataclass(frozen=True)
-class DeviceKeys:
-    """What a linking device shows beside each ref: its noise and identity public keys,
-    its ADV secret, its platform. They stay the same for the page's life."""
-
-    static: str
-    identity: str
-    adv: str
-    platform: str = DEVICE_PLATFORM
-
-    @classmethod
-    def new(cls) -> "DeviceKeys":
-        return cls(*(base64.b64encode(secrets.token_bytes(32)).decode() for _ in range(3)))
-
-    def qr_string(self, ref: str) -> str:
-        """The login string a QR encodes: `ref,staticKey,identityKey,advSecret,platform`."""
-        return ",".join((ref, self.static, self.identity, self.adv, self.platform))
-
-
-def new_ref() -> str:
-    return "2@" + base64.b64encode(secrets.token_bytes(66)).decode()
-
-
-def qr_matrix(text: str) -> list[str]:
-    """The QR modules of `text` as rows of "0"/"1", without quiet zone.
-
-    Real WhatsApp composes the string and encodes the QR in the browser; the replica encodes
-    it here so the page needs no JS QR encoder. Drawing the modules costs the page next to
-    nothing either way, so timing stays faithful.
-    """
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_L, border=0)
-    code.add_data(text)
-    code.make(fit=True)
-    return ["".join("1" if dark else "0" for dark in row) for row in code.get_matrix()]
 
 
 @dataclass(frozen=True)

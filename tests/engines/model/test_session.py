@@ -7,13 +7,13 @@ import aiohttp
 import pytest
 
 from qrbench.browsers.local import LocalProvider
+from qrbench.clock import SessionTimer
 from qrbench.config.loader import load_profile
 from qrbench.config.models import Profile
 from qrbench.engines.base import PreparedSession, SessionSetup
 from qrbench.engines.handler.db import GatewayDb
 from qrbench.engines.handler.session import run_session
 from qrbench.engines.model.engine import ModelEngine
-from qrbench.measure.timer import SessionTimer
 from qrbench.records import SessionResult, Stage
 from tests.helpers import PageServer, qr_page, write_yaml
 

@@ -5,7 +5,7 @@ import io
 from rich.console import Console
 
 from qrbench.analysis.capacity import StepEnd
-from qrbench.measure.plan import Load
+from qrbench.config.load import Load
 from qrbench.report.console.capacity import RichCapacityListener, capacity_table
 from tests.helpers import capacity_step
 

@@ -4,15 +4,10 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from qrbench.report.html.charts import (
-    attribution,
-    attribution_bars,
-    ecdf,
-    stage_names,
-    stage_strip,
-    waterfall,
-)
+from qrbench.report.html.attribution import attribution, attribution_bars
+from qrbench.report.html.distributions import ecdf, stage_names, stage_strip
 from qrbench.report.html.model import RunData
+from qrbench.report.html.waterfall import waterfall
 from qrbench.report.wording.explain import RowKind
 from qrbench.results import SavedResults
 from tests.helpers import results_document, synthetic_explanation

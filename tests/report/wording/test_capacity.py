@@ -9,7 +9,7 @@ from qrbench.analysis.capacity import (
     Stop,
     StopReason,
 )
-from qrbench.measure.plan import Load
+from qrbench.config.load import Load
 from qrbench.report.wording.capacity import (
     capacity_check,
     criterion_broken,

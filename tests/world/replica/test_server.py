@@ -29,17 +29,10 @@ from qrbench.browsers.local import HARNESS_ARGS
 from qrbench.config.models import OriginNetwork
 from qrbench.errors import ReplicaError
 from qrbench.world.faults import Fault
-from qrbench.world.replica import Replica, ReplicaConfig, ReplicaUrls, content, server
+from qrbench.world.replica import Replica, ReplicaConfig, ReplicaUrls, content, pairing, server
 from qrbench.world.replica.content import build_bundles
-from qrbench.world.replica.server import (
-    STATIC_HOST,
-    TLS_HOSTS,
-    VERSION_HOST,
-    WHATSAPP_HOST,
-    DeviceKeys,
-    new_ref,
-    qr_matrix,
-)
+from qrbench.world.replica.pairing import DeviceKeys, new_ref, qr_matrix
+from qrbench.world.replica.urls import STATIC_HOST, TLS_HOSTS, VERSION_HOST, WHATSAPP_HOST
 from tests.helpers import REPLICA_TLS
 
 # What qrbench adds to every launch, and what root needs.
@@ -400,7 +393,7 @@ def test_qr_string_has_whatsapp_format() -> None:
     assert 80 <= len(ref) <= 100
     assert key_parts == [keys.static, keys.identity, keys.adv]
     assert all(len(base64.b64decode(key, validate=True)) == 32 for key in key_parts)
-    assert platform == server.DEVICE_PLATFORM
+    assert platform == pairing.DEVICE_PLATFORM
     # A device keeps its keys across refs.
     assert keys.qr_string(new_ref()).split(",")[1:] == [*key_parts, platform]
 

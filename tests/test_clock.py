@@ -2,7 +2,7 @@ import time
 
 import pytest
 
-from qrbench.measure.timer import SessionTimer, failed_stage_of
+from qrbench.clock import SessionTimer, failed_stage_of
 
 HARNESS_S = 0.2
 # Room for float rounding between the two readings of one monotonic clock, nothing more.

@@ -1,0 +1,42 @@
+"""Where a browser finds the replica: WhatsApp's real host names, their loopback
+addresses, and the Chromium flags that map one to the other and trust the run's key."""
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+WHATSAPP_HOST = "web.whatsapp.com"
+STATIC_HOST = "static.whatsapp.net"
+VERSION_HOST = "versions.wa-replica.test"
+TLS_HOSTS = (WHATSAPP_HOST, STATIC_HOST)
+
+
+@dataclass(frozen=True)
+class ReplicaUrls:
+    whatsapp: str
+    static: str
+    version_host: str
+    loopback: dict[str, str]
+    # Pins the run's certificate in Chromium (see tls.py).
+    spki_sha256: str
+
+    def host_resolver_rules(self) -> str:
+        """The value of Chromium's `--host-resolver-rules` that reaches the stable names."""
+        return ", ".join(f"MAP {host} {address}" for host, address in self.loopback.items())
+
+    def chromium_args(self) -> list[str]:
+        """What a Chromium needs to open the replica at the stable names over TLS."""
+        return [
+            f"--host-resolver-rules={self.host_resolver_rules()}",
+            f"--ignore-certificate-errors-spki-list={self.spki_sha256}",
+        ]
+
+    def to_loopback(self, url: str) -> str:
+        """`url` with a stable host name replaced by its 127.0.0.1:PORT; others unchanged."""
+        parts = urlsplit(url)
+        address = self.loopback.get(parts.hostname or "")
+        return url if address is None else urlunsplit(parts._replace(netloc=address))
+
+    @property
+    def index_url_loopback(self) -> str:
+        """The page for a person's browser, which knows nothing of the stable names."""
+        return self.to_loopback(self.whatsapp)
