@@ -5,7 +5,10 @@ Reading it back gives typed records (`SavedResults`), checked once, here.
 """
 
 import bisect
+import contextlib
+import itertools
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,6 +42,34 @@ class RunStatus(StrEnum):
 def default_path(profile: str, scenario: str, directory: Path = Path("results")) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     return directory / f"{stamp}-{profile}-{scenario}.json"
+
+
+def reserve_default_path(profile: str, scenario: str, directory: Path = Path("results")) -> Path:
+    """`default_path`, held for this run by creating it empty: two runs started in the same
+    second into one directory get two names (`...-2.json`), not one file both rewrite.
+
+    An empty file is what a run that wrote no session leaves; `release` removes it. Where
+    nothing can be created, the plain name, for the output check to explain."""
+    first = default_path(profile, scenario, directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for number in itertools.count(1):
+            path = first if number == 1 else first.with_name(f"{first.stem}-{number}.json")
+            try:
+                os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+            except FileExistsError:
+                continue
+            return path
+    except OSError:
+        pass
+    return first
+
+
+def release(path: Path) -> None:
+    """Removes a reserved results file that no session was written to."""
+    with contextlib.suppress(OSError):
+        if path.stat().st_size == 0:
+            path.unlink()
 
 
 class ResultsFile:

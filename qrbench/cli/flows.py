@@ -24,7 +24,7 @@ from qrbench.report.export import csv as csv_export
 from qrbench.report.export import html as html_export
 from qrbench.report.export import json as json_export
 from qrbench.report.export import markdown as markdown_export
-from qrbench.results import default_path
+from qrbench.results import release, reserve_default_path
 
 # What tells a results file this run wrote from one that was there before: an atomic
 # rewrite makes a new inode, a write through a link changes size or time.
@@ -87,7 +87,7 @@ def run_profiles(
                 scenario=world,
                 runs=runs,
                 warmup=warmup,
-                results_path=default_path(label.replace("#", "-"), world.name),
+                results_path=reserve_default_path(label.replace("#", "-"), world.name),
                 label=label,
                 load=load,
             )
@@ -111,6 +111,9 @@ def run_plans(plans: list[RunPlan], screen: Console) -> list[Path]:
             run_until_signalled(run_interleaved(plans, listener))
     except Interrupted as exc:
         interrupted(exc, before)
+    finally:
+        for plan in plans:
+            release(plan.results_path)  # a name reserved for a run that wrote nothing
     return [plan.results_path for plan in plans]
 
 
@@ -133,7 +136,7 @@ def measure_run(
             scenario=scenario,
             runs=runs,
             warmup=warmup,
-            results_path=output or default_path(profile.name, scenario.name),
+            results_path=output or reserve_default_path(profile.name, scenario.name),
             keep_profiles=keep_profiles,
             load=load,
         )
@@ -147,6 +150,9 @@ def measure_run(
             outcome = run_until_signalled(run(plan, listener))
     except Interrupted as exc:
         interrupted(exc, before)
+    finally:
+        if output is None:
+            release(plan.results_path)
     title = f"{profile.name} on {scenario.name}"
     if profile.engine is not EngineKind.MODEL:
         title += f" ({profile.engine})"
