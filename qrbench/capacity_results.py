@@ -136,15 +136,36 @@ class CapacityFile:
 
 
 @dataclass(frozen=True)
+class SavedStep:
+    """One step of a ramp as its file holds it: what the report charts."""
+
+    number: int
+    capacity: float
+    unit: Capacity
+    succeeded: int
+    sessions: int
+    # The criterion's percentile of time-to-QR; None when no session succeeded.
+    percentile_ms: float | None
+    meets: bool
+    per_session_mb: float | None
+
+
+@dataclass(frozen=True)
 class SavedCapacity:
-    """A capacity results file read back for the gate."""
+    """A capacity results file read back for the gate and the report."""
 
     path: Path
     profile_name: str
     scenario_name: str
     status: RunStatus
-    steps: int
+    target_ms: float
+    percentile: float
+    step_rows: list[SavedStep]
     knee: KneeStep | None
+
+    @property
+    def steps(self) -> int:
+        return len(self.step_rows)
 
 
 def read_capacity(path: Path) -> SavedCapacity:
@@ -169,16 +190,46 @@ def read_capacity(path: Path) -> SavedCapacity:
             status = RunStatus(status_text)
         except ValueError:
             raise RecordError(f"status: unknown value {shown(status_text)}") from None
+        criterion = fields.nested("plan").nested("criterion")
         return SavedCapacity(
             path=path,
             profile_name=fields.read("profile_name", str),
             scenario_name=fields.read("scenario_name", str),
             status=status,
-            steps=len(fields.items("steps")),
+            target_ms=criterion.read("target_ms", float),
+            percentile=criterion.read("percentile", float),
+            step_rows=[
+                _read_step(Fields(step, f"steps[{index}]"))
+                for index, step in enumerate(fields.items("steps"))
+            ],
             knee=_read_knee(fields),
         )
     except RecordError as exc:
         raise ResultsError(f"{path}: {exc}") from None
+
+
+def _read_step(fields: Fields) -> SavedStep:
+    load = fields.nested("load")
+    if "arrival_rate_per_min" in load.data:
+        capacity, unit = load.read("arrival_rate_per_min", float), Capacity.ARRIVAL_RATE
+    else:
+        capacity, unit = load.read("concurrency", float), Capacity.CONCURRENCY
+    high = fields.read("time_to_qr_percentile_ms", dict[str, Any] | None)
+    memory = fields.read("memory", dict[str, Any] | None)
+    return SavedStep(
+        number=fields.read("number", int),
+        capacity=capacity,
+        unit=unit,
+        succeeded=fields.read("succeeded", int),
+        sessions=fields.read("sessions", int),
+        percentile_ms=None
+        if high is None
+        else fields.nested("time_to_qr_percentile_ms").read("value", float | None),
+        meets=fields.read("meets_criterion", bool),
+        per_session_mb=None
+        if memory is None
+        else fields.nested("memory").read("per_session_mb", float | None),
+    )
 
 
 def _read_knee(fields: Fields) -> KneeStep | None:

@@ -12,7 +12,11 @@ from qrbench.config.load import Load
 from qrbench.results import ResultsError, RunStatus
 from tests.helpers import capacity_step
 
-HEADER = {"profile_name": "optimized", "scenario_name": "lan"}
+HEADER = {
+    "profile_name": "optimized",
+    "scenario_name": "lan",
+    "plan": {"criterion": {"target_ms": 10_000, "percentile": 95}},
+}
 KNEE = KneeStep(step=1, capacity=2, unit=Capacity.CONCURRENCY, per_session_mb=180.04)
 
 
@@ -33,6 +37,9 @@ def test_a_written_ramp_reads_back_with_its_knee(tmp_path: Path) -> None:
         step=1, capacity=2, unit=Capacity.CONCURRENCY, per_session_mb=180.0
     )
     assert (saved.profile_name, saved.scenario_name) == ("optimized", "lan")
+    [step] = saved.step_rows
+    assert (step.capacity, step.unit, step.meets) == (2, Capacity.CONCURRENCY, True)
+    assert step.percentile_ms == 1000.0 and step.per_session_mb == 300.0
 
 
 @pytest.mark.parametrize(

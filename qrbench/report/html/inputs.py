@@ -7,7 +7,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
-from qrbench import jsonstream, results
+from qrbench import capacity_results, jsonstream, results
 from qrbench.analysis.compare import MetricKind
 from qrbench.analysis.explain.attribution import (
     DirectionEffects,
@@ -23,7 +23,7 @@ from qrbench.analysis.stats import Significance
 from qrbench.config.estimates import Estimate
 from qrbench.records import Fields, RecordError, shown
 from qrbench.report.export.json import SUMMARY_SCHEMA_VERSION
-from qrbench.report.html.model import ReportPart, RunData
+from qrbench.report.html.model import CapacityPart, ReportPart, RunData
 from qrbench.report.html.parts import explanation_part, relabelled, run_data, runs_part
 
 # The key that names each of qrbench's JSON exports, and what to give `report` instead.
@@ -44,6 +44,10 @@ def read_report(paths: Sequence[Path]) -> list[ReportPart]:
         export = _export(path)
         if export is None:
             runs.append(run_data(path))
+        elif export.get("kind") == capacity_results.KIND:
+            ramp = capacity_results.read_capacity(path)
+            title = f"Capacity: {ramp.profile_name} on {ramp.scenario_name}"
+            explanations.append(CapacityPart(title, ramp))
         else:
             explanations.append(_explanation(export, path))
     parts = explanations
@@ -62,6 +66,8 @@ def _export(path: Path) -> dict[str, Any] | None:
                 if not isinstance(event, jsonstream.Member) or event.key == "qrbench_version":
                     return None  # a results file, or no object at all
                 members[event.key] = event.value
+                if members.get("kind") == capacity_results.KIND:
+                    return members  # a capacity ramp's file: read whole, it is small
     except (OSError, UnicodeDecodeError, ValueError, RecursionError):
         return None
     return members if _EXPORTS.keys() & members.keys() else None

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from qrbench.analysis.explain.attribution import Explanation
+from qrbench.capacity_results import SavedCapacity
 from qrbench.records import SessionResult
 from qrbench.report.wording.explain import RowKind
 from qrbench.results import SavedResults
@@ -80,6 +81,13 @@ class GatePart:
     caveats: list[str]
 
 
+@dataclass(frozen=True)
+class CapacityPart:
+    """A capacity ramp read back from its file: steps, criterion and knee."""
+
+    title: str
+    ramp: SavedCapacity
+
+
 # Every kind of part a report can hold; `page.py` has one section renderer per kind.
-# (`qrbench capacity` results will be one more: a part type and its section function.)
-ReportPart = RunsPart | ExplanationPart | GatePart
+ReportPart = RunsPart | ExplanationPart | GatePart | CapacityPart

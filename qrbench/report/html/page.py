@@ -8,8 +8,9 @@ from typing import assert_never
 from qrbench import __version__
 from qrbench.analysis.explain.attribution import DirectionEffects, Explanation
 from qrbench.analysis.stats import summarize
-from qrbench.report.html import attribution, distributions, palette, waterfall
+from qrbench.report.html import attribution, capacity, distributions, palette, waterfall
 from qrbench.report.html.model import (
+    CapacityPart,
     ExplanationPart,
     GatePart,
     ReportPart,
@@ -80,8 +81,8 @@ def render(title: str, parts: Sequence[ReportPart]) -> str:
 
 
 def _section(part: ReportPart, anchor: str) -> str:
-    # One function per kind: a new kind of results (capacity) adds its part type to
-    # model.ReportPart and its case here.
+    # One function per kind: a new kind of results adds its part type to model.ReportPart
+    # and its case here.
     match part:
         case RunsPart():
             content = _runs_section(part)
@@ -89,6 +90,8 @@ def _section(part: ReportPart, anchor: str) -> str:
             content = _explanation_section(part)
         case GatePart():
             content = _gate_section(part)
+        case CapacityPart():
+            content = _capacity_section(part)
         case _:
             assert_never(part)
     return element("section", {"id": anchor}, element("h2", {}, text(part.title)) + content)
@@ -311,4 +314,48 @@ def _gate_section(part: GatePart) -> str:
         ["check", "threshold", "measured", "result", "why"],
         part.checks,
         [False, False, True, False, False],
+    )
+
+
+# --- capacity --------------------------------------------------------------------------
+
+
+def _capacity_section(part: CapacityPart) -> str:
+    ramp = part.ramp
+    knee = ramp.knee
+    headline = (
+        "no step met the criterion"
+        if knee is None
+        else f"knee: {knee.capacity:g} {knee.unit.value} (step {knee.step})"
+        + ("" if knee.per_session_mb is None else f", {knee.per_session_mb:,.0f} MB per session")
+    )
+    rows = [
+        [
+            capacity.step_label(step),
+            f"{step.succeeded}/{step.sessions}",
+            "-" if step.percentile_ms is None else format_ms(step.percentile_ms),
+            "-" if step.per_session_mb is None else f"{step.per_session_mb:,.0f}",
+            "meets" if step.meets else "misses",
+        ]
+        for step in ramp.step_rows
+    ]
+    return "".join(
+        [
+            element("p", {}, text(f"{ramp.profile_name} on {ramp.scenario_name}: {headline}")),
+            _figure(
+                capacity.percentile_chart(ramp),
+                f"p{ramp.percentile:g} time-to-QR of each step's successful sessions; the "
+                "line is the target. The knee is the largest step that met the criterion.",
+            ),
+            _figure(
+                capacity.memory_chart(ramp),
+                "Chromium memory (PSS, else RSS) at each step's peak over the sessions in "
+                "flight then: a warm pool's browsers are shared by the sessions they serve.",
+            ),
+            _table(
+                ["step", "ok", f"p{ramp.percentile:g} ms", "MB per session", "result"],
+                rows,
+                [False, True, True, True, False],
+            ),
+        ]
     )
