@@ -64,7 +64,8 @@ def test_a_hang_costs_the_timeout_and_a_retry_turns_it_into_a_late_qr(tmp_path: 
     once = run_in(tmp_path, "once", profile, world, runs=2)
     hung, fine = once.sessions
     assert not hung.ok and hung.error is not None and hung.error.type == "ProtocolTimeout"
-    assert failed_stage_ms(hung, "qr_wait") == pytest.approx(TIMEOUT_MS, rel=0.05)
+    # The timeout, never less; a loaded machine adds its scheduling delay on top.
+    assert TIMEOUT_MS * 0.95 <= failed_stage_ms(hung, "qr_wait") <= TIMEOUT_MS * 1.5
     assert fine.ok and [a.fault for a in fine.attempts] == [None]
 
     retried = run_in(tmp_path, "retried", profile + "retry:\n  attempts: 2\n", world, runs=2)
