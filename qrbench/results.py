@@ -66,10 +66,12 @@ def reserve_default_path(profile: str, scenario: str, directory: Path = Path("re
 
 
 def release(path: Path) -> None:
-    """Removes a reserved results file that no session was written to."""
+    """Removes a reserved results file that no session was written to, and its folder when
+    that leaves it empty: a run refused before its first session leaves nothing behind."""
     with contextlib.suppress(OSError):
         if path.stat().st_size == 0:
             path.unlink()
+            path.parent.rmdir()  # only when empty
 
 
 class ResultsFile:
