@@ -12,6 +12,7 @@ import os
 import shutil
 import socket
 import ssl
+import statistics
 import subprocess
 import tempfile
 import time
@@ -23,7 +24,7 @@ from pathlib import Path
 import psutil
 
 from qrbench.browsers.base import BrowserProvider
-from qrbench.browsers.local import check_executable, launch_args
+from qrbench.browsers.local import check_executable, launch
 from qrbench.browsers.processes import descendant_chromium_memory
 from qrbench.browsers.providers import provider_for
 from qrbench.config.models import (
@@ -36,7 +37,7 @@ from qrbench.config.models import (
 from qrbench.engines.model.auth import uses_remote_auth
 from qrbench.engines.registry import check_engine
 from qrbench.engines.wwebjs import install
-from qrbench.errors import EnvironmentProblem, QrbenchError
+from qrbench.errors import BrowserLaunchFailed, EnvironmentProblem, QrbenchError
 from qrbench.measure.environment import chromium_version
 from qrbench.world.stores import REDIS_URL_ENV
 from qrbench.world.stores.private_redis import redis_server_path
@@ -53,7 +54,6 @@ SHM_ADVICE = (
 )
 LIVE_HOST = "web.whatsapp.com"
 LIVE_TIMEOUT_S = 5.0
-LAUNCH_TIMEOUT_MS = 30_000
 _MB = 1024 * 1024
 
 
@@ -155,34 +155,23 @@ def _chromium(profile: Profile, *, needed: bool) -> Check:
 
 
 async def _launch(profile: Profile, *, needed: bool) -> tuple[Check, float | None]:
-    """Launches Chromium with the profile's args as a session would (Playwright, a fresh
-    profile dir) and measures its process tree on a blank page."""
-    from playwright.async_api import Error as PlaywrightError
+    """Launches Chromium as a session's launch does (`browsers.local.launch`: the profile's
+    args, timeout and user agent, a fresh profile dir) and measures its process tree."""
     from playwright.async_api import async_playwright
 
-    config = profile.browser
     with tempfile.TemporaryDirectory(prefix="qrbench-doctor-") as user_data_dir:
         started = time.monotonic()
         try:
             async with async_playwright() as playwright:
-                context = await playwright.chromium.launch_persistent_context(
-                    user_data_dir,
-                    executable_path=config.executable_path,
-                    headless=config.headless,
-                    args=launch_args(config, []),
-                    timeout=LAUNCH_TIMEOUT_MS,
-                )
+                context = await launch(playwright, profile.browser, Path(user_data_dir), [])
                 try:
-                    page = context.pages[0] if context.pages else await context.new_page()
-                    await page.goto("about:blank")
                     launch_s = time.monotonic() - started
                     trees = descendant_chromium_memory(psutil.Process())
                 finally:
                     await context.close()
-        except PlaywrightError as error:
-            first_line = str(error).strip().splitlines()[0] if str(error).strip() else "error"
+        except BrowserLaunchFailed as failed:
             problem = EnvironmentProblem(
-                f"Chromium did not start with the profile's args: {first_line}"
+                f"Chromium did not start with the profile's args: {failed}"
             )
             return _check(CheckName.LAUNCH, needed, "launch failed", problem), None
     size_mb = (trees.rss if trees.pss is None else trees.pss) / _MB
@@ -275,13 +264,13 @@ def session_size(results_dir: Path, profile: str, idle_mb: float | None) -> Sess
             saved = results.load(path)
         except QrbenchError:  # an unreadable file is just no evidence
             continue
-        sizes = sorted(
+        sizes = [
             session.resources.peak_rss_mb
             for session in saved.sessions
             if session.resources is not None and session.resources.peak_rss_mb is not None
-        )
+        ]
         if sizes:
-            return SessionSize(sizes[len(sizes) // 2], path)
+            return SessionSize(statistics.median(sizes), path)
     return None if idle_mb is None else SessionSize(idle_mb, None)
 
 

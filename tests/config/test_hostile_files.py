@@ -68,7 +68,6 @@ HOSTILE = {
 class Finished:
     returncode: int
     stderr: str
-    seconds: float
     peak_rss_mb: float
 
 
@@ -112,7 +111,6 @@ def run_bounded(*args: str, cwd: Path) -> Finished:
     return Finished(
         returncode=process.returncode,
         stderr=stderr_path.read_text(encoding="utf-8"),
-        seconds=time.monotonic() - started,
         peak_rss_mb=peak_rss_mb,
     )
 
