@@ -366,6 +366,23 @@ def qrbench(
     )
 
 
+def qrbench_with_small_shm(
+    size: str, *args: str, cwd: Path, columns: int = 120
+) -> subprocess.CompletedProcess[str]:
+    """`qrbench *args` in a mount namespace of its own whose /dev/shm is a tmpfs of `size`
+    (`16m`): a container started with a small one. Needs root and unshare."""
+    script = f'mount -t tmpfs -o size={size} tmpfs /dev/shm && exec "$@"'
+    return subprocess.run(
+        ["unshare", "-m", "sh", "-c", script, "sh", sys.executable, "-m", "qrbench", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env={**os.environ, "COLUMNS": str(columns)},
+        check=False,
+    )
+
+
 def packages_loaded_by(module: str) -> set[str]:
     """The top-level packages importing `module` loads, in a fresh interpreter (a test
     process has imported everything already)."""

@@ -5,13 +5,11 @@ will not start, an address this machine does not have, a closed port, no redis-s
 import os
 import shutil
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import qrbench, write_yaml
+from tests.helpers import qrbench, qrbench_with_small_shm, write_yaml
 
 
 @pytest.mark.browser
@@ -120,20 +118,8 @@ def test_a_small_dev_shm_is_a_warning_with_the_advice(tmp_path: Path) -> None:
         tmp_path / "profiles" / "shm.yaml",
         "extends: optimized\nbrowser:\n  args: [--no-sandbox, --disable-gpu]\n",
     )
-    # Its own mount namespace, with a 16 MB /dev/shm, as in a default Docker container.
-    script = (
-        "mount -t tmpfs -o size=16m tmpfs /dev/shm && "
-        f"exec {sys.executable} -m qrbench doctor -p {profile}"
-    )
-    done = subprocess.run(
-        ["unshare", "-m", "sh", "-c", script],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "COLUMNS": "120"},
-        check=False,
-    )
+    # 16 MB, about a default Docker container's.
+    done = qrbench_with_small_shm("16m", "doctor", "-p", str(profile), cwd=tmp_path)
 
     shown = " ".join(done.stdout.split())
     assert done.returncode == 0, shown + done.stderr  # a warning, not a failure

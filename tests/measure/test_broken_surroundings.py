@@ -25,7 +25,7 @@ import pytest
 
 from qrbench.measure.runner import run
 from tests.fakes import plan_for
-from tests.helpers import write_yaml
+from tests.helpers import qrbench_with_small_shm, write_yaml
 from tests.run_helpers import RecordingListener
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("no_leftover_chromium")]
@@ -213,20 +213,10 @@ def test_a_tiny_dev_shm_is_explained_with_the_doctors_advice(tmp_path: Path) -> 
         "extends: optimized\nbrowser:\n  args: [--no-sandbox, --disable-gpu, --no-zygote]\n",
     )
     results = tmp_path / "results.json"
-    # Its own mount namespace with a 1 MB /dev/shm: a container started with a tiny one.
-    script = (
-        "mount -t tmpfs -o size=1m tmpfs /dev/shm && exec "
-        f"{sys.executable} -m qrbench run -p {profile} -n 2 -w 0 -o {results}"
-    )
-    done = subprocess.run(
-        ["unshare", "-m", "sh", "-c", script],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        env={**os.environ, "COLUMNS": "200"},
-        check=False,
-    )
+    done = qrbench_with_small_shm(
+        "1m", "run", "-p", str(profile), "-n", "2", "-w", "0", "-o", str(results),
+        cwd=tmp_path, columns=200,
+    )  # fmt: skip
 
     shown = done.stdout + done.stderr
     assert "/dev/shm: 1 MB" in shown
