@@ -205,7 +205,7 @@ def run_fake(
     plan: RunPlan, engines: FakeEngines, provider: FakeProvider
 ) -> tuple[RunOutcome, RecordingListener]:
     listener = RecordingListener()
-    machinery = Machinery(engine=engines, provider=lambda _browser: provider)
+    machinery = Machinery(engine=engines, provider=lambda _browser, _driver: provider)
     return asyncio.run(run(plan, listener, machinery)), listener
 
 
@@ -213,7 +213,7 @@ def cancel_when_hanging(plan: RunPlan, engines: FakeEngines, provider: FakeProvi
     """Run `plan` and cancel it (as Ctrl-C does) once a session hangs or swallows."""
 
     async def cancel() -> None:
-        machinery = Machinery(engine=engines, provider=lambda _browser: provider)
+        machinery = Machinery(engine=engines, provider=lambda _browser, _driver: provider)
         task = asyncio.create_task(run(plan, RecordingListener(), machinery))
         await engines.hang_started.wait()
         task.cancel()
@@ -313,5 +313,5 @@ def run_fake_ramp(
     machine: FakeMachine,
     listener: RecordingRampListener | None = None,
 ) -> CapacityOutcome:
-    machinery = Machinery(engine=engines, provider=lambda _browser: provider)
+    machinery = Machinery(engine=engines, provider=lambda _browser, _driver: provider)
     return asyncio.run(ramp(plan, listener or RecordingRampListener(), machinery, machine))

@@ -99,10 +99,13 @@ class LocalBrowser:
 
 
 class PlaywrightDriver:
-    """One Playwright driver per run, for every provider. The driver and the browsers it
-    launches keep their temp files in a marked dir of the run's (`qrbench.leftovers`)."""
+    """The Playwright driver (one Node process) that a run's providers share: each
+    provider enters it, the first entry starts it, the last exit stops it. The driver and
+    the browsers it launches keep their temp files in a marked dir of the run's
+    (`qrbench.leftovers`)."""
 
     def __init__(self) -> None:
+        self._users = 0
         self._playwright: Playwright | None = None
         self._driver: contextlib.AbstractAsyncContextManager[Playwright] | None = None
         self._temp_dir: Path | None = None
@@ -113,6 +116,12 @@ class PlaywrightDriver:
         return self._playwright
 
     async def __aenter__(self) -> Self:
+        if self._users == 0:
+            await self._start()
+        self._users += 1
+        return self
+
+    async def _start(self) -> None:
         self._temp_dir = owned_tempdir("qrbench-browsers-")
         self._driver = async_playwright()
         # The driver copies our environment when it starts, and its browsers inherit it.
@@ -128,7 +137,6 @@ class PlaywrightDriver:
                 del os.environ["TMPDIR"]
             else:
                 os.environ["TMPDIR"] = previous
-        return self
 
     async def __aexit__(
         self,
@@ -136,6 +144,9 @@ class PlaywrightDriver:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._users -= 1
+        if self._users > 0:
+            return
         try:
             if self._driver is not None:
                 await self._driver.__aexit__(exc_type, exc, tb)
@@ -145,8 +156,31 @@ class PlaywrightDriver:
             self._driver = self._playwright = self._temp_dir = None
 
 
-class LocalProvider(PlaywrightDriver):
-    """Launches Debian Chromium for each session through one Playwright driver per run."""
+class DriverUser:
+    """A provider's hold on a driver: its own unless the run passes the shared one."""
+
+    def __init__(self, driver: PlaywrightDriver | None = None) -> None:
+        self._driver = driver or PlaywrightDriver()
+
+    @property
+    def playwright(self) -> Playwright:
+        return self._driver.playwright
+
+    async def __aenter__(self) -> Self:
+        await self._driver.__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._driver.__aexit__(exc_type, exc, tb)
+
+
+class LocalProvider(DriverUser):
+    """Launches Debian Chromium for each session through the run's Playwright driver."""
 
     def check(self, config: Browser) -> None:
         check_executable(config.executable_path)

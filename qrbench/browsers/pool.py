@@ -17,14 +17,14 @@ from playwright.async_api import Error as PlaywrightError
 
 from qrbench.browsers.contexts import CLOSE_TIMEOUT_S, ContextBrowser, new_session_context
 from qrbench.browsers.failures import first_line
-from qrbench.browsers.local import LocalProvider, launch_args
+from qrbench.browsers.local import LocalProvider, PlaywrightDriver, launch_args
 from qrbench.config.models import Browser
 from qrbench.errors import BrowserLaunchFailed
 
 
 class PooledProvider(LocalProvider):
-    def __init__(self, size: int) -> None:
-        super().__init__()
+    def __init__(self, size: int, driver: PlaywrightDriver | None = None) -> None:
+        super().__init__(driver)
         self.size = size
         # Every Chromium this pool started, replacements included.
         self.launches = 0

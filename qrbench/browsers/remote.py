@@ -24,7 +24,7 @@ from playwright.async_api import Error as PlaywrightError
 
 from qrbench.browsers.contexts import ContextBrowser, new_session_context
 from qrbench.browsers.failures import first_line
-from qrbench.browsers.local import PlaywrightDriver
+from qrbench.browsers.local import DriverUser, PlaywrightDriver
 from qrbench.config.models import Browser, BrowserProviderKind
 from qrbench.errors import BrowserLaunchFailed, EnvironmentProblem
 
@@ -44,11 +44,17 @@ def check_reachable(endpoint: str, timeout_s: float = _REACH_TIMEOUT_S) -> None:
         raise EnvironmentProblem(f"browser endpoint {endpoint} is unreachable: {reason}") from exc
 
 
-class RemoteProvider(PlaywrightDriver):
-    def __init__(self, kind: BrowserProviderKind, endpoints: list[str], timeout_ms: int) -> None:
+class RemoteProvider(DriverUser):
+    def __init__(
+        self,
+        kind: BrowserProviderKind,
+        endpoints: list[str],
+        timeout_ms: int,
+        driver: PlaywrightDriver | None = None,
+    ) -> None:
         if kind is BrowserProviderKind.LOCAL or not endpoints:
             raise ValueError("a remote provider needs a remote kind and endpoints")
-        super().__init__()
+        super().__init__(driver)
         self.kind = kind
         self.endpoints = list(endpoints)
         self._timeout_ms = timeout_ms

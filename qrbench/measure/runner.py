@@ -18,6 +18,7 @@ from pathlib import Path
 import qrbench
 from qrbench.analysis.summary import summarize_run
 from qrbench.browsers.base import BrowserProvider
+from qrbench.browsers.local import PlaywrightDriver
 from qrbench.browsers.providers import provider_for
 from qrbench.config.load import Load
 from qrbench.config.models import Browser, profile_to_dict
@@ -41,6 +42,7 @@ from qrbench.measure.services import check_faults_reachable, open_services, stor
 from qrbench.measure.signals import stop_if_asked
 from qrbench.records import SessionResult
 from qrbench.results import ResultsFile, RunStatus
+from qrbench.world.stores import RunStores
 
 
 def scheduler_for(load: Load) -> Scheduler:
@@ -59,8 +61,9 @@ class Machinery:
     """
 
     engine: EngineFactory | None = None
-    # Builds the provider a profile's `browser` section asks for, one per profile run.
-    provider: Callable[[Browser], BrowserProvider] = provider_for
+    # Builds the provider a profile's `browser` section asks for, one per profile run,
+    # on the run's one Playwright driver.
+    provider: Callable[[Browser, PlaywrightDriver], BrowserProvider] = provider_for
     scheduler: Callable[[Load], Scheduler] = scheduler_for
 
 
@@ -88,8 +91,10 @@ async def run_interleaved(
     """
     if len({(tuple(plan.schedule()), plan.load) for plan in plans}) != 1:
         raise ValueError("interleaved plans must share runs, warmup and load")
-    # Each profile its own provider: a pool's browsers carry its own replica's host mapping.
-    providers = [machinery.provider(plan.profile.browser) for plan in plans]
+    # Each profile its own provider (a pool's browsers carry its own replica's host
+    # mapping), all on one driver: `explain`'s variants need one Node process, not nine.
+    driver = PlaywrightDriver()
+    providers = [machinery.provider(plan.profile.browser, driver) for plan in plans]
     for plan, provider in zip(plans, providers, strict=True):
         # The checks `qrbench doctor` makes, for what this run needs.
         warnings = preflight(plan.profile, plan.scenario, provider, machinery.engine is None)
@@ -112,8 +117,9 @@ async def run_interleaved(
         async with contextlib.AsyncExitStack() as services:
             for provider in providers:
                 await services.enter_async_context(provider)
+            stores = RunStores(services)
             for profile_run in profile_runs:
-                await profile_run.open(services)
+                await profile_run.open(services, stores)
             schedule = plans[0].schedule()
             listener.run_started(len(schedule) * len(plans), [plan.results_path for plan in plans])
             # Every session's start is recorded on this one clock, warmups included.
@@ -165,7 +171,7 @@ class _ProfileRun:
         self._preloaded: Path | None = None
         self._webhook_rejections: Callable[[], dict[str, int]] = dict
 
-    async def open(self, services: contextlib.AsyncExitStack) -> None:
+    async def open(self, services: contextlib.AsyncExitStack, stores: RunStores) -> None:
         plan = self.plan
         opened = await open_services(
             plan.profile,
@@ -173,6 +179,7 @@ class _ProfileRun:
             self._provider,
             self._data_path,
             services,
+            stores,
             self._listener.warning,
             replica_bind=plan.replica_bind,
         )

@@ -28,7 +28,7 @@ from qrbench.world.receiver import Receiver
 from qrbench.world.remote_session import build_preloaded_session
 from qrbench.world.replica.server import REPLICA_FAULTS, Replica, ReplicaConfig
 from qrbench.world.replica.urls import ReplicaUrls
-from qrbench.world.stores import SessionStore, StoreUnavailable, open_store
+from qrbench.world.stores import RunStores, SessionStore, StoreUnavailable
 
 
 @dataclass(frozen=True)
@@ -52,12 +52,14 @@ async def open_services(
     provider: BrowserProvider,
     data_path: Path,
     services: contextlib.AsyncExitStack,
+    stores: RunStores,
     warn: Callable[[str], None],
     replica_bind: str = BIND_ADDRESS,
 ) -> OpenedServices:
     """Start what the gateway's process holds for all its sessions; `services` stops them.
 
-    The replica listens on `replica_bind` (loopback unless the run was told otherwise).
+    The RemoteAuth store comes from `stores`, which the run's profiles share. The replica
+    listens on `replica_bind` (loopback unless the run was told otherwise).
     """
     profile = _with_webhook_secret(profile)
     urls: ReplicaUrls | None = None
@@ -80,11 +82,9 @@ async def open_services(
     store: SessionStore | None = None
     store_description: str | None = None
     if uses_remote_auth(profile, restoring=scenario.remote_session.present):
-        opened = await services.enter_async_context(
-            open_store(profile.auth.store, workdir=data_path)
-        )
+        opened, first = await stores.open(profile.auth.store, workdir=data_path)
         store, store_description = opened.store, opened.description
-        if opened.warning is not None:
+        if first and opened.warning is not None:
             warn(opened.warning)
         stop_if_asked()
     http = await services.enter_async_context(aiohttp.ClientSession())

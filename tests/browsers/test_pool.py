@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from qrbench.browsers.local import PlaywrightDriver
 from qrbench.browsers.pool import PooledProvider
 from qrbench.config.loader import load_profile, load_scenario
 from qrbench.config.models import Browser
@@ -69,9 +70,9 @@ def _run_pooled(tmp_path: Path, world: str, runs: int) -> tuple[RunOutcome, Pool
     """A run of the pooled profile in `world`; the pool it ran on, to count its launches."""
     pools: list[PooledProvider] = []
 
-    def pooled(config: Browser) -> PooledProvider:
+    def pooled(config: Browser, driver: PlaywrightDriver) -> PooledProvider:
         assert config.pool is not None
-        pools.append(PooledProvider(config.pool))
+        pools.append(PooledProvider(config.pool, driver))
         return pools[-1]
 
     plan = RunPlan(

@@ -188,7 +188,7 @@ def test_cancelling_keeps_the_finished_steps_and_leaves_no_browser_open(tmp_path
     engines = FakeEngines()
 
     async def cancel_in_step_two() -> None:
-        machinery = Machinery(engine=engines, provider=lambda _browser: provider)
+        machinery = Machinery(engine=engines, provider=lambda _browser, _driver: provider)
         listener = RecordingRampListener()
         task = asyncio.create_task(ramp(plan, listener, machinery, FakeMachine(provider)))
         while ("step", 2, {"concurrency": 2}, 10) not in listener.events:
@@ -217,7 +217,7 @@ def test_cancelled_before_a_step_finished_leaves_no_file(tmp_path: Path) -> None
     engines = FakeEngines(script={(1, 1): Act.HANG})
 
     async def cancel_in_step_one() -> None:
-        machinery = Machinery(engine=engines, provider=lambda _browser: provider)
+        machinery = Machinery(engine=engines, provider=lambda _browser, _driver: provider)
         listener = RecordingRampListener()
         task = asyncio.create_task(ramp(plan, listener, machinery, FakeMachine(provider)))
         await engines.hang_started.wait()

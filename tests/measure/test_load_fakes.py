@@ -83,7 +83,7 @@ def test_cancelling_with_sessions_in_flight_keeps_the_finished_and_closes_every_
     engines, provider = FakeEngines(script=script), FakeProvider()
 
     async def cancel_while_two_hang() -> None:
-        machinery = Machinery(engine=engines, provider=lambda _browser: provider)
+        machinery = Machinery(engine=engines, provider=lambda _browser, _driver: provider)
         task = asyncio.create_task(run(plan, RecordingListener(), machinery))
         # Sessions 1 and 4 finish; 2 and 3 stay in flight until cancelled.
         while len(provider.open_browsers) != 2 or provider.launched < 4:

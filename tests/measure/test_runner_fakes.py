@@ -32,7 +32,7 @@ def test_sessions_run_in_order_and_each_is_on_disk_when_it_finishes(tmp_path: Pa
 
     engines, provider = FakeEngines(), FakeProvider()
     listener = Checking()
-    machinery = Machinery(engine=engines, provider=lambda _browser: provider)
+    machinery = Machinery(engine=engines, provider=lambda _browser, _driver: provider)
     outcome = asyncio.run(run(plan, listener, machinery))
 
     assert on_disk == [1, 2, 3, 4]
@@ -139,7 +139,7 @@ def test_interleaved_plans_take_turns(tmp_path: Path) -> None:
         plan_for(tmp_path, "extends: old\n", runs=2, name="b"),
     ]
     listener = RecordingListener()
-    machinery = Machinery(engine=FakeEngines(), provider=lambda _browser: FakeProvider())
+    machinery = Machinery(engine=FakeEngines(), provider=lambda _browser, _driver: FakeProvider())
     outcomes = asyncio.run(run_interleaved(plans, listener, machinery))
     starts = [(e[1], e[2]) for e in listener.events if e[0] == "start"]
     assert starts == [("a", 1), ("b", 1), ("a", 2), ("b", 2)]
@@ -173,7 +173,7 @@ def test_sigint_during_a_session_is_interrupted_with_the_results_kept(tmp_path: 
 
         interrupter = asyncio.create_task(interrupt_when_hanging())
         try:
-            machinery = Machinery(engine=engines, provider=lambda _browser: provider)
+            machinery = Machinery(engine=engines, provider=lambda _browser, _driver: provider)
             return await run(plan, RecordingListener(), machinery)
         finally:
             interrupter.cancel()

@@ -9,6 +9,7 @@ from qrbench.config.loader import load_profile, load_scenario
 from qrbench.config.models import BrowserProviderKind, Profile
 from qrbench.engines.base import SessionSetup
 from qrbench.measure.services import open_services
+from qrbench.world.stores import RunStores
 from tests.fakes import FakeProvider
 from tests.helpers import REPLICA_TLS
 
@@ -19,7 +20,14 @@ def _opened(profile: Profile, tmp_path: Path, **options: str) -> tuple[SessionSe
     async def scenario() -> tuple[SessionSetup, int]:
         async with contextlib.AsyncExitStack() as services:
             opened = await open_services(
-                profile, load_scenario("lan"), FakeProvider(), tmp_path, services, print, **options
+                profile,
+                load_scenario("lan"),
+                FakeProvider(),
+                tmp_path,
+                services,
+                RunStores(services),
+                print,
+                **options,
             )
             setup = opened.setup
             page = await asyncio.to_thread(

@@ -30,7 +30,7 @@ def run_webhook(tmp_path: Path, engines: FakeEngines, runs: int = 2) -> RunOutco
         results_path=tmp_path / "results.json",
     )
     provider = FakeProvider()
-    machinery = Machinery(engine=engines, provider=lambda _browser: provider)
+    machinery = Machinery(engine=engines, provider=lambda _browser, _driver: provider)
     return asyncio.run(run(plan, RecordingListener(), machinery))
 
 

@@ -17,6 +17,7 @@ __all__ = [
     "NO_REDIS_WARNING",
     "REDIS_URL_ENV",
     "OpenedStore",
+    "RunStores",
     "SessionMissing",
     "SessionStore",
     "StoreUnavailable",
@@ -49,6 +50,25 @@ async def open_store(config: Store, *, workdir: Path) -> AsyncIterator[OpenedSto
     """
     async with contextlib.AsyncExitStack() as resources:
         yield await _open(config, workdir, resources)
+
+
+class RunStores:
+    """The stores of one run, one per distinct store section: `explain`'s variants and
+    `compare`'s sides share a private Redis instead of starting one each. Sessions keep
+    apart by name (their run's id is in it). A shared SQLite file lives in the workdir of
+    the first profile that asked. `resources` closes them when the run ends."""
+
+    def __init__(self, resources: contextlib.AsyncExitStack) -> None:
+        self._resources = resources
+        self._opened: dict[Store, OpenedStore] = {}
+
+    async def open(self, config: Store, *, workdir: Path) -> tuple[OpenedStore, bool]:
+        """The store for `config`, and whether this call opened it (False: shared)."""
+        if config in self._opened:
+            return self._opened[config], False
+        opened = await self._resources.enter_async_context(open_store(config, workdir=workdir))
+        self._opened[config] = opened
+        return opened, True
 
 
 async def _open(config: Store, workdir: Path, resources: contextlib.AsyncExitStack) -> OpenedStore:
