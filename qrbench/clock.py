@@ -4,6 +4,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from qrbench.cancellation import stop_if_asked
 from qrbench.records import StageTiming
 
 _STAGE_ATTRIBUTE = "qrbench_stage"
@@ -63,7 +64,9 @@ class SessionTimer:
         self._origin += max(0.0, end_s - start_s)
 
     def started(self, name: str) -> None:
-        """Announce a stage measured elsewhere (see `place`) as it begins."""
+        """Announce a stage as it begins. A cancellation that the stage before swallowed
+        ends the session here, not after every stage still to come."""
+        stop_if_asked()
         if self._on_stage_start is not None:
             self._on_stage_start(name)
 

@@ -20,6 +20,7 @@ from qrbench.analysis.summary import summarize_run
 from qrbench.browsers.base import BrowserProvider
 from qrbench.browsers.local import PlaywrightDriver
 from qrbench.browsers.providers import provider_for
+from qrbench.cancellation import stop_if_asked
 from qrbench.config.load import Load
 from qrbench.config.models import Browser, profile_to_dict
 from qrbench.engines.base import EngineFactory, SessionSetup
@@ -39,7 +40,6 @@ from qrbench.measure.scheduler import (
     Start,
 )
 from qrbench.measure.services import check_faults_reachable, open_services, store_quietly
-from qrbench.measure.signals import stop_if_asked
 from qrbench.records import SessionResult
 from qrbench.results import ResultsFile, RunStatus
 from qrbench.world.stores import RunStores

@@ -16,12 +16,12 @@ from pathlib import Path
 import aiohttp
 
 from qrbench.browsers.base import BrowserProvider
+from qrbench.cancellation import stop_if_asked
 from qrbench.config.models import BrowserProviderKind, Profile, Scenario, WebhookMode
 from qrbench.engines.base import SessionSetup
 from qrbench.engines.handler.db import GatewayDb
 from qrbench.engines.model.auth import uses_remote_auth
 from qrbench.errors import ConfigError
-from qrbench.measure.signals import stop_if_asked
 from qrbench.world.faults import Fault, probability
 from qrbench.world.loopback import BIND_ADDRESS
 from qrbench.world.receiver import Receiver

@@ -3,10 +3,9 @@
 Cancellation (not an exception thrown at a random line) lets every `finally` close its
 browser, stop its servers and write its results before qrbench exits.
 
-Some libraries swallow a cancellation (a Redis client caught mid-command). The task's
-count of cancel requests (`Task.cancelling()`) still says it was asked to stop: the run
-calls `stop_if_asked()` between its steps, so such a library delays the stop by one step
-at most, and a signal recorded while the task still returned raises `Interrupted`.
+A cancellation some library swallowed still stops the run at its next step
+(`qrbench.cancellation`), and a signal recorded while the task still returned raises
+`Interrupted`.
 """
 
 import asyncio
@@ -23,14 +22,6 @@ class Interrupted(Exception):
     def __init__(self, signal_name: str) -> None:
         super().__init__(signal_name)
         self.signal_name = signal_name
-
-
-def stop_if_asked() -> None:
-    """Raise CancelledError if this task was cancelled, even when the cancellation was
-    swallowed on the way; call it between steps of long work."""
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError
 
 
 def run_until_signalled(coro: Coroutine[Any, Any, T]) -> T:

@@ -12,10 +12,12 @@ from qrbench import results
 from qrbench.analysis.gate import judge
 from qrbench.analysis.thresholds import ThresholdOverrides
 from qrbench.engines.base import FirstQr, PreparedSession
+from qrbench.records import ResourceUsage, Stage
 from tests.fakes import (
     Act,
     FakeEngine,
     FakeEngines,
+    FakePage,
     FakeProvider,
     cancel_when_hanging,
     plan_for,
@@ -49,23 +51,24 @@ def test_a_run_cancelled_in_session_2_says_interrupted_and_the_gate_refuses_it(
 
 
 class _Swallowing(FakeEngines):
-    """Session 1 swallows the cancellation, as a Redis client caught mid-command did."""
+    """Session 1 swallows the cancellation while its engine closes, after its last stage,
+    as a Redis client caught mid-command did."""
 
     swallowed = False
 
     def __call__(self, session: PreparedSession) -> FakeEngine:
         engine = super().__call__(session)
         if session.session_id.endswith("-1"):
-            show_qr = engine.show_qr
+            close = engine.close
 
-            async def stubborn() -> FirstQr:
+            async def stubborn() -> ResourceUsage | None:
                 self.hang_started.set()
                 with contextlib.suppress(asyncio.CancelledError):
                     await asyncio.sleep(30)
                 self.swallowed = True
-                return await show_qr()
+                return await close()
 
-            engine.show_qr = stubborn  # type: ignore[method-assign]
+            engine.close = stubborn  # type: ignore[method-assign]
         return engine
 
 
@@ -82,6 +85,47 @@ def test_a_swallowed_cancellation_still_stops_the_run_before_the_next_session(
     document = json.loads(plan.results_path.read_text())
     assert document["status"] == "interrupted"
     assert [s["number"] for s in document["sessions"]] == [1]
+    assert provider.open_browsers == []
+
+
+class _SwallowingInAStage(FakeEngines):
+    """Every session swallows the cancellation in page_load, then would wait a minute in
+    qr_wait: the stage a session starts after the swallow must not run."""
+
+    swallowed = False
+    reached_qr_wait = False
+
+    def __call__(self, session: PreparedSession) -> FakeEngine:
+        engine = super().__call__(session)
+
+        async def stubborn() -> FirstQr:
+            timer = session.timer
+            with timer.stage(Stage.PAGE_LOAD, critical=True):
+                self.hang_started.set()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.sleep(30)
+                self.swallowed = True
+            with timer.stage(Stage.QR_WAIT, critical=True):
+                self.reached_qr_wait = True
+                await asyncio.sleep(60)
+            return FirstQr("2@never", FakePage())
+
+        engine.show_qr = stubborn  # type: ignore[method-assign]
+        return engine
+
+
+def test_a_cancellation_swallowed_in_a_stage_ends_the_session_at_its_next_stage(
+    tmp_path: Path,
+) -> None:
+    plan = plan_for(tmp_path, "extends: optimized\n", runs=3)
+    engines, provider = _SwallowingInAStage(), FakeProvider()
+
+    cancel_when_hanging(plan, engines, provider)
+
+    assert engines.swallowed
+    assert not engines.reached_qr_wait
+    # It finished no session, so it leaves no results file.
+    assert not plan.results_path.exists()
     assert provider.open_browsers == []
 
 
