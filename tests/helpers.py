@@ -3,6 +3,7 @@ conftest.py). Test modules import from here, never from each other."""
 
 import io
 import os
+import socket
 import ssl
 import subprocess
 import sys
@@ -413,3 +414,18 @@ def fifo_reader(path: Path) -> Iterator[Callable[[], bytes]]:
         yield read
     finally:
         os.close(fd)
+
+
+def free_ports(count: int) -> int:
+    """The first of `count` consecutive loopback ports nothing listens on (checked, then
+    released: another program could take them in between, which no test here does)."""
+    for _ in range(50):
+        with socket.create_server(("127.0.0.1", 0)) as probe:
+            first: int = probe.getsockname()[1]
+        try:
+            for port in range(first, first + count):
+                socket.create_server(("127.0.0.1", port)).close()
+        except OSError:
+            continue
+        return first
+    raise AssertionError("no free consecutive ports")

@@ -82,12 +82,16 @@ class RemoteProvider(DriverUser):
             raise
         return self
 
+    def next_endpoint(self) -> str:
+        """The endpoint for the next session: the endpoints round-robin."""
+        endpoint = self.endpoints[self._next % len(self.endpoints)]
+        self._next += 1
+        return endpoint
+
     async def launch(
         self, config: Browser, user_data_dir: Path, extra_args: list[str]
     ) -> ContextBrowser:
-        endpoint = self.endpoints[self._next % len(self.endpoints)]
-        self._next += 1
-        browser = await self._connect(endpoint, config.timeout_ms)
+        browser = await self._connect(self.next_endpoint(), config.timeout_ms)
         try:
             context = await new_session_context(browser, config)
         except BaseException:

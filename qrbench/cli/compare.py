@@ -35,6 +35,7 @@ from qrbench.cli.options import (
     JsonExport,
     MarkdownExport,
     ReplicaBind,
+    ReplicaPort,
     Runs,
     ScenarioOption,
     Seed,
@@ -101,6 +102,7 @@ def compare_profiles(
     browser_provider: BrowserProviderOption = None,
     browser_endpoint: BrowserEndpoints = None,
     replica_bind: ReplicaBind = None,
+    replica_port: ReplicaPort = None,
 ) -> None:
     """Compare profiles side by side: every stage, time-to-QR and the success rate.
 
@@ -135,7 +137,7 @@ def compare_profiles(
             "--html": (html_export, html_file),
         }
     )
-    browsers = browser_choice(browser_provider, browser_endpoint, replica_bind)
+    browsers = browser_choice(browser_provider, browser_endpoint, replica_bind, replica_port)
     files = [target for target in targets if target.endswith(".json")]
     if files and len(files) != len(targets):
         raise ConfigError("compare either profiles or results files (*.json), not a mix")

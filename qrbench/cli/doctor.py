@@ -15,6 +15,7 @@ from qrbench.cli.options import (
     Engine,
     ProfileOption,
     ReplicaBind,
+    ReplicaPort,
     ScenarioOption,
     browser_choice,
     on_engine,
@@ -34,6 +35,7 @@ def doctor(
     browser_provider: BrowserProviderOption = None,
     browser_endpoint: BrowserEndpoints = None,
     replica_bind: ReplicaBind = None,
+    replica_port: ReplicaPort = None,
     live: Annotated[
         bool,
         typer.Option(help="Also check that the real web.whatsapp.com resolves and answers."),
@@ -57,7 +59,7 @@ def doctor(
     from qrbench.measure.doctor import diagnose
     from qrbench.report.console.doctor import print_diagnosis
 
-    browsers = browser_choice(browser_provider, browser_endpoint, replica_bind)
+    browsers = browser_choice(browser_provider, browser_endpoint, replica_bind, replica_port)
     loaded = browsers.apply(on_engine(load_profile(profile), engine))
     diagnosis = asyncio.run(
         diagnose(

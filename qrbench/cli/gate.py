@@ -31,6 +31,7 @@ from qrbench.cli.options import (
     MarkdownExport,
     ProfileOption,
     ReplicaBind,
+    ReplicaPort,
     ResultsOutput,
     Runs,
     ScenarioOption,
@@ -161,6 +162,7 @@ def gate(
     browser_provider: BrowserProviderOption = None,
     browser_endpoint: BrowserEndpoints = None,
     replica_bind: ReplicaBind = None,
+    replica_port: ReplicaPort = None,
 ) -> None:
     """Fail a CI build when the QR got slow, unreliable or slower than the baseline.
 
@@ -213,7 +215,7 @@ def gate(
             "--html": (html_export, html_file),
         }
     )
-    browsers = browser_choice(browser_provider, browser_endpoint, replica_bind)
+    browsers = browser_choice(browser_provider, browser_endpoint, replica_bind, replica_port)
     if results_file is None:
         loaded = on_engine(load_profile(profile), engine)
         world = seeded(load_scenario(scenario), seed)

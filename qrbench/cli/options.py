@@ -258,6 +258,18 @@ ReplicaBind = Annotated[
 ]
 
 
+ReplicaPort = Annotated[
+    int | None,
+    typer.Option(
+        "--replica-port",
+        metavar="PORT",
+        help="Serve the replica at PORT and the two ports after it, with a certificate kept "
+        "between runs, for remote browsers started with `qrbench serve --replica-port PORT "
+        "--args`; instead of the profile's browser.replica_port.",
+    ),
+]
+
+
 def _is_loopback(address: str) -> bool:
     if address == "localhost":
         return True
@@ -274,6 +286,7 @@ class BrowserChoice:
     provider: BrowserProviderKind | None = None
     endpoints: tuple[str, ...] = ()
     replica_bind: str | None = None
+    replica_port: int | None = None
 
     def given(self) -> list[str]:
         """The options given, by name (for commands that run no session)."""
@@ -281,6 +294,7 @@ class BrowserChoice:
             "--browser-provider": self.provider,
             "--browser-endpoint": self.endpoints or None,
             "--replica-bind": self.replica_bind,
+            "--replica-port": self.replica_port,
         }
         return [option for option, value in values.items() if value is not None]
 
@@ -293,6 +307,8 @@ class BrowserChoice:
             update["endpoints"] = list(self.endpoints)
         elif self.endpoints:
             update["endpoints"] = list(self.endpoints)
+        if self.replica_port is not None:
+            update["replica_port"] = self.replica_port
         if not update:
             return profile
         try:
@@ -315,7 +331,10 @@ AS_PROFILED = BrowserChoice()
 
 
 def browser_choice(
-    provider: BrowserProviderKind | None, endpoints: list[str] | None, replica_bind: str | None
+    provider: BrowserProviderKind | None,
+    endpoints: list[str] | None,
+    replica_bind: str | None,
+    replica_port: int | None = None,
 ) -> BrowserChoice:
     """The browser options given; a replica reachable from other machines is announced."""
     if replica_bind is not None and not _is_loopback(replica_bind):
@@ -324,4 +343,4 @@ def browser_choice(
             "(--replica-bind): anything that can reach this machine there can load it",
             highlight=False,
         )
-    return BrowserChoice(provider, tuple(endpoints or ()), replica_bind)
+    return BrowserChoice(provider, tuple(endpoints or ()), replica_bind, replica_port)

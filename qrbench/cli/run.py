@@ -24,6 +24,7 @@ from qrbench.cli.options import (
     MarkdownExport,
     ProfileOption,
     ReplicaBind,
+    ReplicaPort,
     ResultsOutput,
     Runs,
     ScenarioOption,
@@ -36,7 +37,7 @@ from qrbench.cli.options import (
 )
 from qrbench.config.loader import load_profile, load_scenario
 from qrbench.config.models import DEFAULT_WEB_VERSION
-from qrbench.errors import QrbenchError
+from qrbench.errors import ConfigError, QrbenchError
 from qrbench.measure.signals import Interrupted, run_until_signalled
 
 if TYPE_CHECKING:
@@ -73,6 +74,7 @@ def run(
     browser_provider: BrowserProviderOption = None,
     browser_endpoint: BrowserEndpoints = None,
     replica_bind: ReplicaBind = None,
+    replica_port: ReplicaPort = None,
 ) -> None:
     """Time real headless Chromium sessions under one profile and print each stage.
 
@@ -102,7 +104,7 @@ def run(
     world = seeded(load_scenario(scenario), seed)
     load = load_of(concurrency, arrival_rate, seed, world)
     exports, screen = run_exports(json_file, markdown_file, csv_file, html_file)
-    browsers = browser_choice(browser_provider, browser_endpoint, replica_bind)
+    browsers = browser_choice(browser_provider, browser_endpoint, replica_bind, replica_port)
     outcome = measure_run(
         loaded,
         world,
@@ -132,40 +134,90 @@ def serve(
             "--web-version", metavar="VERSION", help="WhatsApp Web version the replica serves."
         ),
     ] = DEFAULT_WEB_VERSION,
+    replica_port: ReplicaPort = None,
+    replica_bind: ReplicaBind = None,
+    print_args: Annotated[
+        bool,
+        typer.Option(
+            "--args",
+            help="Print only the Chromium flags for the replica at --replica-port, one per "
+            "line, and exit: for a browser started before the runs that use it.",
+        ),
+    ] = False,
+    args_profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile",
+            "-p",
+            metavar="NAME|PATH",
+            help="With --args: print this profile's browser.args (and qrbench's own) "
+            "before the replica's, as qrbench would launch its Chromium.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the local WhatsApp Web replica for a person to open, until Ctrl-C.
 
     It prints the URL to open and the Chromium flags that send WhatsApp's real host names
-    to it; the scenario sets the page and bundle sizes.
+    to it; the scenario sets the page and bundle sizes. With --replica-port the replica
+    listens at that port and the two after it with a certificate kept between runs
+    ($QRBENCH_STATE_DIR), so the same flags serve a long-lived remote Chromium in every
+    run given the same --replica-port.
 
     \b
     Examples:
       qrbench serve
       qrbench serve --scenario typical --web-version 2.3000.1
+      mapfile -t flags < <(qrbench serve --replica-port 9443 --args -p optimized)
+      chromium --headless --remote-debugging-port=9222 --user-data-dir=/tmp/cdp "${flags[@]}" &
+      qrbench run --engine whatsapp-web.js --browser-provider cdp \\
+        --browser-endpoint http://127.0.0.1:9222 --replica-port 9443
     """
     # The replica's servers load only for this command (see cli/flows.py:run_plans).
+    from qrbench.browsers.local import launch_args
+    from qrbench.world.loopback import BIND_ADDRESS
     from qrbench.world.replica.server import Replica, ReplicaConfig
+    from qrbench.world.replica.tls import kept_certificate
+    from qrbench.world.replica.urls import TLS_HOSTS, ReplicaUrls
 
+    bind_address = browser_choice(None, None, replica_bind).replica_bind or BIND_ADDRESS
+    if print_args:
+        if replica_port is None:
+            raise ConfigError(
+                "--args needs --replica-port: a replica on ephemeral ports has flags only "
+                "while it runs (plain `qrbench serve` prints them)"
+            )
+        spki = kept_certificate(list(TLS_HOSTS)).spki_sha256
+        flags = ReplicaUrls.at_port(bind_address, replica_port, spki).chromium_args()
+        if args_profile is not None:
+            flags = launch_args(load_profile(args_profile).browser, flags)
+        for flag in flags:
+            print(flag)
+        return
     world = load_scenario(scenario)
     config = ReplicaConfig(
-        version=version, index_kb=world.replica.index_kb, bundle_kb=world.replica.bundle_kb
+        version=version,
+        index_kb=world.replica.index_kb,
+        bundle_kb=world.replica.bundle_kb,
+        bind_address=bind_address,
+        port=replica_port,
     )
     replica = Replica(config)
     urls = replica.start()
     try:
         # Announced from inside the signal-handled loop: a Ctrl-C that follows the URL is
         # the normal way to stop (exit 0), never a start-up interruption.
-        run_until_signalled(_announce_and_wait(urls, version))
+        run_until_signalled(_announce_and_wait(urls, version, kept=replica_port is not None))
     except Interrupted:
         pass
     finally:
         replica.stop()
 
 
-async def _announce_and_wait(urls: "ReplicaUrls", version: str) -> None:
-    console.print(f"WhatsApp Web replica {version} on 127.0.0.1:")
+async def _announce_and_wait(urls: "ReplicaUrls", version: str, *, kept: bool) -> None:
+    console.print(f"WhatsApp Web replica {version}:")
     console.print(f"  open:          {urls.index_url_loopback}", soft_wrap=True)
-    console.print("  (its certificate is made for this run: a browser asks you to accept it)")
+    lifetime = "kept between runs" if kept else "made for this run"
+    console.print(f"  (its certificate is {lifetime}: a browser asks you to accept it)")
     for name, address in urls.loopback.items():
         console.print(f"  {name:<26} -> {address}")
     # Quoted for a shell: a script (or whatsapp-web.js's puppeteer.args) can paste them.

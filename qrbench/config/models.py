@@ -118,6 +118,10 @@ def _is_url(text: str, schemes: tuple[str, ...]) -> bool:
     return parts.scheme in schemes and bool(parts.hostname)
 
 
+# The replica's first port: it and the two after it must be ports.
+MAX_REPLICA_PORT = 65533
+
+
 class Browser(_StrictModel):
     executable_path: str = "/usr/bin/chromium"
     headless: bool = True
@@ -136,6 +140,10 @@ class Browser(_StrictModel):
     endpoints: list[str] = Field(default_factory=list, validate_default=True)
     # local only: keep this many browsers launched; each session gets a fresh context.
     pool: int | None = Field(default=None, ge=1)
+    # The replica listens at this port and the two after it, with a certificate kept
+    # between runs, and sessions open WhatsApp's real names: for browsers started before
+    # the run with `qrbench serve --replica-port`'s flags (docs/browsers.md).
+    replica_port: int | None = Field(default=None, ge=1, le=MAX_REPLICA_PORT)
 
     @field_validator("endpoints")
     @classmethod

@@ -112,9 +112,11 @@ def preflight(
     """Before a run's first session: raises EnvironmentProblem (exit 3) or ConfigError
     (exit 2) for what stops it; returns the warnings worth a line. `profiles_engine` is
     False where a test drives the sessions with an engine of its own."""
-    provider.check(profile.browser)
+    # A profile the engine cannot honour is refused before the endpoints are tried: no
+    # point in fixing the network for a run that cannot happen.
     if profiles_engine:
         check_engine(profile, scenario)
+    provider.check(profile.browser)
     return [check for check in (_shm(profile),) if check.status is Status.WARN]
 
 
@@ -137,7 +139,7 @@ async def diagnose(
         _redis(profile, scenario),
         _memory(session_size(results_dir, profile.name, idle_mb)),
         _cpu(),
-        _ports(replica_bind),
+        _ports(replica_bind, profile.browser.replica_port),
         _endpoints(profile),
     ]
     if live:
@@ -296,27 +298,35 @@ def _cpu() -> Check:
     return Check(CheckName.CPU, Status.WARN if load1 > cores else Status.OK, False, found)
 
 
-def _ports(replica_bind: str) -> Check:
-    """The replica and the webhook receiver each bind a free port on these addresses."""
-    addresses = list(dict.fromkeys(["127.0.0.1", replica_bind]))
-    for address in addresses:
+def _ports(replica_bind: str, replica_port: int | None) -> Check:
+    """The replica and the webhook receiver each bind a free port on these addresses (the
+    replica its fixed three, with browser.replica_port)."""
+    wanted = [("127.0.0.1", 0), (replica_bind, 0)]
+    if replica_port is not None:
+        wanted += [(replica_bind, port) for port in range(replica_port, replica_port + 3)]
+    for address, port in dict.fromkeys(wanted):
+        where = address if port == 0 else f"{address} port {port}"
         try:
-            with _bound(address):
+            with _bound(address, port):
                 pass
         except OSError as error:
             problem = EnvironmentProblem(
-                f"cannot bind a port on {address}: {error.strerror or error} (the replica "
+                f"cannot bind a port on {where}: {error.strerror or error} (the replica "
                 "listens there; use an address this machine has, or free a port)"
             )
-            return _check(CheckName.PORTS, True, f"{address}: {error.strerror}", problem)
-    return Check(CheckName.PORTS, Status.OK, True, ", ".join(addresses))
+            return _check(CheckName.PORTS, True, f"{where}: {error.strerror}", problem)
+    addresses = ", ".join(dict.fromkeys(address for address, _ in wanted))
+    fixed = "" if replica_port is None else f" (replica at {replica_port}-{replica_port + 2})"
+    return Check(CheckName.PORTS, Status.OK, True, addresses + fixed)
 
 
 @contextlib.contextmanager
-def _bound(address: str) -> Iterator[socket.socket]:
+def _bound(address: str, port: int) -> Iterator[socket.socket]:
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as listener:
-        listener.bind((address, 0))
+        # As the replica binds (socket.create_server): a port in TIME_WAIT is free.
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((address, port))
         yield listener
 
 

@@ -153,6 +153,7 @@ def _replica_config(profile: Profile, scenario: Scenario, bind_address: str) -> 
         version_host_network=scenario.network.version_host,
         bind_address=bind_address,
         stable_names=_maps_host_names(profile),
+        port=profile.browser.replica_port,
     )
 
 
@@ -171,9 +172,11 @@ def check_faults_reachable(profile: Profile, scenario: Scenario) -> None:
 
 
 def _maps_host_names(profile: Profile) -> bool:
-    # Only a browser qrbench launches takes --host-resolver-rules; a remote one was
-    # launched by someone else and is sent to the replica's addresses instead.
-    return profile.browser.provider is BrowserProviderKind.LOCAL
+    # A browser qrbench launches takes --host-resolver-rules; a remote one was launched by
+    # someone else: with a replica port, with `qrbench serve --replica-port`'s flags, else
+    # with none (it is sent to the replica's addresses instead).
+    browser = profile.browser
+    return browser.provider is BrowserProviderKind.LOCAL or browser.replica_port is not None
 
 
 def _page_url(urls: ReplicaUrls | None, profile: Profile) -> str:
@@ -185,7 +188,7 @@ def _page_url(urls: ReplicaUrls | None, profile: Profile) -> str:
 def _replica_args(urls: ReplicaUrls | None, profile: Profile) -> list[str]:
     # Chromium reaches the replica under stable names, so a cached index HTML from an
     # earlier run (other ports) still points at the right origins.
-    if urls is None or not _maps_host_names(profile):
+    if urls is None or profile.browser.provider is not BrowserProviderKind.LOCAL:
         return []
     return urls.chromium_args()
 

@@ -57,23 +57,29 @@ class LoopbackServer:
         self._stop_requested: asyncio.Event | None = None
 
     def bind(
-        self, count: int, address: str = BIND_ADDRESS, tls: ssl.SSLContext | None = None
+        self,
+        count: int,
+        address: str = BIND_ADDRESS,
+        tls: ssl.SSLContext | None = None,
+        first_port: int | None = None,
     ) -> list[str]:
-        """Listen on `count` more ephemeral ports of `address`, speaking TLS with `tls` if
-        given; returns their "HOST:PORT" as a URL names them (`reachable_as`). Apps are
-        served in the order bound."""
+        """Listen on `count` more ports of `address` (ephemeral ones, or `first_port` and
+        those after it), speaking TLS with `tls` if given; returns their "HOST:PORT" as a
+        URL names them (`reachable_as`). Apps are served in the order bound."""
         if self._thread is not None:
             raise RuntimeError(f"{self.name} already started")
         family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        ports = [0] * count if first_port is None else list(range(first_port, first_port + count))
         bound: list[socket.socket] = []
         try:
-            for _ in range(count):
-                bound.append(socket.create_server((address, 0), family=family))
+            for port in ports:
+                bound.append(socket.create_server((address, port), family=family))
         except OSError as exc:
             for sock in bound:
                 sock.close()
             self._close_sockets()
-            raise self._error(f"{self.name} cannot listen on {address}: {exc}") from exc
+            where = address if first_port is None else f"{address} port {port}"
+            raise self._error(f"{self.name} cannot listen on {where}: {exc}") from exc
         self._sockets += bound
         self._tls += [tls] * count
         host = reachable_as(address)

@@ -218,3 +218,31 @@ def test_serve_prints_a_working_url_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     assert proc.returncode == 0
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(url, timeout=2, context=REPLICA_TLS)
+
+
+def test_serve_args_prints_the_flags_of_a_replica_at_a_fixed_port(tmp_path: Path) -> None:
+    state = {"QRBENCH_STATE_DIR": str(tmp_path / "state")}
+    first = qrbench("serve", "--replica-port", "9443", "--args", cwd=tmp_path, env=state)
+    assert first.returncode == 0, first.stderr
+    rules, pin = first.stdout.splitlines()
+    assert rules == (
+        "--host-resolver-rules=MAP web.whatsapp.com 127.0.0.1:9443, "
+        "MAP static.whatsapp.net 127.0.0.1:9444, MAP versions.wa-replica.test 127.0.0.1:9445"
+    )
+    assert pin.startswith("--ignore-certificate-errors-spki-list=")
+    # Kept: a browser started with these flags serves later runs too.
+    again = qrbench("serve", "--replica-port", "9443", "--args", cwd=tmp_path, env=state)
+    assert again.stdout == first.stdout
+    # With a profile, its flags come first, as qrbench launches its own Chromium.
+    new = qrbench("serve", "--replica-port", "9443", "--args", "-p", "new", cwd=tmp_path, env=state)
+    flags = new.stdout.splitlines()
+    assert "--disable-web-security" in flags
+    assert "--disable-background-networking" in flags
+    assert flags[-2:] == [rules, pin]
+
+
+def test_serve_args_without_a_fixed_port_is_refused(tmp_path: Path) -> None:
+    done = qrbench("serve", "--args", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "--args needs --replica-port" in done.stderr
+    assert done.stdout == ""

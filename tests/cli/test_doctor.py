@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import qrbench, qrbench_with_small_shm, write_yaml
+from tests.helpers import free_ports, qrbench, qrbench_with_small_shm, write_yaml
 
 
 @pytest.mark.browser
@@ -54,6 +54,20 @@ def test_an_address_this_machine_does_not_have_is_exit_3_naming_it(tmp_path: Pat
 
     assert done.returncode == 3
     assert "cannot bind a port on 192.0.2.1" in " ".join(done.stdout.split())
+
+
+def test_a_fixed_replica_port_in_use_is_exit_3_naming_it(tmp_path: Path) -> None:
+    port = free_ports(3)
+    with socket.create_server(("127.0.0.1", port + 2)):
+        done = qrbench(
+            "doctor",
+            *("--replica-port", str(port)),
+            cwd=tmp_path,
+            env={"QRBENCH_CHROMIUM": "/nonexistent"},
+        )
+
+    assert done.returncode == 3
+    assert f"cannot bind a port on 127.0.0.1 port {port + 2}" in " ".join(done.stdout.split())
 
 
 def test_an_unreachable_browser_endpoint_is_exit_3_naming_it(tmp_path: Path) -> None:

@@ -180,6 +180,21 @@ async function screenshot(client) {
     return { type: 'screenshot', png, data_ref: dataRef };
 }
 
+async function endLogin(client, puppeteerOptions) {
+    if (!puppeteerOptions.browserWSEndpoint && !puppeteerOptions.browserURL) {
+        return client.destroy();
+    }
+    // client.destroy() closes the browser, here one that other logins share: a gateway on
+    // a remote browser closes its own page and lets go of the connection instead.
+    if (client.pupPage) {
+        await client.pupPage.close().catch(() => {});
+    }
+    if (client.pupBrowser) {
+        await client.pupBrowser.disconnect();
+    }
+    await client.authStrategy.destroy();
+}
+
 async function main() {
     const lines = readline.createInterface({ input: process.stdin })[Symbol.asyncIterator]();
     send({ type: 'loaded', library_version: LIBRARY_VERSION, node_version: process.version });
@@ -206,7 +221,7 @@ async function main() {
         }
     }
     // stdin closed or `close`: end the login as a gateway would, then leave.
-    await client.destroy().catch(() => {});
+    await endLogin(client, config.client_options.puppeteer).catch(() => {});
     if (redis !== null) {
         await redis.quit().catch(() => {});
     }

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from qrbench.browsers.processes import ResourceSampler, reap
+from qrbench.browsers.remote import RemoteProvider
 from qrbench.clock import blame
 from qrbench.config.models import CacheType, Profile, auth_limit_ms
 from qrbench.engines.base import FirstQr, PreparedSession
@@ -114,6 +115,9 @@ class WwebjsEngine:
             else local_session_name(session.session_id)
         )
         self._user_data_dir = session.setup.data_path / name
+        # A DevTools endpoint the library connects to, instead of launching a browser.
+        provider = session.setup.provider
+        self._endpoint = provider.next_endpoint() if isinstance(provider, RemoteProvider) else None
         self.web_cache = "not_used"
         self.qr_strings: list[str] = []
         self.on_new_qr: Callable[[str], None] | None = None
@@ -171,7 +175,9 @@ class WwebjsEngine:
                 "network_rules": emulation.network_rules(setup.network),
                 "cpu_throttling_rate": setup.cpu.slowdown,
             },
-            "client_options": options.client_options(profile, setup.extra_args, remote_path),
+            "client_options": options.client_options(
+                profile, setup.extra_args, remote_path, self._endpoint
+            ),
         }
 
     def _redis_url(self) -> str | None:
@@ -337,6 +343,10 @@ class WwebjsEngine:
         if self._crash is not None:
             await asyncio.gather(self._crash, return_exceptions=True)
         resources = await self._sampler.stop()
+        if self._endpoint is not None:
+            # The browser is on the other side of the endpoint: its processes are not
+            # this session's to measure or reap.
+            return None
         await asyncio.to_thread(reap, [self._user_data_dir])
         return resources
 

@@ -11,6 +11,7 @@ from typing import Any, assert_never
 from qrbench.browsers.local import launch_args
 from qrbench.config.models import (
     AuthStrategy,
+    Browser,
     BrowserProviderKind,
     CachePersist,
     CacheType,
@@ -19,6 +20,7 @@ from qrbench.config.models import (
     StoreBackend,
 )
 from qrbench.errors import ConfigError
+from qrbench.world.faults import Fault, probability
 
 # RemoteAuth's constructor refuses anything shorter.
 MIN_BACKUP_SYNC_INTERVAL_MS = 60000
@@ -48,17 +50,15 @@ def _unhonoured(profile: Profile, scenario: Scenario) -> list[tuple[str, str]]:
                 "the library writes its local cache only after a login, never after a QR",
             )
         )
-    if profile.browser.provider is not BrowserProviderKind.LOCAL:
-        problems.append(
-            (
-                f"{where}: browser.provider",
-                "the library opens its own https://web.whatsapp.com/, which only a Chromium "
-                "launched with the replica's host mapping reaches",
-            )
-        )
+    problems += _unreachable_browser(profile, scenario)
     if profile.browser.pool is not None:
         problems.append(
-            (f"{where}: browser.pool", "the library launches a browser of its own per client")
+            (
+                f"{where}: browser.pool",
+                "the library launches a browser of its own per client; for browsers that "
+                "outlive its logins, start N Chromiums with `qrbench serve --replica-port "
+                "PORT --args` and give them as browser.provider cdp endpoints",
+            )
         )
     auth = profile.auth
     if auth.strategy is AuthStrategy.REMOTEAUTH:
@@ -81,24 +81,58 @@ def _unhonoured(profile: Profile, scenario: Scenario) -> list[tuple[str, str]]:
     return problems
 
 
+def _unreachable_browser(profile: Profile, scenario: Scenario) -> list[tuple[str, str]]:
+    """Why the library could not reach the replica through the profile's browser."""
+    where, browser = f"profile {profile.name}", profile.browser
+    match browser.provider:
+        case BrowserProviderKind.LOCAL:
+            return []
+        case BrowserProviderKind.PLAYWRIGHT:
+            return [
+                (
+                    f"{where}: browser.provider",
+                    "puppeteer connects to a DevTools (cdp) endpoint, not a Playwright server",
+                )
+            ]
+        case BrowserProviderKind.CDP:
+            problems: list[tuple[str, str]] = []
+            if browser.replica_port is None:
+                problems.append(
+                    (
+                        f"{where}: browser.replica_port",
+                        "the library opens its own https://web.whatsapp.com/, which a remote "
+                        "Chromium reaches only when started with the flags of `qrbench serve "
+                        "--replica-port PORT --args`; give that PORT here or as --replica-port",
+                    )
+                )
+            if probability(scenario.faults, Fault.BROWSER_CRASH):
+                problems.append(
+                    (
+                        f"scenario {scenario.name}: faults.browser_crash",
+                        "killing a shared remote Chromium would end every session on it",
+                    )
+                )
+            return problems
+        case _:
+            assert_never(browser.provider)
+
+
 def client_options(
-    profile: Profile, extra_args: list[str], remote_path_loopback: str | None
+    profile: Profile,
+    extra_args: list[str],
+    remote_path_loopback: str | None,
+    endpoint: str | None = None,
 ) -> dict[str, Any]:
     """The `Client` options of `profile`, as the study's gateway passes them.
 
     `extra_args` are the harness's Chromium args (the replica's host mapping and
     certificate); `remote_path_loopback` is the remote cache URL as Node can reach it (Node
-    does not read Chromium's host mapping).
+    does not read Chromium's host mapping). With a DevTools `endpoint` the library
+    connects there (`browserURL` or `browserWSEndpoint`) instead of launching a browser.
     """
     browser = profile.browser
     options: dict[str, Any] = {
-        "puppeteer": {
-            "executablePath": browser.executable_path,
-            "headless": browser.headless,
-            "args": launch_args(browser, extra_args),
-            "timeout": browser.timeout_ms,
-            "protocolTimeout": browser.protocol_timeout_ms,
-        },
+        "puppeteer": _puppeteer(browser, extra_args, endpoint),
         "authTimeoutMs": browser.auth_timeout_ms,
         "webVersion": profile.web_version,
         "webVersionCache": _web_version_cache(profile, remote_path_loopback),
@@ -108,6 +142,20 @@ def client_options(
     if browser.user_agent is not None:
         options["userAgent"] = browser.user_agent
     return options
+
+
+def _puppeteer(browser: Browser, extra_args: list[str], endpoint: str | None) -> dict[str, Any]:
+    if endpoint is None:
+        return {
+            "executablePath": browser.executable_path,
+            "headless": browser.headless,
+            "args": launch_args(browser, extra_args),
+            "timeout": browser.timeout_ms,
+            "protocolTimeout": browser.protocol_timeout_ms,
+        }
+    # An http(s) URL is the DevTools server, which puppeteer asks for the browser's socket.
+    key = "browserWSEndpoint" if endpoint.startswith(("ws://", "wss://")) else "browserURL"
+    return {key: endpoint, "protocolTimeout": browser.protocol_timeout_ms}
 
 
 def _web_version_cache(profile: Profile, remote_path_loopback: str | None) -> dict[str, Any]:

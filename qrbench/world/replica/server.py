@@ -17,14 +17,14 @@ from typing import assert_never
 from aiohttp import WSCloseCode, WSMsgType, web
 from yarl import URL
 
-from qrbench.config.models import DEFAULT_WEB_VERSION, OriginNetwork
+from qrbench.config.models import DEFAULT_WEB_VERSION, MAX_REPLICA_PORT, OriginNetwork
 from qrbench.errors import ReplicaError
 from qrbench.world import pacing
 from qrbench.world.faults import Fault
 from qrbench.world.loopback import BIND_ADDRESS, LoopbackServer
 from qrbench.world.replica import content
 from qrbench.world.replica.pairing import DeviceKeys, new_ref, qr_matrix
-from qrbench.world.replica.tls import make_certificate
+from qrbench.world.replica.tls import kept_certificate, make_certificate
 from qrbench.world.replica.urls import (
     STATIC_HOST,
     TLS_HOSTS,
@@ -72,6 +72,10 @@ class ReplicaConfig:
     # False for browsers that cannot map the stable names (remote ones): every page then
     # names the static origin by its address, the version host's copy included.
     stable_names: bool = True
+    # None: three ephemeral ports and a certificate of the run's own. A port: the origins
+    # listen there and on the two ports after it, with the kept certificate, so a browser
+    # started earlier with `qrbench serve --replica-port`'s flags reaches every run.
+    port: int | None = None
 
     def __post_init__(self) -> None:
         content.check_version(self.version)
@@ -86,6 +90,8 @@ class ReplicaConfig:
             raise ValueError("ReplicaConfig.scan_after_s must be None or a finite delay >= 0")
         if self.chats < 0:
             raise ValueError("ReplicaConfig.chats must not be negative")
+        if self.port is not None and not 1 <= self.port <= MAX_REPLICA_PORT:
+            raise ValueError(f"ReplicaConfig.port must be 1-{MAX_REPLICA_PORT} (it uses 3 ports)")
 
 
 @dataclass(frozen=True)
@@ -170,15 +176,18 @@ class Replica:
         )
 
     def start(self) -> ReplicaUrls:
-        """Listen on three ephemeral loopback ports; blocks until all three accept."""
+        """Listen on three ports (ephemeral, or `config.port` and the two after it); blocks
+        until all three accept."""
         config = self.config
         scripts = self._scripts()
-        certificate = make_certificate(list(TLS_HOSTS))
+        hosts = list(TLS_HOSTS)
+        certificate = make_certificate(hosts) if config.port is None else kept_certificate(hosts)
         addresses = self._server.bind(
-            len(TLS_HOSTS), config.bind_address, certificate.server_context
+            len(TLS_HOSTS), config.bind_address, certificate.server_context, config.port
         )
         loopback = dict(zip(TLS_HOSTS, addresses, strict=True))
-        [loopback[VERSION_HOST]] = self._server.bind(1, config.bind_address)
+        version_port = None if config.port is None else config.port + len(TLS_HOSTS)
+        [loopback[VERSION_HOST]] = self._server.bind(1, config.bind_address, None, version_port)
         index_loopback = content.build_index(
             config.version, config.index_kb, config.bundles, f"https://{loopback[STATIC_HOST]}"
         )
@@ -194,13 +203,7 @@ class Replica:
                 _version_app(config, served),
             ]
         )
-        return ReplicaUrls(
-            whatsapp=f"https://{WHATSAPP_HOST}/",
-            static=f"https://{STATIC_HOST}/",
-            version_host=f"http://{VERSION_HOST}/",
-            loopback=loopback,
-            spki_sha256=certificate.spki_sha256,
-        )
+        return ReplicaUrls.of(loopback, certificate.spki_sha256)
 
     def stop(self) -> None:
         """Close every socket (listening and WebSocket), cancel ref timers, join the thread."""

@@ -4,6 +4,8 @@ addresses, and the Chromium flags that map one to the other and trust the run's 
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
+from qrbench.world.loopback import reachable_as
+
 WHATSAPP_HOST = "web.whatsapp.com"
 STATIC_HOST = "static.whatsapp.net"
 VERSION_HOST = "versions.wa-replica.test"
@@ -18,6 +20,25 @@ class ReplicaUrls:
     loopback: dict[str, str]
     # Pins the run's certificate in Chromium (see tls.py).
     spki_sha256: str
+
+    @classmethod
+    def of(cls, loopback: dict[str, str], spki_sha256: str) -> "ReplicaUrls":
+        """The replica's URLs, its origins at these "HOST:PORT" (TLS hosts and version host)."""
+        return cls(
+            whatsapp=f"https://{WHATSAPP_HOST}/",
+            static=f"https://{STATIC_HOST}/",
+            version_host=f"http://{VERSION_HOST}/",
+            loopback=loopback,
+            spki_sha256=spki_sha256,
+        )
+
+    @classmethod
+    def at_port(cls, bind_address: str, port: int, spki_sha256: str) -> "ReplicaUrls":
+        """Where a replica at a fixed `port` (and the two after it) is, before it listens."""
+        host = reachable_as(bind_address)
+        hosts = [*TLS_HOSTS, VERSION_HOST]
+        loopback = {name: f"{host}:{port + offset}" for offset, name in enumerate(hosts)}
+        return cls.of(loopback, spki_sha256)
 
     def host_resolver_rules(self) -> str:
         """The value of Chromium's `--host-resolver-rules` that reaches the stable names."""

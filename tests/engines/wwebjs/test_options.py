@@ -58,6 +58,10 @@ def test_options_carry_the_profiles_knobs(tmp_path: Path) -> None:
         ("browser:\n  pool: 2\n", "browser.pool"),
         (
             "browser:\n  provider: cdp\n  endpoints: [http://127.0.0.1:9222]\n",
+            "browser.replica_port",
+        ),
+        (
+            "browser:\n  provider: playwright\n  endpoints: [ws://127.0.0.1:9222/x]\n",
             "browser.provider",
         ),
         ("web_version_cache:\n  type: local\n  persist: after_load\n", "web_version_cache.persist"),
@@ -91,3 +95,37 @@ def test_every_problem_is_named_at_once(tmp_path: Path) -> None:
         check_profile(both, load_scenario("lan"))
     assert "target.url" in str(raised.value)
     assert "web_version_cache.persist" in str(raised.value)
+
+
+_CDP = "browser:\n  provider: cdp\n  endpoints: [{endpoint}]\n  replica_port: 9443\n"
+
+
+def test_a_cdp_browser_started_with_the_replicas_flags_is_accepted(tmp_path: Path) -> None:
+    check_profile(
+        profile(tmp_path, _CDP.format(endpoint="http://127.0.0.1:9222")), load_scenario("lan")
+    )
+
+
+def test_a_crash_fault_on_a_shared_remote_browser_is_refused(tmp_path: Path) -> None:
+    crashing = load_scenario(
+        str(write_yaml(tmp_path / "crash.yaml", "faults:\n  browser_crash: 0.1\n"))
+    )
+    cdp = profile(tmp_path, _CDP.format(endpoint="http://127.0.0.1:9222"))
+    with pytest.raises(ConfigError, match=r"scenario crash: faults\.browser_crash"):
+        check_profile(cdp, crashing)
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "key"),
+    [
+        ("http://127.0.0.1:9222", "browserURL"),
+        ("ws://127.0.0.1:9222/devtools/browser/abc", "browserWSEndpoint"),
+    ],
+)
+def test_the_library_connects_to_a_devtools_endpoint_instead_of_launching(
+    tmp_path: Path, endpoint: str, key: str
+) -> None:
+    cdp = profile(tmp_path, _CDP.format(endpoint=endpoint))
+    puppeteer = client_options(cdp, [], None, endpoint)["puppeteer"]
+    # Nothing of a launch: the browser was started by someone else, with its own flags.
+    assert puppeteer == {key: endpoint, "protocolTimeout": cdp.browser.protocol_timeout_ms}
