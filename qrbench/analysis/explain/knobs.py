@@ -70,6 +70,7 @@ NOT_KNOBS: tuple[str, ...] = (
     # Where the browsers run, like where Chromium is installed: the machine, not the gateway.
     "browser.provider",
     "browser.endpoints",
+    "browser.replica_port",
     "auth.data_path",
 )
 NOT_A_KNOB = "not a knob"
