@@ -79,3 +79,11 @@ class AuthTimeout(SessionFailure):
 
 class QrRetriesExhausted(SessionFailure):
     """Nobody scanned before the client gave up after `qr.max_retries` refreshed QRs."""
+
+
+class GatewayFailed(SessionFailure):
+    """The gateway under test answered a request with an error, garbage, or not at all."""
+
+
+class QrUnreadable(SessionFailure):
+    """The gateway's QR is no QR qrbench can read, or not in WhatsApp's form."""

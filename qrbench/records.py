@@ -34,6 +34,10 @@ class Stage(StrEnum):
     QR_VERIFY = "qr_verify"
     CHAT_SYNC = "chat_sync"
     BACKUP_SYNC = "backup_sync"
+    # The gateway engine's own path (request, then qr_wait), timed from outside
+    # (docs/gateway.md).
+    REQUEST = "request"
+    QR_DECODE = "qr_decode"
 
 
 class RecordError(ValueError):

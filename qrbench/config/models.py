@@ -7,16 +7,17 @@ from __future__ import annotations
 
 from enum import StrEnum
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     ValidationInfo,
     field_validator,
     model_validator,
 )
+
+from qrbench.config.gateway import Gateway
+from qrbench.config.strict import StrictModel, is_url
 
 CHROMIUM_ENV = "QRBENCH_CHROMIUM"
 """Overrides `browser.executable_path`: where Chromium lives is machine-specific, so it
@@ -28,13 +29,10 @@ DEFAULT_WEB_VERSION = "2.3000.1017054665"
 # --- models -----------------------------------------------------------------------------
 
 
-class _StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
 class EngineKind(StrEnum):
     MODEL = "model"  # qrbench's own Python model of a whatsapp-web.js client
     WWEBJS = "whatsapp-web.js"  # the real library, driven from Node
+    GATEWAY = "gateway"  # the user's own gateway, timed from outside over HTTP
 
 
 class AuthStrategy(StrEnum):
@@ -90,18 +88,18 @@ class CachePersist(StrEnum):
     AFTER_LOAD = "after_load"
 
 
-class Target(_StrictModel):
+class Target(StrictModel):
     url: str | None = None  # None: the local replica
     deadline_s: float = Field(default=10.0, gt=0)
 
 
-class Store(_StrictModel):
+class Store(StrictModel):
     backend: StoreBackend = StoreBackend.AUTO
     # None: QRBENCH_REDIS_URL, else a private redis-server qrbench starts for the run.
     url: str | None = None
 
 
-class Auth(_StrictModel):
+class Auth(StrictModel):
     strategy: AuthStrategy = AuthStrategy.LOCALAUTH
     data_path: str | None = None  # None: a temporary directory qrbench creates
     remoteauth_for: RemoteAuthFor = RemoteAuthFor.ALL
@@ -109,20 +107,11 @@ class Auth(_StrictModel):
     store: Store = Field(default_factory=Store)
 
 
-def _is_url(text: str, schemes: tuple[str, ...]) -> bool:
-    try:
-        parts = urlsplit(text)
-        parts.port  # noqa: B018 - raises on a port that is not a number
-    except ValueError:
-        return False
-    return parts.scheme in schemes and bool(parts.hostname)
-
-
 # The replica's first port: it and the two after it must be ports.
 MAX_REPLICA_PORT = 65533
 
 
-class Browser(_StrictModel):
+class Browser(StrictModel):
     executable_path: str = "/usr/bin/chromium"
     headless: bool = True
     timeout_ms: int = Field(default=30000, gt=0)
@@ -159,7 +148,7 @@ class Browser(_StrictModel):
             raise ValueError(f"required when provider is {provider} (a list of URLs)")
         schemes = _ENDPOINT_SCHEMES[provider]
         for endpoint in endpoints:
-            if not _is_url(endpoint, schemes):
+            if not is_url(endpoint, schemes):
                 wanted = " or ".join(f"{scheme}://" for scheme in schemes)
                 raise ValueError(f"{endpoint!r} is not a {wanted} URL (provider {provider})")
         return endpoints
@@ -188,7 +177,7 @@ def auth_limit_ms(browser: Browser) -> int:
     return browser.auth_timeout_ms or LIBRARY_AUTH_TIMEOUT_MS
 
 
-class WebVersionCache(_StrictModel):
+class WebVersionCache(StrictModel):
     type: CacheType = CacheType.NONE
     path: str = ".wwebjs_cache"
     # validate_default so that a missing remote_path is checked, not silently None.
@@ -204,7 +193,7 @@ class WebVersionCache(_StrictModel):
         return remote_path
 
 
-class QrOptions(_StrictModel):
+class QrOptions(StrictModel):
     error_correction: Literal["L", "M", "Q", "H"] = "M"  # node-qrcode's default
     width: int | None = Field(default=None, gt=0)
     margin: int = Field(default=4, ge=0)
@@ -215,7 +204,7 @@ class QrOptions(_StrictModel):
     max_retries: int = Field(default=0, ge=0)
 
 
-class Webhook(_StrictModel):
+class Webhook(StrictModel):
     mode: WebhookMode = WebhookMode.OFF
     url: str | None = None  # None: qrbench's own receiver
     # None: a random secret per run, known only to the gateway and qrbench's own receiver.
@@ -230,28 +219,28 @@ class Webhook(_StrictModel):
         return self
 
 
-class Db(_StrictModel):
+class Db(StrictModel):
     updates: DbUpdates = DbUpdates.COMBINED
 
 
-class Routing(_StrictModel):
+class Routing(StrictModel):
     multi_instance: bool = False
     instances: int = Field(default=1, ge=1)
 
 
-class ChatSync(_StrictModel):
+class ChatSync(StrictModel):
     on_ready: bool = False
     chats: int = Field(default=500, ge=0)
     batch_size: int = Field(default=50, gt=0)
 
 
-class Retry(_StrictModel):
+class Retry(StrictModel):
     # The service's own retry: a failed attempt is torn down and the account's client
     # initialised again, up to this many attempts in all (1: no retry).
     attempts: int = Field(default=1, ge=1, le=10)
 
 
-class Gate(_StrictModel):
+class Gate(StrictModel):
     """Thresholds for `qrbench gate`; its command-line options override each one."""
 
     target_s: float | None = Field(default=None, gt=0)  # None: the profile's target.deadline_s
@@ -263,7 +252,7 @@ class Gate(_StrictModel):
     max_regression_percent: float = Field(default=10, ge=0)
 
 
-class Profile(_StrictModel):
+class Profile(StrictModel):
     name: str  # the file stem, set by the loader
     description: str = ""
     # Who drives the browser to the QR; `--engine` overrides it (docs/engines.md).
@@ -280,31 +269,33 @@ class Profile(_StrictModel):
     chat_sync: ChatSync = Field(default_factory=ChatSync)
     retry: Retry = Field(default_factory=Retry)
     gate: Gate = Field(default_factory=Gate)
+    # The user's gateway, for `engine: gateway` (docs/gateway.md).
+    gateway: Gateway | None = None
 
 
-class Replica(_StrictModel):
+class Replica(StrictModel):
     index_kb: int = Field(default=600, gt=0)
     bundle_kb: int = Field(default=4096, gt=0)
 
 
-class RemoteSession(_StrictModel):
+class RemoteSession(StrictModel):
     """A session already in the RemoteAuth store (stale or real) when the user clicks."""
 
     present: bool = False
     size_mb: float = Field(default=5.0, ge=0)
 
 
-class ScenarioWebhook(_StrictModel):
+class ScenarioWebhook(StrictModel):
     processing_ms: int = Field(default=0, ge=0)  # what the receiver spends on each request
 
 
-class ScenarioQr(_StrictModel):
+class ScenarioQr(StrictModel):
     refs: int = Field(default=6, ge=1)
     first_ttl_s: float = Field(default=60.0, gt=0)
     next_ttl_s: float = Field(default=20.0, gt=0)
 
 
-class OriginNetwork(_StrictModel):
+class OriginNetwork(StrictModel):
     """The link between the gateway and one origin."""
 
     # Added to every request's round trip, from request sent to response headers received
@@ -315,7 +306,7 @@ class OriginNetwork(_StrictModel):
     upload_kbps: float | None = Field(default=None, gt=0, allow_inf_nan=False)
 
 
-class ScenarioNetwork(_StrictModel):
+class ScenarioNetwork(StrictModel):
     """Per origin, as the gateway sees it. `whatsapp` also covers a custom `target.url`."""
 
     whatsapp: OriginNetwork = Field(default_factory=OriginNetwork)
@@ -324,12 +315,12 @@ class ScenarioNetwork(_StrictModel):
     webhook: OriginNetwork = Field(default_factory=OriginNetwork)
 
 
-class ScenarioCpu(_StrictModel):
+class ScenarioCpu(StrictModel):
     # How many times slower the page's main thread runs than this machine's.
     slowdown: float = Field(default=1.0, ge=1, allow_inf_nan=False)
 
 
-class Faults(_StrictModel):
+class Faults(StrictModel):
     """Per-attempt probabilities of each fault; at most one fault strikes an attempt."""
 
     # The same seed strikes the same sessions and attempts with the same faults, in any
@@ -349,7 +340,7 @@ class Faults(_StrictModel):
         return self
 
 
-class Scenario(_StrictModel):
+class Scenario(StrictModel):
     name: str  # the file stem, set by the loader
     description: str = ""
     replica: Replica = Field(default_factory=Replica)

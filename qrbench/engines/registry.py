@@ -5,6 +5,8 @@ from typing import assert_never
 
 from qrbench.config.models import EngineKind, Profile, Scenario
 from qrbench.engines.base import EngineFactory
+from qrbench.engines.gateway.checks import check_gateway_profile
+from qrbench.engines.gateway.engine import GatewayEngine
 from qrbench.engines.model.engine import ModelEngine
 from qrbench.engines.wwebjs import install, options
 from qrbench.engines.wwebjs.engine import WwebjsEngine
@@ -16,6 +18,8 @@ def engine_for(kind: EngineKind) -> EngineFactory:
             return ModelEngine
         case EngineKind.WWEBJS:
             return WwebjsEngine
+        case EngineKind.GATEWAY:
+            return GatewayEngine
         case _:
             assert_never(kind)
 
@@ -29,6 +33,8 @@ def check_engine(profile: Profile, scenario: Scenario) -> None:
         case EngineKind.WWEBJS:
             install.check_installed()
             options.check_profile(profile, scenario)
+        case EngineKind.GATEWAY:
+            check_gateway_profile(profile, scenario)
         case _:
             assert_never(profile.engine)
 
@@ -46,5 +52,7 @@ def describe_engine(kind: EngineKind) -> dict[str, str]:
                 check=False,
             ).stdout.strip()
             return {"name": kind.value, "version": install.library_version(), "node": node}
+        case EngineKind.GATEWAY:
+            return {"name": kind.value}
         case _:
             assert_never(kind)

@@ -9,16 +9,26 @@ start is delivered at the next await, which may be a Redis command that swallows
 
 import contextlib
 import secrets
+import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 
 from qrbench.browsers.base import BrowserProvider
 from qrbench.cancellation import stop_if_asked
-from qrbench.config.models import BrowserProviderKind, Profile, Scenario, WebhookMode
+from qrbench.config.models import (
+    BrowserProviderKind,
+    EngineKind,
+    Profile,
+    Scenario,
+    WebhookMode,
+)
 from qrbench.engines.base import SessionSetup
+from qrbench.engines.gateway.engine import gateway_of, service_values
+from qrbench.engines.gateway.process import GatewayProcess, wait_until_ready
 from qrbench.engines.handler.db import GatewayDb
 from qrbench.engines.model.auth import uses_remote_auth
 from qrbench.errors import ConfigError
@@ -61,7 +71,7 @@ async def open_services(
     The RemoteAuth store comes from `stores`, which the run's profiles share. The replica
     listens on `replica_bind` (loopback unless the run was told otherwise).
     """
-    profile = _with_webhook_secret(profile)
+    profile = _with_gateway_port(_with_webhook_secret(profile))
     urls: ReplicaUrls | None = None
     replica: Replica | None = None
     if profile.target.url is None:
@@ -108,8 +118,38 @@ async def open_services(
         replica=replica,
     )
     preloaded = await _preload(setup, scenario, data_path)
+    if profile.engine is EngineKind.GATEWAY:
+        await _open_gateway(setup, data_path, services)
     stop_if_asked()
     return OpenedServices(setup, store_description, preloaded, receiver)
+
+
+async def _open_gateway(
+    setup: SessionSetup, data_path: Path, services: contextlib.AsyncExitStack
+) -> None:
+    """The user's gateway, started when its profile says how, answering before any session."""
+    gateway, values = gateway_of(setup), service_values(setup)
+    process = None
+    if gateway.command:
+        process = await services.enter_async_context(
+            GatewayProcess(gateway, values, data_path / "gateway.log")
+        )
+    await wait_until_ready(gateway, values, setup.http, process)
+
+
+def _with_gateway_port(profile: Profile) -> Profile:
+    """`profile` with a free loopback port for a gateway qrbench starts at port 0, so
+    profiles compared side by side never fight over one."""
+    gateway = profile.gateway
+    if profile.engine is not EngineKind.GATEWAY or gateway is None or not gateway.command:
+        return profile
+    parts = urlsplit(gateway.url)
+    if parts.port != 0 or parts.hostname is None:
+        return profile
+    with socket.create_server((parts.hostname, 0)) as probe:
+        port = probe.getsockname()[1]
+    url = urlunsplit(parts._replace(netloc=f"{parts.hostname}:{port}"))
+    return profile.model_copy(update={"gateway": gateway.model_copy(update={"url": url})})
 
 
 def _with_webhook_secret(profile: Profile) -> Profile:

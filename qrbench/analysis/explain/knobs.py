@@ -72,6 +72,8 @@ NOT_KNOBS: tuple[str, ...] = (
     "browser.endpoints",
     "browser.replica_port",
     "auth.data_path",
+    # The user's gateway itself: its knobs are its own (its env, its config).
+    "gateway.*",
 )
 NOT_A_KNOB = "not a knob"
 

@@ -30,6 +30,8 @@ _STAGE_COLOURS = dict(
             "#332288",
             "#aa4499",
             "#117733",
+            "#ddcc77",
+            "#661100",
         ],
         strict=True,
     )

@@ -1,0 +1,72 @@
+"""A real HTTP gateway on loopback whose answers a test scripts, to meet the gateway engine
+with every way a user's gateway can answer."""
+
+import base64
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+# WhatsApp's login QR form: ref, two public keys and the ADV secret (32 bytes each), platform.
+WHATSAPP_QR = ",".join(
+    ["2@scripted-ref", *(base64.b64encode(bytes([n]) * 32).decode() for n in (1, 2, 3)), "WEB"]
+)
+
+
+class Answer:
+    def __init__(self, status: int = 200, body: Any = None, raw: bytes | None = None) -> None:
+        self.status = status
+        self.data = raw if raw is not None else json.dumps(body).encode()
+
+
+class ScriptedGateway:
+    """Routes are keyed by method and the path's first segment (`("POST", "start")`); each
+    answers its script in turn, the last answer for ever after. Every request is recorded
+    as (method, path, headers)."""
+
+    def __init__(self, script: dict[tuple[str, str], list[Answer]]) -> None:
+        self.script = {key: list(answers) for key, answers in script.items()}
+        self.requests: list[tuple[str, str, dict[str, str]]] = []
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(handler) -> None:
+                length = int(handler.headers.get("Content-Length") or 0)
+                handler.rfile.read(length)
+                gateway.requests.append((handler.command, handler.path, dict(handler.headers)))
+                first = handler.path.strip("/").split("/")[0].split("?")[0]
+                answers = gateway.script.get((handler.command, first))
+                answer = Answer(404, {"error": "no route"}) if not answers else answers[0]
+                if answers and len(answers) > 1:
+                    answers.pop(0)
+                handler.send_response(answer.status)
+                handler.send_header("Content-Length", str(len(answer.data)))
+                handler.end_headers()
+                handler.wfile.write(answer.data)
+
+            do_GET = do_POST = do_DELETE = _answer
+
+            def log_message(handler, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def seen(self, method: str, first: str) -> int:
+        prefix = f"/{first}"
+        return sum(
+            1 for sent, path, _ in self.requests if sent == method and path.startswith(prefix)
+        )
+
+    def __enter__(self) -> "ScriptedGateway":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()

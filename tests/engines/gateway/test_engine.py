@@ -1,0 +1,207 @@
+"""The gateway engine against a scripted gateway on loopback: every way a start, a poll
+or a stop can answer, each a recorded session (or, before any session, exit 3)."""
+
+import asyncio
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from qrbench.config.loader import load_profile, load_scenario
+from qrbench.config.models import QrOptions
+from qrbench.engines.handler.qr import encode_png_data_url
+from qrbench.errors import EnvironmentProblem
+from qrbench.measure.plan import RunOutcome, RunPlan
+from qrbench.measure.runner import run
+from tests.engines.gateway.scripted import WHATSAPP_QR, Answer, ScriptedGateway
+from tests.helpers import SMALL_WORLD, write_yaml
+from tests.run_helpers import RecordingListener
+
+_RESPONSE = """engine: gateway
+gateway:
+  url: {url}
+  request_timeout_ms: 5000
+  qr_timeout_ms: 3000
+  start:
+    url: "{{url}}/start/{{session}}"
+    headers:
+      X-Api-Key: "${{GATEWAY_TEST_KEY}}"
+  qr:
+    field: data.qr
+{qr}
+  stop:
+    - method: DELETE
+      url: "{{url}}/sessions/{{session}}"
+"""
+_POLL = """    source: poll
+    poll:
+      method: GET
+      url: "{url}/qr/{session}"
+    interval_ms: 20
+    status_field: status
+    pending: [STARTING]
+"""
+
+
+def _run(tmp_path: Path, url: str, qr: str = "", runs: int = 1) -> RunOutcome:
+    yaml = _RESPONSE.format(url=url, qr=qr)
+    plan = RunPlan(
+        profile=load_profile(str(write_yaml(tmp_path / "gw.yaml", yaml))),
+        scenario=load_scenario(str(write_yaml(tmp_path / "small.yaml", SMALL_WORLD))),
+        runs=runs,
+        warmup=0,
+        results_path=tmp_path / "run.json",
+    )
+    return asyncio.run(run(plan, RecordingListener()))
+
+
+@pytest.fixture(autouse=True)
+def api_key(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("GATEWAY_TEST_KEY", "key-that-must-not-be-written")
+    return "key-that-must-not-be-written"
+
+
+def _only_error(outcome: RunOutcome) -> Any:
+    (session,) = outcome.sessions
+    assert not session.ok
+    assert session.error is not None
+    return session.error
+
+
+def test_a_qr_in_the_start_answer_is_timed_and_the_session_stopped(
+    tmp_path: Path, api_key: str
+) -> None:
+    script = {
+        ("POST", "start"): [Answer(201, {"data": {"qr": WHATSAPP_QR}})],
+        ("DELETE", "sessions"): [Answer(204, raw=b"")],
+    }
+    with ScriptedGateway(script) as gateway:
+        outcome = _run(tmp_path, gateway.url, runs=2)
+    assert [session.ok for session in outcome.sessions] == [True, True]
+    first = outcome.sessions[0]
+    assert [stage.name for stage in first.stages] == ["request", "qr_wait", "qr_decode"]
+    assert first.time_to_qr_ms == pytest.approx(first.stages[-1].end_ms, abs=0.2)
+    assert gateway.seen("DELETE", "sessions") == 2
+    # The secret went to the gateway and nowhere else.
+    starts = [headers for method, _, headers in gateway.requests if method == "POST"]
+    assert [headers["X-Api-Key"] for headers in starts] == [api_key, api_key]
+    written = (tmp_path / "run.json").read_text()
+    assert api_key not in written
+    assert "${GATEWAY_TEST_KEY}" in written
+
+
+def test_a_start_answered_500_is_a_failed_request_and_still_stopped(tmp_path: Path) -> None:
+    script = {
+        ("POST", "start"): [Answer(500, raw=b"Internal error: no browser\nstack...")],
+        ("DELETE", "sessions"): [Answer(404, {"error": "no session"})],
+    }
+    with ScriptedGateway(script) as gateway:
+        outcome = _run(tmp_path, gateway.url)
+    error = _only_error(outcome)
+    assert (error.stage, error.type) == ("request", "GatewayFailed")
+    assert (
+        "POST {url}/start/{session} answered HTTP 500: Internal error: no browser" in error.message
+    )
+    assert "stack" not in error.message
+    # The stop was sent anyway, and its own failure kept beside the session's.
+    assert gateway.seen("DELETE", "sessions") == 1
+    (stop_error,) = outcome.sessions[0].background_errors
+    assert stop_error.stage == "stop"
+    assert "HTTP 404" in stop_error.message
+
+
+def test_an_answer_without_the_qr_names_the_field(tmp_path: Path) -> None:
+    script = {("POST", "start"): [Answer(200, {"data": {}})]}
+    with ScriptedGateway(script) as gateway:
+        error = _only_error(_run(tmp_path, gateway.url))
+    assert error.stage == "qr_wait"
+    assert "without a QR at 'data.qr'" in error.message
+
+
+def test_polls_until_the_qr_is_there(tmp_path: Path) -> None:
+    starting = Answer(200, {"status": "STARTING"})
+    script = {
+        ("POST", "start"): [Answer(202, {"status": "STARTING"})],
+        ("GET", "qr"): [
+            starting,
+            starting,
+            Answer(200, {"status": "SCAN", "data": {"qr": WHATSAPP_QR}}),
+        ],
+    }
+    with ScriptedGateway(script) as gateway:
+        outcome = _run(tmp_path, gateway.url, qr=_POLL)
+    (session,) = outcome.sessions
+    assert session.ok, session.error
+    assert gateway.seen("GET", "qr") == 3
+    qr_wait = next(stage for stage in session.stages if stage.name == "qr_wait")
+    # Two intervals of 20 ms at least between the start's answer and the QR.
+    assert qr_wait.duration_ms >= 40
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        (
+            Answer(200, raw=b"<html>Bad gateway</html>"),
+            "answered no JSON: <html>Bad gateway</html>",
+        ),
+        (Answer(200, {"status": "FAILED"}), "answered status 'FAILED' and no QR"),
+        (Answer(503, raw=b"overloaded"), "answered HTTP 503: overloaded"),
+    ],
+    ids=["garbage", "failed status", "error status"],
+)
+def test_a_poll_that_goes_wrong_fails_the_session_in_qr_wait(
+    tmp_path: Path, answer: Answer, expected: str
+) -> None:
+    script = {("POST", "start"): [Answer(202, {})], ("GET", "qr"): [answer]}
+    with ScriptedGateway(script) as gateway:
+        error = _only_error(_run(tmp_path, gateway.url, qr=_POLL))
+    assert error.stage == "qr_wait"
+    assert expected in error.message
+
+
+def test_a_qr_that_never_comes_times_out(tmp_path: Path) -> None:
+    script = {
+        ("POST", "start"): [Answer(202, {})],
+        ("GET", "qr"): [Answer(200, {"status": "STARTING"})],
+    }
+    with ScriptedGateway(script) as gateway:
+        error = _only_error(_run(tmp_path, gateway.url, qr=_POLL))
+    assert (error.stage, error.type) == ("qr_wait", "QrTimeout")
+
+
+def test_a_qr_image_is_decoded(tmp_path: Path) -> None:
+    image = encode_png_data_url(WHATSAPP_QR, QrOptions())
+    for value in (image, image.removeprefix("data:image/png;base64,")):
+        script = {("POST", "start"): [Answer(201, {"data": {"qr": value}})]}
+        with ScriptedGateway(script) as gateway:
+            outcome = _run(tmp_path, gateway.url, qr="    format: image\n")
+        assert outcome.sessions[0].ok, outcome.sessions[0].error
+
+
+@pytest.mark.parametrize(
+    ("value", "qr", "expected"),
+    [
+        ("not,a,login,qr", "", "not WhatsApp's login QR"),
+        ("iVBORw0KGgo=", "    format: image\n", "no readable PNG"),
+        ("aGVsbG8=", "    format: image\n", "not a PNG"),
+        ("%%%", "    format: image\n", "neither a PNG data URL nor base64"),
+    ],
+)
+def test_a_qr_qrbench_cannot_read_fails_in_qr_decode(
+    tmp_path: Path, value: str, qr: str, expected: str
+) -> None:
+    script = {("POST", "start"): [Answer(201, {"data": {"qr": value}})]}
+    with ScriptedGateway(script) as gateway:
+        error = _only_error(_run(tmp_path, gateway.url, qr=qr))
+    assert (error.stage, error.type) == ("qr_decode", "QrUnreadable")
+    assert expected in error.message
+
+
+def test_an_unreachable_gateway_stops_the_run_before_any_session(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as closed:
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    with pytest.raises(EnvironmentProblem, match=f"the gateway at {url} is unreachable"):
+        _run(tmp_path, url)
+    assert not (tmp_path / "run.json").exists()

@@ -1,0 +1,152 @@
+"""The reference gateway timed as a user's gateway: started by qrbench, or by hand and
+named by URL; and a gateway command that never gets ready."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psutil
+import pytest
+
+from qrbench.engines.gateway.engine import REFERENCE_GATEWAY
+from tests.helpers import free_ports, qrbench, write_yaml
+
+pytestmark = pytest.mark.usefixtures("no_leftover_chromium")
+
+
+def _gateway_processes() -> list[psutil.Process]:
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if str(REFERENCE_GATEWAY) in " ".join(process.cmdline()):
+                found.append(process)
+        except psutil.Error:
+            continue
+    return found
+
+
+@pytest.mark.browser
+def test_qrbench_starts_times_and_stops_the_reference_gateway(tmp_path: Path) -> None:
+    results = tmp_path / "run.json"
+    done = qrbench(
+        "run",
+        "-p",
+        "reference-gateway",
+        "--runs",
+        "2",
+        "--warmup",
+        "0",
+        "-o",
+        str(results),
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "PASS" in done.stdout
+    document = json.loads(results.read_text())
+    assert [session["ok"] for session in document["sessions"]] == [True, True]
+    assert document["engine"] == {"name": "gateway"}
+    assert not _gateway_processes()
+
+
+_BY_URL = """engine: gateway
+browser:
+  replica_port: {replica_port}
+gateway:
+  url: http://127.0.0.1:{port}
+  start:
+    url: "{{url}}/sessions/{{session}}"
+  qr:
+    source: poll
+    poll:
+      method: GET
+      url: "{{url}}/sessions/{{session}}/qr"
+    interval_ms: 50
+    status_field: status
+    pending: [STARTING]
+  stop:
+    - method: DELETE
+      url: "{{url}}/sessions/{{session}}"
+"""
+
+
+@pytest.mark.browser
+def test_a_gateway_started_by_hand_is_named_by_url_and_polled(tmp_path: Path) -> None:
+    state = {"QRBENCH_STATE_DIR": str(tmp_path / "state")}
+    replica_port, port = free_ports(3), free_ports(1)
+    flags = qrbench(
+        "serve",
+        "--replica-port",
+        str(replica_port),
+        "--args",
+        "-p",
+        "reference-gateway",
+        cwd=tmp_path,
+        env=state,
+    ).stdout.splitlines()
+    gateway = subprocess.Popen(
+        ["node", str(REFERENCE_GATEWAY)],
+        env={**os.environ, "GATEWAY_PORT": str(port), "GATEWAY_CHROMIUM_ARGS": json.dumps(flags)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert gateway.stdout is not None
+        assert "listening on" in gateway.stdout.readline()
+        profile = write_yaml(
+            tmp_path / "by-url.yaml", _BY_URL.format(replica_port=replica_port, port=port)
+        )
+        done = qrbench(
+            "run", "-p", str(profile), "--runs", "2", "--warmup", "0", cwd=tmp_path, env=state
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "PASS" in done.stdout
+    finally:
+        gateway.terminate()
+        gateway.wait(timeout=20)
+
+
+_NEVER_READY = """engine: gateway
+gateway:
+  url: http://127.0.0.1:0
+  command: {command}
+  ready: "{{url}}/health"
+  ready_timeout_ms: 1500
+  start:
+    url: "{{url}}/sessions/{{session}}"
+"""
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (
+            [sys.executable, "-c", "print('no port for me'); raise SystemExit(3)"],
+            "exited with status 3",
+        ),
+        (
+            [sys.executable, "-c", "import time; time.sleep(60)"],
+            "did not answer 2xx within 1500 ms",
+        ),
+    ],
+    ids=["exits", "never ready"],
+)
+def test_a_gateway_that_does_not_get_ready_is_exit_3_naming_it(
+    tmp_path: Path, command: list[str], expected: str
+) -> None:
+    profile = write_yaml(tmp_path / "never.yaml", _NEVER_READY.format(command=json.dumps(command)))
+    done = qrbench("run", "-p", str(profile), "--runs", "1", "--warmup", "0", cwd=tmp_path)
+    assert done.returncode == 3, done.stdout + done.stderr
+    message = " ".join(done.stderr.split())
+    assert expected in message
+    assert "/health" in message
+    if "status 3" in expected:
+        assert "no port for me" in message
+    # The command is stopped with the run.
+    leftovers = [
+        p
+        for p in psutil.process_iter(["cmdline"])
+        if "time.sleep(60)" in " ".join(p.info["cmdline"] or [])
+    ]
+    assert not leftovers
