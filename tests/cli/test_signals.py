@@ -1,6 +1,7 @@
 """Signals and kills against real `qrbench run --profile new` processes (replica, receiver,
 private Redis, Playwright): exit 130 with one line, and nothing left running or on disk."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -165,3 +166,30 @@ def test_sigint_during_real_library_sessions_leaves_no_node_chromium_or_redis(
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     _wait_for(lambda: not _running_from(scratch), "every driver, Chromium and Redis gone", 10)
+
+
+@pytest.mark.browser
+def test_sigint_during_gateway_sessions_stops_the_gateway_and_its_chromium(
+    scratch: Path,
+) -> None:
+    proc = _start(scratch, "run", "--profile", "reference-gateway", "--concurrency", "2",
+                  "--runs", "4", "--warmup", "0", "--output", "r.json")  # fmt: skip
+
+    def gateway_and_its_chromium() -> bool:
+        names, commands = set(), []
+        for process in _running_from(scratch):
+            names.add(process.info["name"] or "")
+            with contextlib.suppress(psutil.Error):
+                commands.append(" ".join(process.cmdline()))
+        has_chromium = any(name.startswith("chrom") for name in names)
+        return has_chromium and any("server.js" in command for command in commands)
+
+    try:
+        _wait_for(gateway_and_its_chromium, "the reference gateway and its Chromium")
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    _wait_for(lambda: not _running_from(scratch), "the gateway and every Chromium gone", 10)
