@@ -119,3 +119,25 @@ class Gateway(StrictModel):
         if self.command and self.ready is None:
             raise ValueError("ready: required with command (the URL that answers once it is up)")
         return self
+
+
+def reference_gateway() -> Gateway:
+    """The gateway of a profile that names none: qrbench's reference gateway, started by
+    qrbench on a free port with the profile's own knobs (docs/gateway.md)."""
+    return Gateway(
+        url="http://127.0.0.1:0",
+        command=["node", "{reference_gateway}"],
+        env={
+            "GATEWAY_PORT": "{port}",
+            "GATEWAY_CLIENT_OPTIONS": "{client_options}",
+            "GATEWAY_AUTH": "{auth}",
+            "GATEWAY_REDIS_URL": "{redis_url}",
+            "GATEWAY_BACKUP_SYNC_INTERVAL_MS": "{backup_sync_interval_ms}",
+            "GATEWAY_WEBHOOK_MODE": "{webhook_mode}",
+            "GATEWAY_WEBHOOK_URL": "{webhook_url}",
+            "GATEWAY_WEBHOOK_SECRET": "{webhook_secret}",
+        },
+        ready="{url}/health",
+        start=GatewayRequest(method="POST", url="{url}/sessions/{session}?wait=qr"),
+        stop=[GatewayRequest(method="DELETE", url="{url}/sessions/{session}")],
+    )

@@ -9,11 +9,25 @@ import os
 import re
 from collections.abc import Iterator, Mapping
 
-# What qrbench knows before any session: the gateway's base URL and port, the Chromium it
-# should use with the flags that reach the replica, where qrbench's receiver listens, and
-# where the reference gateway's script is (docs/gateway.md).
+# What qrbench knows before any session (docs/gateway.md): the gateway's base URL and
+# port; the Chromium it should use with the flags that reach the replica; the profile's
+# own knobs as whatsapp-web.js Client options and its auth, Redis and webhook; qrbench's
+# receiver; and where the reference gateway's script is.
 SERVICE_PLACEHOLDERS = frozenset(
-    {"url", "port", "chromium", "chromium_args", "webhook_url", "reference_gateway"}
+    {
+        "url",
+        "port",
+        "chromium",
+        "chromium_args",
+        "client_options",
+        "auth",
+        "redis_url",
+        "backup_sync_interval_ms",
+        "webhook_mode",
+        "webhook_url",
+        "webhook_secret",
+        "reference_gateway",
+    }
 )
 # A session's requests also know the session's id, fresh for each one.
 SESSION_PLACEHOLDERS = SERVICE_PLACEHOLDERS | {"session"}

@@ -19,6 +19,7 @@ import aiohttp
 
 from qrbench.browsers.base import BrowserProvider
 from qrbench.cancellation import stop_if_asked
+from qrbench.config.gateway import reference_gateway
 from qrbench.config.models import (
     BrowserProviderKind,
     EngineKind,
@@ -138,14 +139,15 @@ async def _open_gateway(
 
 
 def _with_gateway_port(profile: Profile) -> Profile:
-    """`profile` with a free loopback port for a gateway qrbench starts at port 0, so
-    profiles compared side by side never fight over one."""
-    gateway = profile.gateway
-    if profile.engine is not EngineKind.GATEWAY or gateway is None or not gateway.command:
+    """`profile` with its gateway (the reference one when it names none), on a free
+    loopback port when qrbench starts it at port 0, so profiles compared side by side
+    never fight over one."""
+    if profile.engine is not EngineKind.GATEWAY:
         return profile
+    gateway = profile.gateway or reference_gateway()
     parts = urlsplit(gateway.url)
-    if parts.port != 0 or parts.hostname is None:
-        return profile
+    if not gateway.command or parts.port != 0 or parts.hostname is None:
+        return profile.model_copy(update={"gateway": gateway})
     with socket.create_server((parts.hostname, 0)) as probe:
         port = probe.getsockname()[1]
     url = urlunsplit(parts._replace(netloc=f"{parts.hostname}:{port}"))

@@ -23,10 +23,10 @@ def test_validate_reports_every_problem_sorted_by_line(tmp_path: Path) -> None:
         "✗ three.yaml:2: qr.margin: must be greater than or equal to 0 (got -1)",
         "✗ three.yaml:4: browser.bogus_key: unknown key 'bogus_key' (allowed: executable_path, "
         "headless, timeout_ms, protocol_timeout_ms, navigation_timeout_ms, auth_timeout_ms, "
-        "args, user_agent, provider, endpoints, pool)",
+        "args, user_agent, provider, endpoints, pool, replica_port)",
         "✗ three.yaml:5: timeouts: unknown key 'timeouts' (allowed: description, engine, "
         "target, auth, browser, web_version, web_version_cache, qr, webhook, db, routing, "
-        "chat_sync, retry, gate, extends)",
+        "chat_sync, retry, gate, gateway, extends)",
     ]
     assert done.stdout.strip() == "✓ optimized"
 

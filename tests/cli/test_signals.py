@@ -172,7 +172,7 @@ def test_sigint_during_real_library_sessions_leaves_no_node_chromium_or_redis(
 def test_sigint_during_gateway_sessions_stops_the_gateway_and_its_chromium(
     scratch: Path,
 ) -> None:
-    proc = _start(scratch, "run", "--profile", "reference-gateway", "--concurrency", "2",
+    proc = _start(scratch, "run", "--profile", "gateway-optimized", "--concurrency", "2",
                   "--runs", "4", "--warmup", "0", "--output", "r.json")  # fmt: skip
 
     def gateway_and_its_chromium() -> bool:

@@ -362,7 +362,16 @@ def test_list_profiles_local_shadows_shipped_and_is_sorted(tmp_path: Path) -> No
 
     entries = {entry.name: entry for entry in list_profiles(cwd=tmp_path)}
 
-    assert list(entries) == ["aaa", "new", "old", "optimized", "pooled"]
+    assert list(entries) == [
+        "aaa",
+        "gateway-new",
+        "gateway-old",
+        "gateway-optimized",
+        "new",
+        "old",
+        "optimized",
+        "pooled",
+    ]
     assert entries["optimized"].shipped is False
     assert entries["optimized"].path == tmp_path / "profiles" / "optimized.yaml"
     assert entries["optimized"].description == "ours"
@@ -700,7 +709,9 @@ def test_missing_profile_name_says_where_it_looked_and_what_exists(tmp_path: Pat
 
     assert str(tmp_path / "profiles" / "fastest.yaml") in error.message
     assert str(SHIPPED_PROFILES / "fastest.yaml") in error.message
-    assert "available: new, old, optimized" in error.message
+    assert "available: gateway-new, gateway-old, gateway-optimized, new, old, optimized" in (
+        error.message
+    )
     assert error.line is None
 
 

@@ -72,7 +72,9 @@ NOT_KNOBS: tuple[str, ...] = (
     "browser.endpoints",
     "browser.replica_port",
     "auth.data_path",
-    # The user's gateway itself: its knobs are its own (its env, its config).
+    # The user's gateway itself (a section, or none: the reference gateway): its own knobs
+    # are its env and its config.
+    "gateway",
     "gateway.*",
 )
 NOT_A_KNOB = "not a knob"

@@ -1,4 +1,4 @@
-"""What a gateway profile must say, and what a gateway timed from outside cannot do."""
+"""What a gateway timed from outside cannot do."""
 
 from qrbench.config.models import Profile, Scenario
 from qrbench.errors import ConfigError
@@ -6,11 +6,6 @@ from qrbench.errors import ConfigError
 
 def check_gateway_profile(profile: Profile, scenario: Scenario) -> None:
     """ConfigError (exit 2) before any session when the run cannot time this gateway."""
-    if profile.gateway is None:
-        raise ConfigError(
-            f"profile {profile.name}: engine gateway needs a gateway: section (its start "
-            "request and where the QR is; see docs/gateway.md)"
-        )
     if scenario.scan_after_ms is not None:
         raise ConfigError(
             f"scenario {scenario.name}: scan_after_ms: a gateway timed from outside cannot "

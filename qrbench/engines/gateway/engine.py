@@ -21,12 +21,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from qrbench.browsers.local import launch_args
-from qrbench.config.gateway import Gateway, QrSource
+from qrbench.config.gateway import Gateway, QrSource, reference_gateway
 from qrbench.engines.base import FirstQr, PreparedSession, SessionSetup
 from qrbench.engines.gateway import requests
 from qrbench.engines.gateway.qr import qr_string
+from qrbench.engines.model.auth import uses_remote_auth
+from qrbench.engines.wwebjs import options
 from qrbench.errors import GatewayFailed, QrTimeout, SessionFailure
 from qrbench.records import ResourceUsage, Stage
+from qrbench.world.stores.redis import RedisStore
 
 # The gateway's own concerns, unseen from outside.
 UNKNOWN = "unknown"
@@ -35,22 +38,33 @@ REFERENCE_GATEWAY = Path(__file__).parents[2] / "gateways" / "reference" / "serv
 
 def service_values(setup: SessionSetup) -> dict[str, str]:
     """What a gateway profile's templates may name before any session."""
-    gateway = gateway_of(setup)
-    browser = setup.profile.browser
+    gateway, profile = gateway_of(setup), setup.profile
+    browser = profile.browser
+    remote = uses_remote_auth(profile, restoring=setup.restoring)
+    store = setup.store
+    client_options = options.client_options(
+        profile, setup.extra_args, options.remote_path_loopback(profile, setup.to_loopback)
+    )
     return {
         "url": gateway.url,
         "port": str(_port(gateway.url)),
         "chromium": browser.executable_path,
         "chromium_args": json.dumps(launch_args(browser, setup.extra_args)),
+        # The profile's knobs as the study's SessionManager passes them to `new Client()`.
+        "client_options": json.dumps(client_options),
+        "auth": "remoteauth" if remote else "localauth",
+        "redis_url": store.url if remote and isinstance(store, RedisStore) else "",
+        "backup_sync_interval_ms": str(profile.auth.backup_sync_interval_ms),
+        "webhook_mode": profile.webhook.mode.value,
         "webhook_url": setup.webhook_url or "",
+        "webhook_secret": profile.webhook.secret or "",
         "reference_gateway": str(REFERENCE_GATEWAY),
     }
 
 
 def gateway_of(setup: SessionSetup) -> Gateway:
-    gateway = setup.profile.gateway
-    assert gateway is not None  # check_engine refuses a gateway profile without one
-    return gateway
+    """The profile's gateway; the reference gateway when it names none."""
+    return setup.profile.gateway or reference_gateway()
 
 
 def _port(url: str) -> int:

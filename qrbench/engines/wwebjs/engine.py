@@ -28,7 +28,7 @@ from typing import Any
 from qrbench.browsers.processes import ResourceSampler, reap
 from qrbench.browsers.remote import RemoteProvider
 from qrbench.clock import blame
-from qrbench.config.models import CacheType, Profile, auth_limit_ms
+from qrbench.config.models import Profile, auth_limit_ms
 from qrbench.engines.base import FirstQr, PreparedSession
 from qrbench.engines.handler.qr import compare_canvas
 from qrbench.engines.model.auth import local_session_name, remote_session_name, uses_remote_auth
@@ -156,12 +156,6 @@ class WwebjsEngine:
     def _config(self) -> Message:
         session, setup = self._session, self._session.setup
         profile = session.profile
-        cache = profile.web_version_cache
-        remote_path = (
-            setup.to_loopback(cache.remote_path)
-            if cache.type is CacheType.REMOTE and cache.remote_path is not None
-            else None
-        )
         return {
             "session_id": session.session_id,
             "session_header": SESSION_HEADER,
@@ -176,7 +170,10 @@ class WwebjsEngine:
                 "cpu_throttling_rate": setup.cpu.slowdown,
             },
             "client_options": options.client_options(
-                profile, setup.extra_args, remote_path, self._endpoint
+                profile,
+                setup.extra_args,
+                options.remote_path_loopback(profile, setup.to_loopback),
+                self._endpoint,
             ),
         }
 

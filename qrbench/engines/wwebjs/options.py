@@ -5,6 +5,7 @@ A knob the real library has no equivalent for is refused before any session runs
 compare the same configuration.
 """
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, assert_never
 
@@ -142,6 +143,14 @@ def client_options(
     if browser.user_agent is not None:
         options["userAgent"] = browser.user_agent
     return options
+
+
+def remote_path_loopback(profile: Profile, to_loopback: Callable[[str], str]) -> str | None:
+    """A remote web-version cache's URL as Node reaches it; None without one."""
+    cache = profile.web_version_cache
+    if cache.type is not CacheType.REMOTE or cache.remote_path is None:
+        return None
+    return to_loopback(cache.remote_path)
 
 
 def _puppeteer(browser: Browser, extra_args: list[str], endpoint: str | None) -> dict[str, Any]:

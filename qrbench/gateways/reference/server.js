@@ -54,7 +54,8 @@ function settings(env) {
         redisUrl: env.GATEWAY_REDIS_URL,
         dataPath: env.GATEWAY_DATA_PATH || path.join(os.tmpdir(), 'reference-gateway'),
         backupSyncIntervalMs: Number(env.GATEWAY_BACKUP_SYNC_INTERVAL_MS || 60000),
-        clientOptions: {
+        // The Client options whole (what qrbench passes from a profile), or a few by name.
+        clientOptions: json('GATEWAY_CLIENT_OPTIONS', null) || {
             puppeteer: {
                 executablePath: env.GATEWAY_CHROMIUM || '/usr/bin/chromium',
                 headless: true,

@@ -33,7 +33,7 @@ def test_qrbench_starts_times_and_stops_the_reference_gateway(tmp_path: Path) ->
     done = qrbench(
         "run",
         "-p",
-        "reference-gateway",
+        "gateway-optimized",
         "--runs",
         "2",
         "--warmup",
@@ -81,7 +81,7 @@ def test_a_gateway_started_by_hand_is_named_by_url_and_polled(tmp_path: Path) ->
         str(replica_port),
         "--args",
         "-p",
-        "reference-gateway",
+        "gateway-optimized",
         cwd=tmp_path,
         env=state,
     ).stdout.splitlines()
