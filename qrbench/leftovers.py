@@ -118,8 +118,13 @@ def _stop_processes_in(directories: list[Path]) -> int:
             where = [*process.cmdline(), process.cwd()]
             if any(name in f"{text}/" for name in names for text in where):
                 found.append(process)
-    for process in found:
+    kill_and_wait(found)
+    return len(found)
+
+
+def kill_and_wait(processes: list[psutil.Process], timeout_s: float = _KILL_WAIT_S) -> None:
+    """SIGKILL each (one already gone, or a pid since reused, is skipped) and wait for them."""
+    for process in processes:
         with contextlib.suppress(psutil.Error):
             process.kill()
-    psutil.wait_procs(found, timeout=_KILL_WAIT_S)
-    return len(found)
+    psutil.wait_procs(processes, timeout=timeout_s)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import psutil
 
+from qrbench.leftovers import kill_and_wait
 from qrbench.records import ResourceUsage
 
 SAMPLE_INTERVAL_S = 0.1
@@ -34,10 +35,7 @@ def browser_processes(user_data_dir: Path) -> list[psutil.Process]:
 def reap(user_data_dirs: list[Path], timeout_s: float = 3.0) -> int:
     """Kill whatever is left of these sessions' browsers; returns how many were found."""
     procs = [p for d in user_data_dirs for p in browser_processes(d)]
-    for proc in procs:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            proc.kill()
-    psutil.wait_procs(procs, timeout=timeout_s)
+    kill_and_wait(procs, timeout_s)
     return len(procs)
 
 

@@ -6,7 +6,7 @@ handle on the page. The handler stages every engine shares (dedupe, encode, webh
 db_update, verify, chat sync) run in `qrbench.engines.handler.session` on that handle.
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -50,6 +50,8 @@ class SessionSetup:
     cpu: ScenarioCpu = field(default_factory=ScenarioCpu)
     # The local replica when the profile targets it; it injects the scenario's page faults.
     replica: Replica | None = None
+    # engine gateway: what its templates name, the same for every session of the run.
+    gateway_values: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)

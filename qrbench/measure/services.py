@@ -8,9 +8,10 @@ start is delivered at the next await, which may be a Redis command that swallows
 """
 
 import contextlib
+import dataclasses
 import secrets
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -120,16 +121,21 @@ async def open_services(
     )
     preloaded = await _preload(setup, scenario, data_path)
     if profile.engine is EngineKind.GATEWAY:
-        await _open_gateway(setup, data_path, services)
+        values = service_values(setup)
+        setup = dataclasses.replace(setup, gateway_values=values)
+        await _open_gateway(setup, values, data_path, services)
     stop_if_asked()
     return OpenedServices(setup, store_description, preloaded, receiver)
 
 
 async def _open_gateway(
-    setup: SessionSetup, data_path: Path, services: contextlib.AsyncExitStack
+    setup: SessionSetup,
+    values: Mapping[str, str],
+    data_path: Path,
+    services: contextlib.AsyncExitStack,
 ) -> None:
     """The user's gateway, started when its profile says how, answering before any session."""
-    gateway, values = gateway_of(setup), service_values(setup)
+    gateway = gateway_of(setup)
     process = None
     if gateway.command:
         process = await services.enter_async_context(

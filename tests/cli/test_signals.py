@@ -157,15 +157,7 @@ def test_sigint_during_real_library_sessions_leaves_no_node_chromium_or_redis(
         has_chromium = any(name.startswith("chrom") for name in names)
         return {"node", "redis-server"} <= names and has_chromium
 
-    try:
-        _wait_for(driver_chromium_and_redis, "drivers, their Chromium and Redis")
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
-    finally:
-        proc.kill()
-    assert proc.returncode == 130, err
-    assert "Traceback" not in err
-    _wait_for(lambda: not _running_from(scratch), "every driver, Chromium and Redis gone", 10)
+    _interrupt_once_running(proc, scratch, driver_chromium_and_redis, "drivers, Chromium, Redis")
 
 
 @pytest.mark.browser
@@ -184,12 +176,20 @@ def test_sigint_during_gateway_sessions_stops_the_gateway_and_its_chromium(
         has_chromium = any(name.startswith("chrom") for name in names)
         return has_chromium and any("server.js" in command for command in commands)
 
+    _interrupt_once_running(proc, scratch, gateway_and_its_chromium, "the gateway, its Chromium")
+
+
+def _interrupt_once_running(
+    proc: subprocess.Popen[str], scratch: Path, running: Callable[[], bool], what: str
+) -> None:
+    """SIGINT `proc` once `running()` holds: exit 130 without a traceback, and nothing it
+    started left running from `scratch`."""
     try:
-        _wait_for(gateway_and_its_chromium, "the reference gateway and its Chromium")
+        _wait_for(running, what)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)
     finally:
         proc.kill()
     assert proc.returncode == 130, err
     assert "Traceback" not in err
-    _wait_for(lambda: not _running_from(scratch), "the gateway and every Chromium gone", 10)
+    _wait_for(lambda: not _running_from(scratch), f"{what}: all gone", 10)

@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from qrbench.browsers.local import launch_args
-from qrbench.config.gateway import Gateway, QrSource, reference_gateway
+from qrbench.config.gateway import Gateway, QrSource
 from qrbench.engines.base import FirstQr, PreparedSession, SessionSetup
 from qrbench.engines.gateway import requests
 from qrbench.engines.gateway.qr import qr_string
@@ -63,8 +63,10 @@ def service_values(setup: SessionSetup) -> dict[str, str]:
 
 
 def gateway_of(setup: SessionSetup) -> Gateway:
-    """The profile's gateway; the reference gateway when it names none."""
-    return setup.profile.gateway or reference_gateway()
+    """The run's gateway (the services put the reference one in a profile naming none)."""
+    gateway = setup.profile.gateway
+    assert gateway is not None, "open_services resolves the run's gateway"
+    return gateway
 
 
 def _port(url: str) -> int:
@@ -101,7 +103,11 @@ class GatewayEngine:
     def __init__(self, session: PreparedSession) -> None:
         self._session = session
         self._gateway = gateway_of(session.setup)
-        self._values = {**service_values(session.setup), "session": session.session_id}
+        # Computed once for the run by the services: nothing of qrbench's own runs on the
+        # session's clock before the start request.
+        run_values = session.setup.gateway_values
+        assert run_values is not None, "open_services fills them for engine gateway"
+        self._values = {**run_values, "session": session.session_id}
 
     async def show_qr(self) -> FirstQr:
         timer, gateway, http = self._session.timer, self._gateway, self._session.setup.http

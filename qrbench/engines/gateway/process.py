@@ -16,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -26,7 +27,7 @@ import psutil
 from qrbench.config.gateway import Gateway
 from qrbench.config.templates import fill
 from qrbench.errors import EnvironmentProblem
-from qrbench.leftovers import dying_with_this_process, owned_tempdir
+from qrbench.leftovers import dying_with_this_process, kill_and_wait, owned_tempdir
 
 _STOP_GRACE_S = 10.0
 _READY_POLL_S = 0.1
@@ -36,7 +37,7 @@ _LOG_LINES_SHOWN = 5
 class GatewayProcess:
     """The gateway's command, running until the `async with` block ends."""
 
-    def __init__(self, gateway: Gateway, values: dict[str, str], log_path: Path) -> None:
+    def __init__(self, gateway: Gateway, values: Mapping[str, str], log_path: Path) -> None:
         self._command = [fill(part, values) for part in gateway.command]
         self._env = {name: fill(value, values) for name, value in gateway.env.items()}
         self._template = " ".join(gateway.command)
@@ -102,7 +103,7 @@ async def _stop(process: asyncio.subprocess.Process) -> None:
         with contextlib.suppress(ProcessLookupError):
             process.kill()
         await process.wait()
-    await asyncio.to_thread(_kill, descendants)
+    await asyncio.to_thread(kill_and_wait, descendants, _STOP_GRACE_S)
 
 
 def _descendants(pid: int) -> list[psutil.Process]:
@@ -112,17 +113,9 @@ def _descendants(pid: int) -> list[psutil.Process]:
         return []
 
 
-def _kill(processes: list[psutil.Process]) -> None:
-    survivors = [process for process in processes if process.is_running()]
-    for process in survivors:
-        with contextlib.suppress(psutil.Error):
-            process.kill()
-    psutil.wait_procs(survivors, timeout=_STOP_GRACE_S)
-
-
 async def wait_until_ready(
     gateway: Gateway,
-    values: dict[str, str],
+    values: Mapping[str, str],
     http: aiohttp.ClientSession,
     process: GatewayProcess | None,
 ) -> None:

@@ -52,8 +52,10 @@ class _Attempt:
         self.error: SessionError | None = None
         self.resources: ResourceUsage | None = None
         self.tasks: list[asyncio.Task[None]] = []
-        # The gateway DB counts per session; an attempt's share is what it adds.
-        self.statements_before = self.db.statements(session.session_id)
+        # The gateway DB counts per session; an attempt's share is what it adds. Counting is
+        # qrbench's bookkeeping, not the gateway's work: off the session's clock.
+        with self.timer.harness():
+            self.statements_before = self.db.statements(session.session_id)
 
     async def run(self) -> None:
         try:
