@@ -130,14 +130,31 @@ def descendant_chromium_memory(root: psutil.Process) -> TreesMemory:
         procs = [proc for proc in root.children(recursive=True) if _is_chromium(proc)]
     except (psutil.NoSuchProcess, psutil.ZombieProcess):
         procs = []
-    pids = {proc.pid for proc in procs}
+    return _memory_of(procs)
+
+
+def tree_memory(roots: list[psutil.Process]) -> TreesMemory:
+    """Every process of the trees under `roots` (a gateway's Node processes and the
+    Chromiums they launched), with a browser counted for each Chromium whose parent is not
+    one."""
+    procs: list[psutil.Process] = []
+    for root in roots:
+        try:
+            procs += [root, *root.children(recursive=True)]
+        except (psutil.NoSuchProcess, psutil.ZombieProcess):
+            continue
+    return _memory_of(procs)
+
+
+def _memory_of(procs: list[psutil.Process]) -> TreesMemory:
+    chromium_pids = {proc.pid for proc in procs if _is_chromium(proc)}
     rss = 0
     pss: int | None = 0
     browsers = 0
     for proc in procs:
         try:
             with proc.oneshot():
-                if proc.ppid() not in pids:
+                if proc.pid in chromium_pids and proc.ppid() not in chromium_pids:
                     browsers += 1
                 try:
                     full = proc.memory_full_info()

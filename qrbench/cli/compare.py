@@ -34,6 +34,7 @@ from qrbench.cli.options import (
     HtmlExport,
     JsonExport,
     MarkdownExport,
+    ReceiverBind,
     ReplicaBind,
     ReplicaPort,
     Runs,
@@ -103,6 +104,7 @@ def compare_profiles(
     browser_endpoint: BrowserEndpoints = None,
     replica_bind: ReplicaBind = None,
     replica_port: ReplicaPort = None,
+    receiver_bind: ReceiverBind = None,
 ) -> None:
     """Compare profiles side by side: every stage, time-to-QR and the success rate.
 
@@ -137,7 +139,9 @@ def compare_profiles(
             "--html": (html_export, html_file),
         }
     )
-    browsers = browser_choice(browser_provider, browser_endpoint, replica_bind, replica_port)
+    browsers = browser_choice(
+        browser_provider, browser_endpoint, replica_bind, replica_port, receiver_bind
+    )
     files = [target for target in targets if target.endswith(".json")]
     if files and len(files) != len(targets):
         raise ConfigError("compare either profiles or results files (*.json), not a mix")

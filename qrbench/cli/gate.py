@@ -30,6 +30,7 @@ from qrbench.cli.options import (
     JunitExport,
     MarkdownExport,
     ProfileOption,
+    ReceiverBind,
     ReplicaBind,
     ReplicaPort,
     ResultsOutput,
@@ -163,6 +164,7 @@ def gate(
     browser_endpoint: BrowserEndpoints = None,
     replica_bind: ReplicaBind = None,
     replica_port: ReplicaPort = None,
+    receiver_bind: ReceiverBind = None,
 ) -> None:
     """Fail a CI build when the QR got slow, unreliable or slower than the baseline.
 
@@ -215,7 +217,9 @@ def gate(
             "--html": (html_export, html_file),
         }
     )
-    browsers = browser_choice(browser_provider, browser_endpoint, replica_bind, replica_port)
+    browsers = browser_choice(
+        browser_provider, browser_endpoint, replica_bind, replica_port, receiver_bind
+    )
     if results_file is None:
         loaded = on_engine(load_profile(profile), engine)
         world = seeded(load_scenario(scenario), seed)

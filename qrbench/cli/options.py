@@ -257,6 +257,18 @@ ReplicaBind = Annotated[
     ),
 ]
 
+ReceiverBind = Annotated[
+    str | None,
+    typer.Option(
+        "--receiver-bind",
+        metavar="ADDRESS",
+        show_default="127.0.0.1",
+        help="The address qrbench's webhook receiver listens on, so a gateway on another "
+        "machine can post to it ({webhook_url} names it). Any other than loopback is "
+        "announced with a warning.",
+    ),
+]
+
 
 ReplicaPort = Annotated[
     int | None,
@@ -287,6 +299,7 @@ class BrowserChoice:
     endpoints: tuple[str, ...] = ()
     replica_bind: str | None = None
     replica_port: int | None = None
+    receiver_bind: str | None = None
 
     def given(self) -> list[str]:
         """The options given, by name (for commands that run no session)."""
@@ -295,6 +308,7 @@ class BrowserChoice:
             "--browser-endpoint": self.endpoints or None,
             "--replica-bind": self.replica_bind,
             "--replica-port": self.replica_port,
+            "--receiver-bind": self.receiver_bind,
         }
         return [option for option, value in values.items() if value is not None]
 
@@ -314,17 +328,21 @@ class BrowserChoice:
         try:
             browser = Browser.model_validate({**profile.browser.model_dump(), **update})
         except ValidationError as error:
-            options = " and ".join(o for o in self.given() if o != "--replica-bind")
+            binds = ("--replica-bind", "--receiver-bind")
+            options = " and ".join(o for o in self.given() if o not in binds)
             raise ConfigError(
                 f"{options}: browser.{describe(error)} (profile {profile.name})"
             ) from None
         return profile.model_copy(update={"browser": browser})
 
     def placed(self, plan: RunPlan) -> RunPlan:
-        """`plan` with the replica where --replica-bind put it."""
-        if self.replica_bind is None:
-            return plan
-        return dataclasses.replace(plan, replica_bind=self.replica_bind)
+        """`plan` with the replica and the receiver where --replica-bind and
+        --receiver-bind put them."""
+        if self.replica_bind is not None:
+            plan = dataclasses.replace(plan, replica_bind=self.replica_bind)
+        if self.receiver_bind is not None:
+            plan = dataclasses.replace(plan, receiver_bind=self.receiver_bind)
+        return plan
 
 
 AS_PROFILED = BrowserChoice()
@@ -335,12 +353,23 @@ def browser_choice(
     endpoints: list[str] | None,
     replica_bind: str | None,
     replica_port: int | None = None,
+    receiver_bind: str | None = None,
 ) -> BrowserChoice:
-    """The browser options given; a replica reachable from other machines is announced."""
+    """The browser options given; a replica or a receiver reachable from other machines
+    is announced."""
     if replica_bind is not None and not _is_loopback(replica_bind):
         errors.print(
             f"[yellow]warning:[/yellow] the replica will listen on {escape(replica_bind)} "
             "(--replica-bind): anything that can reach this machine there can load it",
             highlight=False,
         )
-    return BrowserChoice(provider, tuple(endpoints or ()), replica_bind, replica_port)
+    if receiver_bind is not None and not _is_loopback(receiver_bind):
+        errors.print(
+            f"[yellow]warning:[/yellow] the webhook receiver will listen on "
+            f"{escape(receiver_bind)} (--receiver-bind): anything that can reach this machine "
+            "there can post to it",
+            highlight=False,
+        )
+    return BrowserChoice(
+        provider, tuple(endpoints or ()), replica_bind, replica_port, receiver_bind
+    )

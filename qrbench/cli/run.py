@@ -23,6 +23,7 @@ from qrbench.cli.options import (
     JsonExport,
     MarkdownExport,
     ProfileOption,
+    ReceiverBind,
     ReplicaBind,
     ReplicaPort,
     ResultsOutput,
@@ -75,6 +76,7 @@ def run(
     browser_endpoint: BrowserEndpoints = None,
     replica_bind: ReplicaBind = None,
     replica_port: ReplicaPort = None,
+    receiver_bind: ReceiverBind = None,
 ) -> None:
     """Time real headless Chromium sessions under one profile and print each stage.
 
@@ -104,7 +106,9 @@ def run(
     world = seeded(load_scenario(scenario), seed)
     load = load_of(concurrency, arrival_rate, seed, world)
     exports, screen = run_exports(json_file, markdown_file, csv_file, html_file)
-    browsers = browser_choice(browser_provider, browser_endpoint, replica_bind, replica_port)
+    browsers = browser_choice(
+        browser_provider, browser_endpoint, replica_bind, replica_port, receiver_bind
+    )
     outcome = measure_run(
         loaded,
         world,

@@ -11,8 +11,8 @@ from collections.abc import Iterator, Mapping
 
 # What qrbench knows before any session (docs/gateway.md): the gateway's base URL and
 # port; the Chromium it should use with the flags that reach the replica; the profile's
-# own knobs as whatsapp-web.js Client options and its auth, Redis and webhook; qrbench's
-# receiver; and where the reference gateway's script is.
+# own knobs as whatsapp-web.js Client options and its auth, Redis, webhook, DB updates
+# and instances; qrbench's receiver; and where the reference gateway's script is.
 SERVICE_PLACEHOLDERS = frozenset(
     {
         "url",
@@ -26,28 +26,41 @@ SERVICE_PLACEHOLDERS = frozenset(
         "webhook_mode",
         "webhook_url",
         "webhook_secret",
+        "db_updates",
+        "instances",
         "reference_gateway",
     }
 )
 # A session's requests also know the session's id, fresh for each one.
 SESSION_PLACEHOLDERS = SERVICE_PLACEHOLDERS | {"session"}
 
+# A value a session's earlier request saved from its answer (`{saved.token}`).
+SAVED_PREFIX = "saved."
+_SAVED_NAME = re.compile(r"saved\.[A-Za-z_][A-Za-z0-9_]*")
 _SECRET = re.compile(r"\$\{([^{}]*)\}")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def check_template(text: str, allowed: frozenset[str]) -> None:
-    """ValueError naming the first unknown placeholder or unset variable in `text`."""
+def check_template(text: str, allowed: frozenset[str], *, saved: bool = False) -> None:
+    """ValueError naming the first unknown placeholder or unset variable in `text`;
+    `saved` allows `{saved.NAME}`s (the gateway checks each is saved somewhere)."""
     for variable in _SECRET.findall(text):
         if not _VARIABLE_NAME.fullmatch(variable):
             raise ValueError(f"${{{variable}}} is not an environment variable's name")
         if variable not in os.environ:
             raise ValueError(f"${{{variable}}}: environment variable {variable} is not set")
-    for name in _PLACEHOLDER.findall(_SECRET.sub("", text)):
+    for name in placeholders(text):
+        if saved and _SAVED_NAME.fullmatch(name):
+            continue
         if name not in allowed:
             known = ", ".join(f"{{{known}}}" for known in sorted(allowed))
             raise ValueError(f"unknown placeholder {{{name}}} (known: {known})")
+
+
+def placeholders(text: str) -> list[str]:
+    """The `{placeholder}` names in `text`, outside its `${VARIABLE}`s."""
+    return _PLACEHOLDER.findall(_SECRET.sub("", text))
 
 
 def fill(text: str, values: Mapping[str, str]) -> str:

@@ -18,6 +18,7 @@ from qrbench.browsers.base import BrowserProvider
 from qrbench.browsers.failures import translate
 from qrbench.clock import SessionTimer, failed_stage_of
 from qrbench.config.models import Profile, ScenarioCpu, ScenarioNetwork
+from qrbench.engines.gateway.inbox import QrInbox
 from qrbench.engines.handler.db import GatewayDb
 from qrbench.errors import SessionFailure
 from qrbench.records import ResourceUsage, SessionError, Stage
@@ -52,6 +53,8 @@ class SessionSetup:
     replica: Replica | None = None
     # engine gateway: what its templates name, the same for every session of the run.
     gateway_values: Mapping[str, str] | None = None
+    # engine gateway with its QR by webhook: where qrbench's receiver hands the events over.
+    qr_inbox: QrInbox | None = None
 
 
 @dataclass(frozen=True)

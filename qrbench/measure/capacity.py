@@ -11,6 +11,7 @@ sessions). The core never prints: a `CapacityListener` hears progress.
 import asyncio
 import itertools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,7 +42,8 @@ from qrbench.browsers.processes import TreesMemory, descendant_chromium_memory
 from qrbench.capacity_results import CapacityFile
 from qrbench.columns import MeasuredSessions
 from qrbench.config.load import Load
-from qrbench.config.models import Profile, Scenario, profile_to_dict
+from qrbench.config.models import EngineKind, Profile, Scenario, profile_to_dict
+from qrbench.engines.gateway.process import gateway_tree_memory
 from qrbench.errors import ConfigError
 from qrbench.measure import environment
 from qrbench.measure.plan import RunListener, RunPlan
@@ -78,10 +80,14 @@ class Machine(Protocol):
 
 
 class LocalMachine:
-    """This machine, through psutil; the browsers are the Chromiums under this process."""
+    """This machine, through psutil; the browsers are the Chromiums under this process,
+    or the process trees `trees` says (a gateway's)."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, trees: Callable[[psutil.Process], TreesMemory] = descendant_chromium_memory
+    ) -> None:
         self._me = psutil.Process()
+        self._trees = trees
 
     def memory(self) -> MachineMemory:
         virtual, swap = psutil.virtual_memory(), psutil.swap_memory()
@@ -92,10 +98,25 @@ class LocalMachine:
         )
 
     def browsers(self) -> TreesMemory:
-        return descendant_chromium_memory(self._me)
+        return self._trees(self._me)
 
     def cpu_percent(self) -> float:
         return float(psutil.cpu_percent(interval=None))
+
+
+# What a gateway qrbench did not start shows: nothing it could measure.
+_UNSEEN = TreesMemory(rss=0, pss=None, browsers=0)
+
+
+def machine_for(profile: Profile) -> LocalMachine:
+    """This machine, watching the memory the profile's sessions take: this run's
+    Chromiums; for engine gateway the gateway's whole tree when qrbench starts it (the
+    reference gateway, or a `command`), and none when it runs elsewhere."""
+    if profile.engine is not EngineKind.GATEWAY:
+        return LocalMachine()
+    if profile.gateway is None or profile.gateway.command:
+        return LocalMachine(gateway_tree_memory)
+    return LocalMachine(lambda _me: _UNSEEN)
 
 
 class CapacityListener(RunListener, Protocol):
@@ -196,7 +217,7 @@ async def ramp(
     """
     check_plan(plan, min_sessions_per_step=min_sessions_per_step)
     machinery = machinery or Machinery()
-    machine = machine or LocalMachine()
+    machine = machine or machine_for(plan.profile)
     capacity_file = CapacityFile(plan.results_path, _header(plan, machine))
     steps: list[CapacityStep] = []
     stop: Stop | None = None

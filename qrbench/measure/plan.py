@@ -36,6 +36,8 @@ class RunPlan:
     load: Load = ONE_AT_A_TIME
     # Where the replica listens (world/loopback.py's BIND_ADDRESS unless --replica-bind).
     replica_bind: str = "127.0.0.1"
+    # Where qrbench's webhook receiver listens (loopback unless --receiver-bind).
+    receiver_bind: str = "127.0.0.1"
 
     def schedule(self) -> list[bool]:
         """One entry per session, True for a warmup session."""

@@ -22,7 +22,7 @@ from qrbench.browsers.local import PlaywrightDriver
 from qrbench.browsers.providers import provider_for
 from qrbench.cancellation import stop_if_asked
 from qrbench.config.load import Load
-from qrbench.config.models import Browser, profile_to_dict
+from qrbench.config.models import Browser, EngineKind, profile_to_dict
 from qrbench.engines.base import EngineFactory, SessionSetup
 from qrbench.engines.model.auth import local_session_name, remote_session_name
 from qrbench.engines.registry import describe_engine, engine_for
@@ -115,8 +115,9 @@ async def run_interleaved(
     status = RunStatus.INTERRUPTED
     try:
         async with contextlib.AsyncExitStack() as services:
-            for provider in providers:
-                await services.enter_async_context(provider)
+            for plan, provider in zip(plans, providers, strict=True):
+                if _drives_browsers(plan, machinery):
+                    await services.enter_async_context(provider)
             stores = RunStores(services)
             for profile_run in profile_runs:
                 await profile_run.open(services, stores)
@@ -139,6 +140,13 @@ async def run_interleaved(
     finally:
         outcomes = [profile_run.close(status) for profile_run in profile_runs]
     return outcomes
+
+
+def _drives_browsers(plan: RunPlan, machinery: Machinery) -> bool:
+    """Whether the plan's sessions need qrbench's own browsers: a gateway launches its
+    own, and qrbench's only builds the scenario's existing remote session for it."""
+    gateway = machinery.engine is None and plan.profile.engine is EngineKind.GATEWAY
+    return not gateway or plan.scenario.remote_session.present
 
 
 class _ProfileRun:
@@ -182,6 +190,7 @@ class _ProfileRun:
             stores,
             self._listener.warning,
             replica_bind=plan.replica_bind,
+            receiver_bind=plan.receiver_bind,
         )
         self._setup, self._preloaded = opened.setup, opened.preloaded
         self._webhook_rejections = opened.webhook_rejections

@@ -7,6 +7,7 @@ start is delivered at the next await, which may be a Redis command that swallows
 `stop_if_asked` after the store and at the end makes it count anyway.
 """
 
+import asyncio
 import contextlib
 import dataclasses
 import secrets
@@ -20,7 +21,7 @@ import aiohttp
 
 from qrbench.browsers.base import BrowserProvider
 from qrbench.cancellation import stop_if_asked
-from qrbench.config.gateway import reference_gateway
+from qrbench.config.gateway import QrSource, reference_gateway
 from qrbench.config.models import (
     BrowserProviderKind,
     EngineKind,
@@ -29,7 +30,8 @@ from qrbench.config.models import (
     WebhookMode,
 )
 from qrbench.engines.base import SessionSetup
-from qrbench.engines.gateway.engine import gateway_of, service_values
+from qrbench.engines.gateway.engine import gateway_of, gateway_of_profile, service_values
+from qrbench.engines.gateway.inbox import QrInbox
 from qrbench.engines.gateway.process import GatewayProcess, wait_until_ready
 from qrbench.engines.handler.db import GatewayDb
 from qrbench.engines.model.auth import uses_remote_auth
@@ -67,11 +69,13 @@ async def open_services(
     stores: RunStores,
     warn: Callable[[str], None],
     replica_bind: str = BIND_ADDRESS,
+    receiver_bind: str = BIND_ADDRESS,
 ) -> OpenedServices:
     """Start what the gateway's process holds for all its sessions; `services` stops them.
 
     The RemoteAuth store comes from `stores`, which the run's profiles share. The replica
-    listens on `replica_bind` (loopback unless the run was told otherwise).
+    listens on `replica_bind` and the webhook receiver on `receiver_bind` (loopback
+    unless the run was told otherwise).
     """
     profile = _with_gateway_port(_with_webhook_secret(profile))
     urls: ReplicaUrls | None = None
@@ -82,12 +86,19 @@ async def open_services(
         services.callback(replica.stop)
     webhook_url = profile.webhook.url
     receiver: Receiver | None = None
-    if profile.webhook.mode is not WebhookMode.OFF and webhook_url is None:
+    qr_inbox = _qr_inbox(profile)
+    if webhook_url is None and (
+        profile.webhook.mode is not WebhookMode.OFF or qr_inbox is not None
+    ):
         assert profile.webhook.secret is not None  # _with_webhook_secret set one
         receiver = Receiver(
             profile.webhook.secret,
             scenario.webhook.processing_ms,
             network=scenario.network.webhook,
+            signed=qr_inbox is None or gateway_of_profile(profile).qr.webhook.signed,
+            on_event=None if qr_inbox is None else qr_inbox.deliver,
+            on_refusal=None if qr_inbox is None else qr_inbox.refused,
+            bind_address=receiver_bind,
         )
         webhook_url = receiver.start()
         services.callback(receiver.stop)
@@ -118,6 +129,7 @@ async def open_services(
         network=scenario.network,
         cpu=scenario.cpu,
         replica=replica,
+        qr_inbox=qr_inbox,
     )
     preloaded = await _preload(setup, scenario, data_path)
     if profile.engine is EngineKind.GATEWAY:
@@ -142,6 +154,16 @@ async def _open_gateway(
             GatewayProcess(gateway, values, data_path / "gateway.log")
         )
     await wait_until_ready(gateway, values, setup.http, process)
+
+
+def _qr_inbox(profile: Profile) -> QrInbox | None:
+    """Where the receiver hands a gateway's QR events over, when its QR comes by webhook."""
+    if profile.engine is not EngineKind.GATEWAY:
+        return None
+    qr = gateway_of_profile(profile).qr
+    if qr.source is not QrSource.WEBHOOK:
+        return None
+    return QrInbox(qr.webhook, asyncio.get_running_loop())
 
 
 def _with_gateway_port(profile: Profile) -> Profile:

@@ -8,15 +8,17 @@ import string
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from aiohttp import web
 
 from qrbench.config.models import OriginNetwork
 from qrbench.errors import EnvironmentProblem
 from qrbench.world import pacing
-from qrbench.world.loopback import LoopbackServer
+from qrbench.world.loopback import BIND_ADDRESS, LoopbackServer
 from qrbench.world.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 
 _PATH = "/webhook"
@@ -59,6 +61,10 @@ class Receiver:
     is refused. Only signatures whose timestamp is still inside the window are remembered
     (older ones would be refused as stale anyway), so memory stays bounded by the window.
 
+    Unsigned (`signed=False`), it takes any JSON object, as a gateway's own webhook sends
+    it. Every accepted event is handed to `on_event` and every refusal's reason to
+    `on_refusal`, on the receiver's thread.
+
     Every request and answer crosses `network`, the scenario's link to the receiver, paced
     on the server side (qrbench.world.pacing). Serves on its own thread and event loop
     (LoopbackServer), so the receiver's work never competes with the harness's event loop
@@ -71,6 +77,11 @@ class Receiver:
         processing_ms: int = 0,
         max_age_s: float = 300.0,
         network: OriginNetwork = pacing.UNSHAPED,
+        *,
+        signed: bool = True,
+        on_event: Callable[[dict[str, Any]], None] | None = None,
+        on_refusal: Callable[[str], None] | None = None,
+        bind_address: str = BIND_ADDRESS,
     ) -> None:
         if processing_ms < 0:
             raise ValueError("processing_ms must not be negative")
@@ -80,6 +91,10 @@ class Receiver:
         self.processing_ms = processing_ms
         self.max_age_s = max_age_s
         self.network = network
+        self.signed = signed
+        self._bind_address = bind_address
+        self._on_event = on_event
+        self._on_refusal = on_refusal
         self._lock = threading.Lock()
         self._events: list[ReceivedEvent] = []
         self._rejections: Counter[Rejection] = Counter()
@@ -115,8 +130,9 @@ class Receiver:
             return len(self._seen)
 
     def start(self) -> str:
-        """Listen on an ephemeral loopback port; blocks until it accepts. Returns the URL."""
-        (address,) = self._server.bind(1)
+        """Listen on an ephemeral port (of loopback, unless told another address); blocks
+        until it accepts. Returns the URL."""
+        (address,) = self._server.bind(1, self._bind_address)
         self._server.serve(self._apps)
         return f"http://{address}{_PATH}"
 
@@ -132,16 +148,20 @@ class Receiver:
     async def _receive(self, request: web.Request) -> web.StreamResponse:
         await pacing.round_trip(self.network)
         body = await pacing.read_body(request, self.network)
-        refusal = self._refusal(
-            request.headers.get(TIMESTAMP_HEADER, ""),
-            request.headers.get(SIGNATURE_HEADER, ""),
-            body,
-        )
-        envelope = _envelope(body) if refusal is None else None
+        refusal = None
+        if self.signed:
+            refusal = self._refusal(
+                request.headers.get(TIMESTAMP_HEADER, ""),
+                request.headers.get(SIGNATURE_HEADER, ""),
+                body,
+            )
+        envelope = _envelope(body, signed=self.signed) if refusal is None else None
         if envelope is None:
             reason = refusal or Rejection.MALFORMED_BODY
             with self._lock:
                 self._rejections[reason] += 1
+            if self._on_refusal is not None:
+                self._on_refusal(reason.value)
             return await self._answer(request, reason.status, reason.value)
         # The declared receiver processing time of the scenario (Laravel's work per request).
         await asyncio.sleep(self.processing_ms / 1000)
@@ -151,14 +171,17 @@ class Receiver:
             return web.Response(status=499)
         data = envelope.get("data")
         session_id = data.get("session_id") if isinstance(data, dict) else None
+        kind = envelope.get("event")
         event = ReceivedEvent(
-            event=envelope["event"],
+            event=kind if isinstance(kind, str) else "",
             session_id=session_id if isinstance(session_id, str) else None,
             accepted_at=time.monotonic(),
             size_bytes=len(body),
         )
         with self._lock:
             self._events.append(event)
+        if self._on_event is not None:
+            self._on_event(envelope)
         return await pacing.send(request, self.network, _RECEIVED, content_type="application/json")
 
     async def _answer(self, request: web.Request, status: int, text: str) -> web.StreamResponse:
@@ -199,12 +222,15 @@ def _is_hex_digest(header: str) -> bool:
     return len(header) == _SIGNATURE_HEX and all(c in string.hexdigits for c in header)
 
 
-def _envelope(body: bytes) -> dict[str, object] | None:
-    """The body's `{"event": ..., "data": ...}`, or None when it is not one."""
+def _envelope(body: bytes, *, signed: bool) -> dict[str, Any] | None:
+    """The body's `{"event": ..., "data": ...}` (any JSON object when unsigned: the
+    gateway's own format), or None when it is not one."""
     try:
         envelope = json.loads(body)
     except ValueError:
         return None
-    if not isinstance(envelope, dict) or not isinstance(envelope.get("event"), str):
+    if not isinstance(envelope, dict):
+        return None
+    if signed and not isinstance(envelope.get("event"), str):
         return None
     return envelope

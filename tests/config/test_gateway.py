@@ -80,6 +80,17 @@ def test_a_session_placeholder_in_the_command_is_refused(tmp_path: Path) -> None
     [
         ("  qr:\n    source: poll\n", "poll: required when source is poll"),
         ("  command: [node, x.js]\n", "ready: required with command"),
+        ("  qr:\n    webhook:\n      signed: false\n", "webhook: only for source webhook"),
+        ("  qr:\n    source: webhook\n    webhook:\n      sign: no\n", "webhook.sign"),
+        ("  qr:\n    pending_http: [422]\n", "pending_http: only for source poll"),
+        (
+            "  stop:\n    - url: '{url}/x/{saved.token}'\n",
+            r"stop\[0\]: \{saved.token\} is not saved by an earlier request",
+        ),
+        (
+            "  stop:\n    - url: '{url}/x'\n      save: {token: t}\n",
+            "save: only on before requests and the start",
+        ),
     ],
 )
 def test_a_gateway_section_that_cannot_work_is_refused(

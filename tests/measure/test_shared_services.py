@@ -1,5 +1,6 @@
 """A run of several profiles (compare, explain) shares one Playwright driver and one
-private Redis among them, however many variants it interleaves."""
+private Redis among them, however many variants it interleaves; a gateway run starts no
+driver at all."""
 
 import asyncio
 import collections
@@ -72,3 +73,19 @@ def test_four_profiles_interleaved_run_on_one_driver_and_one_redis(
     for names in listener.counts:
         assert names["node"] == 1, names
         assert names["redis-server"] == 1, names
+
+
+def test_a_gateway_run_starts_no_playwright_driver(tmp_path: Path) -> None:
+    world = load_scenario(str(write_yaml(tmp_path / "small.yaml", SMALL_WORLD)))
+    plan = RunPlan(
+        profile=load_profile("gateway-optimized"),
+        scenario=world,
+        runs=2,
+        warmup=0,
+        results_path=tmp_path / "gateway.json",
+    )
+    listener = _CountingListener()
+    (outcome,) = asyncio.run(run_interleaved([plan], listener))
+    assert outcome.summary.succeeded == 2
+    # The reference gateway's Node only: the gateway launches its own Chromiums.
+    assert [names["node"] for names in listener.counts] == [1, 1]

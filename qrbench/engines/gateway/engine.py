@@ -4,7 +4,7 @@ Its stages, all on the QR path (docs/gateway.md):
 
 - request: the start request's round trip, from just before it is sent to its answer;
 - qr_wait: from that answer until qrbench holds the QR (nothing to wait for when the
-  answer carries it; the polls otherwise);
+  answer carries it; the polls, or the wait for the gateway's webhook, otherwise);
 - qr_decode: qrbench reading it: a PNG decoded, the string checked.
 
 Whatever the gateway does inside (launching Chromium, its auth, its webhook and DB writes)
@@ -21,7 +21,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from qrbench.browsers.local import launch_args
-from qrbench.config.gateway import Gateway, QrSource
+from qrbench.config.gateway import Gateway, GatewayRequest, QrSource
+from qrbench.config.models import Profile
 from qrbench.engines.base import FirstQr, PreparedSession, SessionSetup
 from qrbench.engines.gateway import requests
 from qrbench.engines.gateway.qr import qr_string
@@ -58,13 +59,19 @@ def service_values(setup: SessionSetup) -> dict[str, str]:
         "webhook_mode": profile.webhook.mode.value,
         "webhook_url": setup.webhook_url or "",
         "webhook_secret": profile.webhook.secret or "",
+        "db_updates": profile.db.updates.value,
+        "instances": str(profile.routing.instances if profile.routing.multi_instance else 1),
         "reference_gateway": str(REFERENCE_GATEWAY),
     }
 
 
 def gateway_of(setup: SessionSetup) -> Gateway:
     """The run's gateway (the services put the reference one in a profile naming none)."""
-    gateway = setup.profile.gateway
+    return gateway_of_profile(setup.profile)
+
+
+def gateway_of_profile(profile: Profile) -> Gateway:
+    gateway = profile.gateway
     assert gateway is not None, "open_services resolves the run's gateway"
     return gateway
 
@@ -108,23 +115,58 @@ class GatewayEngine:
         run_values = session.setup.gateway_values
         assert run_values is not None, "open_services fills them for engine gateway"
         self._values = {**run_values, "session": session.session_id}
+        # Registered before the start request: the gateway may post the QR before it answers.
+        inbox = session.setup.qr_inbox
+        self._qr_event = None if inbox is None else inbox.expect(session.session_id)
+        self._refusals_before = 0 if inbox is None else inbox.refusals_so_far()
+        # The start, still unanswered when its QR came by webhook first.
+        self._start: asyncio.Task[bytes] | None = None
 
     async def show_qr(self) -> FirstQr:
-        timer, gateway, http = self._session.timer, self._gateway, self._session.setup.http
+        try:
+            return await self._show_qr()
+        except BaseException:
+            # Failed or cancelled: a start still unanswered is not waited for.
+            if self._start is not None:
+                self._start.cancel()
+            raise
+
+    async def _show_qr(self) -> FirstQr:
+        timer, gateway = self._session.timer, self._gateway
         with timer.stage(Stage.REQUEST, critical=True):
-            answer = await requests.send(
-                http, gateway.start, self._values, gateway.request_timeout_ms
-            )
+            for request in gateway.before:
+                await self._send(request)
+            self._start = asyncio.create_task(self._send(gateway.start))
+            answer = await self._start_or_qr_event()
         with timer.stage(Stage.QR_WAIT, critical=True):
             found = await self._qr(answer)
         with timer.stage(Stage.QR_DECODE, critical=True):
             text = qr_string(found, gateway.qr.format, whatsapp_form=gateway.qr.whatsapp_form)
         return FirstQr(text, GatewayPage())
 
-    async def _qr(self, start_answer: bytes) -> object:
-        """The QR field's value, from the start's answer or from polls."""
+    async def _send(self, request: GatewayRequest) -> bytes:
+        """`request`'s answer, after keeping what it saves for the session's later ones."""
+        _, answer = await requests.send(
+            self._session.setup.http, request, self._values, self._gateway.request_timeout_ms
+        )
+        self._values |= requests.saved(answer, request)
+        return answer
+
+    async def _start_or_qr_event(self) -> bytes | None:
+        """The start's answer; None when the QR came by webhook first, as it does from a
+        gateway that answers the start only once its client is up (wwebjs-api, Evolution
+        API's create): the user has the QR then, whatever the start does next."""
+        assert self._start is not None
+        if self._qr_event is None:
+            return await self._start
+        await asyncio.wait({self._start, self._qr_event}, return_when=asyncio.FIRST_COMPLETED)
+        return await self._start if self._start.done() else None
+
+    async def _qr(self, start_answer: bytes | None) -> object:
+        """The QR field's value, from the start's answer, from polls or from the webhook."""
         gateway, qr = self._gateway, self._gateway.qr
         if qr.source is QrSource.RESPONSE:
+            assert start_answer is not None  # no webhook: the start was awaited
             found = requests.at_path(requests.parse_json(start_answer, gateway.start), qr.field)
             if found is None:
                 raise GatewayFailed(
@@ -132,19 +174,26 @@ class GatewayEngine:
                     f"{requests.first_line(start_answer)}"
                 )
             return found
+        if qr.source is QrSource.WEBHOOK:
+            return await self._webhook_qr()
         assert qr.poll is not None  # the profile's validation
         deadline_s = time.monotonic() + gateway.qr_timeout_ms / 1000
         while True:
-            body = await requests.send(
-                self._session.setup.http, qr.poll, self._values, gateway.request_timeout_ms
+            http_status, body = await requests.send(
+                self._session.setup.http,
+                qr.poll,
+                self._values,
+                gateway.request_timeout_ms,
+                also_ok=qr.pending_http,
             )
-            document = requests.parse_json(body, qr.poll)
-            found = requests.at_path(document, qr.field)
+            pending = http_status in qr.pending_http
+            document = None if pending else requests.parse_json(body, qr.poll)
+            found = None if pending else requests.at_path(document, qr.field)
             if found is not None:
                 return found
             status_field = qr.status_field
             status = None if status_field is None else requests.at_path(document, status_field)
-            if status_field is not None and status not in qr.pending:
+            if not pending and status_field is not None and status not in qr.pending:
                 raise GatewayFailed(
                     f"{requests.named(qr.poll)} answered {status_field} {status!r} and no QR: "
                     f"{requests.first_line(body)}"
@@ -154,11 +203,44 @@ class GatewayEngine:
             # The client's polling interval, a declared parameter of the profile.
             await asyncio.sleep(qr.interval_ms / 1000)
 
+    async def _webhook_qr(self) -> object:
+        gateway, qr = self._gateway, self._gateway.qr
+        assert self._qr_event is not None, "open_services opens the inbox for source webhook"
+        try:
+            event = await asyncio.wait_for(self._qr_event, gateway.qr_timeout_ms / 1000)
+        except TimeoutError:
+            inbox = self._session.setup.qr_inbox
+            assert inbox is not None
+            raise QrTimeout(
+                f"no QR event from the gateway's webhook within {gateway.qr_timeout_ms} ms; "
+                "requests qrbench's receiver refused meanwhile: "
+                f"{inbox.refusals_since(self._refusals_before)}"
+            ) from None
+        found = requests.at_path(event, qr.field)
+        if found is None:
+            raise GatewayFailed(
+                f"the gateway's QR event has no QR at {qr.field!r}: "
+                f"{requests.first_line(json.dumps(event).encode())}"
+            )
+        return found
+
     async def after_qr(self) -> None:
         return
 
     async def close(self) -> ResourceUsage | None:
         session, gateway = self._session, self._gateway
+        inbox = session.setup.qr_inbox
+        if inbox is not None:
+            inbox.forget(session.session_id)
+        if self._start is not None and not self._start.done():
+            # The QR came first; the start's answer still decides what the stops can name.
+            try:
+                await self._start
+            except GatewayFailed as failure:
+                session.background_errors.append(session.error(failure, stage="request"))
+            except asyncio.CancelledError:
+                if not self._start.cancelled():
+                    raise
         for stop in gateway.stop:
             try:
                 await requests.send(

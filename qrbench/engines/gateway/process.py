@@ -15,6 +15,7 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,14 +25,28 @@ from typing import Self
 import aiohttp
 import psutil
 
+from qrbench.browsers.processes import TreesMemory, tree_memory
 from qrbench.config.gateway import Gateway
 from qrbench.config.templates import fill
 from qrbench.errors import EnvironmentProblem
 from qrbench.leftovers import dying_with_this_process, kill_and_wait, owned_tempdir
 
+_TEMP_PREFIX = "qrbench-gateway-"
 _STOP_GRACE_S = 10.0
 _READY_POLL_S = 0.1
 _LOG_LINES_SHOWN = 5
+
+
+def gateway_tree_memory(me: psutil.Process) -> TreesMemory:
+    """The memory of the gateways `me` started: each whole tree, its Node processes and the
+    Chromiums they launched. A gateway is known by its working dir, a temp dir of its own."""
+    prefix = str(Path(tempfile.gettempdir()) / _TEMP_PREFIX)
+    roots = []
+    for child in me.children():
+        with contextlib.suppress(psutil.Error):
+            if child.cwd().startswith(prefix):
+                roots.append(child)
+    return tree_memory(roots)
 
 
 class GatewayProcess:
@@ -46,7 +61,7 @@ class GatewayProcess:
         self._temp_dir: Path | None = None
 
     async def __aenter__(self) -> Self:
-        self._temp_dir = owned_tempdir("qrbench-gateway-")
+        self._temp_dir = owned_tempdir(_TEMP_PREFIX)
         env = {**os.environ, "TMPDIR": str(self._temp_dir), **self._env}
         try:
             with self.log_path.open("wb") as log:

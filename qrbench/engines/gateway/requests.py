@@ -5,13 +5,13 @@ by the URL sent: a secret in the URL or a header stays out of results and logs.
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import aiohttp
 
 from qrbench.config.gateway import GatewayRequest
-from qrbench.config.templates import fill, fill_json
+from qrbench.config.templates import SAVED_PREFIX, fill, fill_json
 from qrbench.errors import GatewayFailed
 
 # Enough of an answer to say why, never a whole page of it.
@@ -32,9 +32,12 @@ async def send(
     request: GatewayRequest,
     values: Mapping[str, str],
     timeout_ms: int,
-) -> bytes:
-    """The body of a 2xx answer to `request`; GatewayFailed with the status and the
-    first line of the body otherwise, or when no answer came within `timeout_ms`."""
+    *,
+    also_ok: Collection[int] = (),
+) -> tuple[int, bytes]:
+    """The status and body of a 2xx answer to `request`, or of one whose status is in
+    `also_ok`; GatewayFailed with the status and the first line of the body otherwise, or
+    when no answer came within `timeout_ms`."""
     body = fill_json(request.body, values)
     try:
         async with http.request(
@@ -45,11 +48,11 @@ async def send(
             timeout=aiohttp.ClientTimeout(total=timeout_ms / 1000),
         ) as response:
             answer = await response.read()
-            if response.status // 100 != 2:
+            if response.status // 100 != 2 and response.status not in also_ok:
                 raise GatewayFailed(
                     f"{named(request)} answered HTTP {response.status}: {first_line(answer)}"
                 )
-            return answer
+            return response.status, answer
     except TimeoutError:
         raise GatewayFailed(f"{named(request)}: no answer within {timeout_ms} ms") from None
     except aiohttp.ClientError as exc:
@@ -64,6 +67,23 @@ def parse_json(body: bytes, request: GatewayRequest) -> Any:
         return json.loads(body)
     except ValueError:
         raise GatewayFailed(f"{named(request)} answered no JSON: {first_line(body)}") from None
+
+
+def saved(body: bytes, request: GatewayRequest) -> dict[str, str]:
+    """The values `request.save` names in its answer, as `{saved.NAME}` fills them."""
+    if not request.save:
+        return {}
+    document = parse_json(body, request)
+    values = {}
+    for name, path in request.save.items():
+        value = at_path(document, path)
+        if value is None or isinstance(value, (dict, list)):
+            raise GatewayFailed(
+                f"{named(request)} answered no value at {path!r} to save as {name}: "
+                f"{first_line(body)}"
+            )
+        values[f"{SAVED_PREFIX}{name}"] = str(value)
+    return values
 
 
 def at_path(document: Any, path: str) -> Any:

@@ -90,7 +90,8 @@ def knee_sentence(knee: KneeStep | None) -> str:
     if knee is None:
         return "knee: none: the first step already missed the criterion"
     memory = (
-        "memory per session unavailable (no Chromium of this run was visible)"
+        "memory per session unavailable (none of this run's browsers was visible, or its "
+        "gateway runs outside qrbench)"
         if knee.per_session_mb is None
         else f"{knee.per_session_mb:,.0f} MB per session"
     )

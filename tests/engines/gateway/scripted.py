@@ -4,6 +4,8 @@ with every way a user's gateway can answer."""
 import base64
 import json
 import threading
+import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -14,9 +16,22 @@ WHATSAPP_QR = ",".join(
 
 
 class Answer:
-    def __init__(self, status: int = 200, body: Any = None, raw: bytes | None = None) -> None:
+    """An answer; `then` runs with the request's body once it is sent (a webhook posted),
+    or, with `held_s`, before it is sent, which then waits that long: a gateway that
+    answers its start only once its client is up, long after the QR."""
+
+    def __init__(
+        self,
+        status: int = 200,
+        body: Any = None,
+        raw: bytes | None = None,
+        then: Callable[[bytes], None] | None = None,
+        held_s: float = 0.0,
+    ) -> None:
         self.status = status
         self.data = raw if raw is not None else json.dumps(body).encode()
+        self.then = then
+        self.held_s = held_s
 
 
 class ScriptedGateway:
@@ -32,17 +47,23 @@ class ScriptedGateway:
         class Handler(BaseHTTPRequestHandler):
             def _answer(handler) -> None:
                 length = int(handler.headers.get("Content-Length") or 0)
-                handler.rfile.read(length)
+                sent = handler.rfile.read(length)
                 gateway.requests.append((handler.command, handler.path, dict(handler.headers)))
                 first = handler.path.strip("/").split("/")[0].split("?")[0]
                 answers = gateway.script.get((handler.command, first))
                 answer = Answer(404, {"error": "no route"}) if not answers else answers[0]
                 if answers and len(answers) > 1:
                     answers.pop(0)
+                if answer.then is not None and answer.held_s:
+                    answer.then(sent)
+                    time.sleep(answer.held_s)
                 handler.send_response(answer.status)
                 handler.send_header("Content-Length", str(len(answer.data)))
                 handler.end_headers()
                 handler.wfile.write(answer.data)
+                handler.wfile.flush()
+                if answer.then is not None and not answer.held_s:
+                    answer.then(sent)
 
             do_GET = do_POST = do_DELETE = _answer
 

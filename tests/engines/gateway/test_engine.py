@@ -2,7 +2,12 @@
 or a stop can answer, each a recorded session (or, before any session, exit 3)."""
 
 import asyncio
+import contextlib
+import json
 import socket
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +16,12 @@ import pytest
 from qrbench.config.loader import load_profile, load_scenario
 from qrbench.config.models import QrOptions
 from qrbench.engines.handler.qr import encode_png_data_url
-from qrbench.errors import EnvironmentProblem
+from qrbench.errors import ConfigError, EnvironmentProblem
 from qrbench.measure.plan import RunOutcome, RunPlan
 from qrbench.measure.runner import run
+from qrbench.world.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from tests.engines.gateway.scripted import WHATSAPP_QR, Answer, ScriptedGateway
-from tests.helpers import SMALL_WORLD, write_yaml
+from tests.helpers import SMALL_WORLD, qrbench, write_yaml
 from tests.run_helpers import RecordingListener
 
 _RESPONSE = """engine: gateway
@@ -205,3 +211,237 @@ def test_an_unreachable_gateway_stops_the_run_before_any_session(tmp_path: Path)
     with pytest.raises(EnvironmentProblem, match=f"the gateway at {url} is unreachable"):
         _run(tmp_path, url)
     assert not (tmp_path / "run.json").exists()
+
+
+_WEBHOOK = """engine: gateway
+webhook:
+  secret: the-profile-secret
+gateway:
+  url: {url}
+  qr_timeout_ms: 1500
+  start:
+    url: "{{url}}/start/{{session}}"
+    body:
+      hook: "{{webhook_url}}"
+      session: "{{session}}"
+  qr:
+    source: webhook
+    field: qr
+    webhook:
+{webhook}
+"""
+
+
+def _posting(event: str = "qr", secret: str | None = None, qr: bool = True) -> Answer:
+    """A start answer after which the gateway posts the session's QR event to qrbench."""
+
+    def post(body: bytes) -> None:
+        sent = json.loads(body)
+        document = {"event": event, "session": sent["session"]}
+        if qr:
+            document["qr"] = WHATSAPP_QR
+        data = json.dumps(document).encode()
+        headers = {"Content-Type": "application/json"}
+        if secret is not None:
+            timestamp = str(int(time.time()))
+            signature = sign(secret, timestamp, data)
+            headers |= {TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: signature}
+        request = urllib.request.Request(sent["hook"], data=data, headers=headers)
+        with contextlib.suppress(urllib.error.HTTPError):
+            urllib.request.urlopen(request, timeout=5).read()
+
+    return Answer(202, {"status": "STARTING"}, then=post)
+
+
+def _run_webhook(tmp_path: Path, answer: Answer, webhook: str) -> RunOutcome:
+    with ScriptedGateway({("POST", "start"): [answer]}) as gateway:
+        yaml = _WEBHOOK.format(url=gateway.url, webhook=webhook)
+        plan = RunPlan(
+            profile=load_profile(str(write_yaml(tmp_path / "gw.yaml", yaml))),
+            scenario=load_scenario(str(write_yaml(tmp_path / "small.yaml", SMALL_WORLD))),
+            runs=2,
+            warmup=0,
+            results_path=tmp_path / "run.json",
+        )
+        return asyncio.run(run(plan, RecordingListener()))
+
+
+_SIGNED = "      event_field: event\n      session_field: session\n"
+_UNSIGNED = "      signed: false\n      events: [qr]\n      session_field: session\n"
+
+
+@pytest.mark.parametrize(
+    ("answer", "webhook"),
+    [(_posting(secret="the-profile-secret"), _SIGNED), (_posting(), _UNSIGNED)],
+    ids=["signed", "unsigned"],
+)
+def test_a_qr_by_webhook_is_timed_to_its_arrival(
+    tmp_path: Path, answer: Answer, webhook: str
+) -> None:
+    outcome = _run_webhook(tmp_path, answer, webhook)
+    assert [session.ok for session in outcome.sessions] == [True, True], outcome.sessions[0].error
+    stages = [stage.name for stage in outcome.sessions[0].stages]
+    assert stages == ["request", "qr_wait", "qr_decode"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "webhook", "kind", "expected"),
+    [
+        (
+            _posting(secret="another-secret"),
+            _SIGNED,
+            "QrTimeout",
+            "receiver refused meanwhile: 1 (bad signature)",
+        ),
+        (_posting(), _SIGNED, "QrTimeout", "1 (malformed header)"),
+        (_posting(event="status"), _UNSIGNED, "QrTimeout", "refused meanwhile: none"),
+        (_posting(qr=False), _UNSIGNED, "GatewayFailed", "QR event has no QR at 'qr'"),
+    ],
+    ids=["bad signature", "unsigned to a signed receiver", "another event", "no qr field"],
+)
+def test_a_webhook_that_brings_no_qr_fails_the_session_in_qr_wait(
+    tmp_path: Path, answer: Answer, webhook: str, kind: str, expected: str
+) -> None:
+    outcome = _run_webhook(tmp_path, answer, webhook)
+    for session in outcome.sessions:
+        assert session.error is not None
+        assert (session.error.stage, session.error.type) == ("qr_wait", kind)
+        assert expected in session.error.message.replace("\n", " ")
+
+
+def test_a_qr_by_webhook_needs_qrbenchs_own_receiver(tmp_path: Path) -> None:
+    yaml = _WEBHOOK.format(url="http://127.0.0.1:9", webhook=_UNSIGNED).replace(
+        "  secret: the-profile-secret\n",
+        "  secret: the-profile-secret\n  url: http://127.0.0.1:9/hook\n",
+    )
+    plan = RunPlan(
+        profile=load_profile(str(write_yaml(tmp_path / "gw.yaml", yaml))),
+        scenario=load_scenario(str(write_yaml(tmp_path / "small.yaml", SMALL_WORLD))),
+        runs=1,
+        warmup=0,
+        results_path=tmp_path / "run.json",
+    )
+    with pytest.raises(ConfigError, match=r"webhook\.url: the gateway's QR comes by webhook"):
+        asyncio.run(run(plan, RecordingListener()))
+
+
+def test_the_receiver_listens_where_receiver_bind_says(tmp_path: Path) -> None:
+    hooks: list[str] = []
+    posting = _posting()
+    assert posting.then is not None
+    post = posting.then
+
+    def record_then_post(body: bytes) -> None:
+        hooks.append(json.loads(body)["hook"])
+        post(body)
+
+    with ScriptedGateway({("POST", "start"): [Answer(202, {}, then=record_then_post)]}) as gw:
+        profile = write_yaml(tmp_path / "gw.yaml", _WEBHOOK.format(url=gw.url, webhook=_UNSIGNED))
+        done = qrbench(
+            "run",
+            "-p",
+            str(profile),
+            "-s",
+            str(write_yaml(tmp_path / "small.yaml", SMALL_WORLD)),
+            "--runs",
+            "1",
+            "--warmup",
+            "0",
+            "--receiver-bind",
+            "0.0.0.0",
+            cwd=tmp_path,
+        )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "webhook receiver will listen on 0.0.0.0 (--receiver-bind)" in " ".join(
+        done.stderr.split()
+    )
+    # Named to the gateway as this machine's host name, which reaches every interface.
+    (hook,) = hooks
+    assert hook.startswith(f"http://{socket.gethostname()}:")
+
+
+def test_a_qr_by_webhook_before_the_start_answers_is_timed_when_it_came(
+    tmp_path: Path,
+) -> None:
+    posting = _posting()
+    held = Answer(202, {"status": "STARTED"}, then=posting.then, held_s=1.5)
+    outcome = _run_webhook(tmp_path, held, _UNSIGNED)
+    for session in outcome.sessions:
+        assert session.ok, session.error
+        request = next(stage for stage in session.stages if stage.name == "request")
+        # The QR was qrbench's long before the start's answer; the answer was still awaited
+        # (off the clock) before the session ended.
+        assert request.duration_ms < 1000
+        assert session.time_to_qr_ms is not None and session.time_to_qr_ms < 1000
+        assert not session.background_errors
+
+
+_TOKEN_THEN_START = """engine: gateway
+gateway:
+  url: {url}
+  request_timeout_ms: 5000
+  qr_timeout_ms: 3000
+  before:
+    - url: "{{url}}/token/{{session}}"
+      save: {{token: data.token}}
+  start:
+    url: "{{url}}/start/{{session}}"
+    headers:
+      Authorization: "Bearer {{saved.token}}"
+  qr:
+    source: poll
+    poll:
+      method: GET
+      url: "{{url}}/qr/{{session}}"
+      headers:
+        Authorization: "Bearer {{saved.token}}"
+    field: value
+    interval_ms: 20
+    pending_http: [422]
+"""
+
+
+def _run_token(tmp_path: Path, script: dict[tuple[str, str], list[Answer]]) -> Any:
+    with ScriptedGateway(script) as gateway:
+        yaml = _TOKEN_THEN_START.format(url=gateway.url)
+        plan = RunPlan(
+            profile=load_profile(str(write_yaml(tmp_path / "gw.yaml", yaml))),
+            scenario=load_scenario(str(write_yaml(tmp_path / "small.yaml", SMALL_WORLD))),
+            runs=1,
+            warmup=0,
+            results_path=tmp_path / "run.json",
+        )
+        return asyncio.run(run(plan, RecordingListener())), gateway
+
+
+def test_a_token_saved_from_an_earlier_answer_is_sent_and_422_is_polled_again(
+    tmp_path: Path,
+) -> None:
+    not_yet = Answer(422, {"error": "not SCAN_QR_CODE yet"})
+    outcome, gateway = _run_token(
+        tmp_path,
+        {
+            ("POST", "token"): [Answer(200, {"data": {"token": "t0k3n"}})],
+            ("POST", "start"): [Answer(201, {"status": "STARTING"})],
+            ("GET", "qr"): [not_yet, not_yet, Answer(200, {"value": WHATSAPP_QR})],
+        },
+    )
+    (session,) = outcome.sessions
+    assert session.ok, session.error
+    assert gateway.seen("GET", "qr") == 3
+    sent = [
+        (path.split("/")[1], headers.get("Authorization")) for _, path, headers in gateway.requests
+    ]
+    # After the run's reachability probe of {url}: the token, then every request with it.
+    assert (
+        sent[1:] == [("token", None)] + [("start", "Bearer t0k3n")] + [("qr", "Bearer t0k3n")] * 3
+    )
+    # A saved value is as secret as the variables: never written.
+    assert "t0k3n" not in (tmp_path / "run.json").read_text()
+
+
+def test_an_answer_without_the_value_to_save_fails_the_request(tmp_path: Path) -> None:
+    outcome, _ = _run_token(tmp_path, {("POST", "token"): [Answer(200, {"data": {}})]})
+    error = _only_error(outcome)
+    assert (error.stage, error.type) == ("request", "GatewayFailed")
+    assert "answered no value at 'data.token' to save as token" in error.message

@@ -3,6 +3,7 @@ named by URL; and a gateway command that never gets ready."""
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -55,24 +56,48 @@ browser:
   replica_port: {replica_port}
 gateway:
   url: http://127.0.0.1:{port}
-  start:
-    url: "{{url}}/sessions/{{session}}"
+{start_and_qr}
+"""
+# The three ways the reference gateway hands the QR over, as a user's profile names them.
+_QR_MODES = {
+    "response": """  start:
+    url: "{url}/sessions/{session}?wait=qr"
+  stop:
+    - method: DELETE
+      url: "{url}/sessions/{session}"
+""",
+    "poll": """  start:
+    url: "{url}/sessions/{session}"
   qr:
     source: poll
     poll:
       method: GET
-      url: "{{url}}/sessions/{{session}}/qr"
+      url: "{url}/sessions/{session}/qr"
     interval_ms: 50
     status_field: status
     pending: [STARTING]
   stop:
     - method: DELETE
-      url: "{{url}}/sessions/{{session}}"
-"""
+      url: "{url}/sessions/{session}"
+""",
+    # No stop: the accounts' rows stay for the test to read.
+    "webhook": """  start:
+    url: "{url}/sessions/{session}"
+    body:
+      webhook_url: "{webhook_url}"
+  qr:
+    source: webhook
+    field: data.qr_code
+    webhook:
+      signed: false
+      events: [qr_code_generated]
+      session_field: data.session_id
+""",
+}
 
 
 @pytest.mark.browser
-def test_a_gateway_started_by_hand_is_named_by_url_and_polled(tmp_path: Path) -> None:
+def test_a_gateway_started_by_hand_is_named_by_url_in_each_qr_mode(tmp_path: Path) -> None:
     state = {"QRBENCH_STATE_DIR": str(tmp_path / "state")}
     replica_port, port = free_ports(3), free_ports(1)
     flags = qrbench(
@@ -85,26 +110,45 @@ def test_a_gateway_started_by_hand_is_named_by_url_and_polled(tmp_path: Path) ->
         cwd=tmp_path,
         env=state,
     ).stdout.splitlines()
+    db_path = tmp_path / "gateway.db"
+    # Two instances behind the router, the study's split DB writes.
     gateway = subprocess.Popen(
         ["node", str(REFERENCE_GATEWAY)],
-        env={**os.environ, "GATEWAY_PORT": str(port), "GATEWAY_CHROMIUM_ARGS": json.dumps(flags)},
+        env={
+            **os.environ,
+            "GATEWAY_PORT": str(port),
+            "GATEWAY_CHROMIUM_ARGS": json.dumps(flags),
+            "GATEWAY_INSTANCES": "2",
+            "GATEWAY_DB_UPDATES": "split",
+            "GATEWAY_DB_PATH": str(db_path),
+            "GATEWAY_DATA_PATH": str(tmp_path / "gateway-data"),
+        },
         stdout=subprocess.PIPE,
         text=True,
     )
     try:
         assert gateway.stdout is not None
-        assert "listening on" in gateway.stdout.readline()
-        profile = write_yaml(
-            tmp_path / "by-url.yaml", _BY_URL.format(replica_port=replica_port, port=port)
-        )
-        done = qrbench(
-            "run", "-p", str(profile), "--runs", "2", "--warmup", "0", cwd=tmp_path, env=state
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
-        assert "PASS" in done.stdout
+        assert "(router, 2 instances)" in gateway.stdout.readline()
+        for mode, start_and_qr in _QR_MODES.items():
+            profile = write_yaml(
+                tmp_path / f"{mode}.yaml",
+                _BY_URL.format(replica_port=replica_port, port=port, start_and_qr=start_and_qr),
+            )
+            done = qrbench(
+                "run", "-p", str(profile), "--runs", "2", "--warmup", "0", cwd=tmp_path, env=state
+            )
+            assert done.returncode == 0, mode + done.stdout + done.stderr
+            assert "PASS" in done.stdout, mode
+        with sqlite3.connect(db_path) as db:
+            rows = db.execute(
+                "SELECT status, assigned_instance_index FROM whatsapp_accounts"
+            ).fetchall()
+        # The webhook mode's two accounts, routed one to each instance; the others deleted.
+        assert sorted(rows) == [("qr_scanning", 0), ("qr_scanning", 1)]
     finally:
         gateway.terminate()
         gateway.wait(timeout=20)
+    assert not _gateway_processes()
 
 
 _NEVER_READY = """engine: gateway
