@@ -2,6 +2,7 @@
 with every way a user's gateway can answer."""
 
 import base64
+import fnmatch
 import json
 import threading
 import time
@@ -35,9 +36,10 @@ class Answer:
 
 
 class ScriptedGateway:
-    """Routes are keyed by method and the path's first segment (`("POST", "start")`); each
-    answers its script in turn, the last answer for ever after. Every request is recorded
-    as (method, path, headers)."""
+    """Routes are keyed by method and a pattern the path starts with (`("POST", "start")`,
+    `("GET", "api/*/auth/qr")`), the longest that matches; each answers its script in
+    turn, the last answer for ever after. Every request is recorded as (method, path,
+    headers)."""
 
     def __init__(self, script: dict[tuple[str, str], list[Answer]]) -> None:
         self.script = {key: list(answers) for key, answers in script.items()}
@@ -49,8 +51,7 @@ class ScriptedGateway:
                 length = int(handler.headers.get("Content-Length") or 0)
                 sent = handler.rfile.read(length)
                 gateway.requests.append((handler.command, handler.path, dict(handler.headers)))
-                first = handler.path.strip("/").split("/")[0].split("?")[0]
-                answers = gateway.script.get((handler.command, first))
+                answers = gateway.route(handler.command, handler.path)
                 answer = Answer(404, {"error": "no route"}) if not answers else answers[0]
                 if answers and len(answers) > 1:
                     answers.pop(0)
@@ -72,6 +73,15 @@ class ScriptedGateway:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def route(self, method: str, path: str) -> list[Answer] | None:
+        route = path.split("?")[0].strip("/")
+        patterns = [
+            pattern
+            for sent, pattern in self.script
+            if sent == method and fnmatch.fnmatchcase(route, pattern + "*")
+        ]
+        return self.script[(method, max(patterns, key=len))] if patterns else None
 
     @property
     def url(self) -> str:
