@@ -12,6 +12,7 @@ import psutil
 import pytest
 
 from qrbench.engines.gateway.engine import REFERENCE_GATEWAY
+from tests.engines.gateway.scripted import WHATSAPP_QR
 from tests.helpers import free_ports, qrbench, write_yaml
 
 pytestmark = pytest.mark.usefixtures("no_leftover_chromium")
@@ -194,3 +195,67 @@ def test_a_gateway_that_does_not_get_ready_is_exit_3_naming_it(
         if "time.sleep(60)" in " ".join(p.info["cmdline"] or [])
     ]
     assert not leftovers
+
+
+_DYING_GATEWAY = """
+import json, os, sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+starts = 0
+
+
+class Handler(BaseHTTPRequestHandler):
+    def answer(self, status, body):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        self.answer(200, {"status": "ok"})
+
+    def do_POST(self):
+        global starts
+        starts += 1
+        if starts == 2:
+            os._exit(1)  # dies while a start is in flight
+        self.answer(201, {"qr": os.environ["QR"]})
+
+    def do_DELETE(self):
+        self.answer(200, {})
+
+    def log_message(self, *args):
+        pass
+
+
+HTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+"""
+
+
+def test_a_gateway_that_dies_mid_run_fails_the_sessions_after_and_the_run_goes_on(
+    tmp_path: Path,
+) -> None:
+    script = tmp_path / "dying.py"
+    script.write_text(_DYING_GATEWAY)
+    profile = write_yaml(
+        tmp_path / "dying.yaml",
+        "engine: gateway\ngateway:\n  url: http://127.0.0.1:0\n"
+        f"  command: [{json.dumps(sys.executable)}, {json.dumps(str(script))}, '{{port}}']\n"
+        f"  env: {{QR: {json.dumps(WHATSAPP_QR)}}}\n"
+        "  ready: '{url}/health'\n  request_timeout_ms: 5000\n"
+        "  start:\n    url: '{url}/start/{session}'\n"
+        "  stop:\n    - {method: DELETE, url: '{url}/sessions/{session}'}\n",
+    )
+    results = tmp_path / "run.json"
+    done = qrbench(
+        "run", "-p", str(profile), "--runs", "3", "--warmup", "0", "-o", str(results), cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    sessions = json.loads(results.read_text())["sessions"]
+    assert [session["ok"] for session in sessions] == [True, False, False]
+    for failed in sessions[1:]:
+        assert (failed["error"]["stage"], failed["error"]["type"]) == ("request", "GatewayFailed")
+        assert "POST {url}/start/{session} failed" in failed["error"]["message"]
+        # Its stop could not be sent either, and says so.
+        assert [error["stage"] for error in failed["background_errors"]] == ["stop"]
