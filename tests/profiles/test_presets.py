@@ -2,7 +2,6 @@
 a scripted gateway answering in that project's API shape (as docs/gateway.md read it
 from their sources): the requests they send, where they find the QR, how they stop."""
 
-import asyncio
 import json
 import urllib.request
 from pathlib import Path
@@ -10,14 +9,11 @@ from typing import Any
 
 import pytest
 
-from qrbench.config.loader import ProfileError, load_profile, load_scenario
+from qrbench.config.loader import ProfileError, load_profile
 from qrbench.config.models import QrOptions
 from qrbench.engines.handler.qr import encode_png_data_url
-from qrbench.measure.plan import RunOutcome, RunPlan
-from qrbench.measure.runner import run
-from tests.engines.gateway.scripted import WHATSAPP_QR, Answer, ScriptedGateway
-from tests.helpers import SMALL_WORLD, write_yaml
-from tests.run_helpers import RecordingListener
+from qrbench.measure.plan import RunOutcome
+from tests.engines.gateway.scripted import WHATSAPP_QR, Answer, ScriptedGateway, run_profile
 
 PRESETS = Path(__file__).parents[2] / "qrbench" / "profiles" / "presets"
 KEYS = {
@@ -37,17 +33,10 @@ def keys(monkeypatch: pytest.MonkeyPatch) -> None:
 def _run(tmp_path: Path, preset: str, gateway: ScriptedGateway) -> RunOutcome:
     # A user's profile: the preset, pointed at their instance.
     yaml = f"extends: {PRESETS / preset}.yaml\ngateway:\n  url: {gateway.url}\n"
-    plan = RunPlan(
-        profile=load_profile(str(write_yaml(tmp_path / "mine.yaml", yaml))),
-        scenario=load_scenario(str(write_yaml(tmp_path / "small.yaml", SMALL_WORLD))),
-        runs=2,
-        warmup=0,
-        results_path=tmp_path / "run.json",
-    )
-    outcome = asyncio.run(run(plan, RecordingListener()))
+    outcome = run_profile(tmp_path, yaml, runs=2)
     assert [session.ok for session in outcome.sessions] == [True, True], outcome.sessions[0].error
     assert all(not session.background_errors for session in outcome.sessions)
-    written = plan.results_path.read_text()
+    written = (tmp_path / "run.json").read_text()
     assert not any(value in written for value in KEYS.values())
     return outcome
 

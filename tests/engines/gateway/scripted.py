@@ -1,6 +1,7 @@
 """A real HTTP gateway on loopback whose answers a test scripts, to meet the gateway engine
 with every way a user's gateway can answer."""
 
+import asyncio
 import base64
 import fnmatch
 import json
@@ -8,12 +9,31 @@ import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
+
+from qrbench.config.loader import load_profile, load_scenario
+from qrbench.measure.plan import RunOutcome, RunPlan
+from qrbench.measure.runner import run
+from tests.helpers import SMALL_WORLD, write_yaml
+from tests.run_helpers import RecordingListener
 
 # WhatsApp's login QR form: ref, two public keys and the ADV secret (32 bytes each), platform.
 WHATSAPP_QR = ",".join(
     ["2@scripted-ref", *(base64.b64encode(bytes([n]) * 32).decode() for n in (1, 2, 3)), "WEB"]
 )
+
+
+def run_profile(tmp_path: Path, yaml: str, runs: int = 1) -> RunOutcome:
+    """`runs` sessions of the gateway profile `yaml` in the small world, into run.json."""
+    plan = RunPlan(
+        profile=load_profile(str(write_yaml(tmp_path / "gw.yaml", yaml))),
+        scenario=load_scenario(str(write_yaml(tmp_path / "small.yaml", SMALL_WORLD))),
+        runs=runs,
+        warmup=0,
+        results_path=tmp_path / "run.json",
+    )
+    return asyncio.run(run(plan, RecordingListener()))
 
 
 class Answer:

@@ -1,7 +1,6 @@
 """The gateway engine against a scripted gateway on loopback: every way a start, a poll
 or a stop can answer, each a recorded session (or, before any session, exit 3)."""
 
-import asyncio
 import contextlib
 import json
 import socket
@@ -13,16 +12,13 @@ from typing import Any
 
 import pytest
 
-from qrbench.config.loader import load_profile, load_scenario
 from qrbench.config.models import QrOptions
 from qrbench.engines.handler.qr import encode_png_data_url
 from qrbench.errors import ConfigError, EnvironmentProblem
-from qrbench.measure.plan import RunOutcome, RunPlan
-from qrbench.measure.runner import run
+from qrbench.measure.plan import RunOutcome
 from qrbench.world.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
-from tests.engines.gateway.scripted import WHATSAPP_QR, Answer, ScriptedGateway
+from tests.engines.gateway.scripted import WHATSAPP_QR, Answer, ScriptedGateway, run_profile
 from tests.helpers import SMALL_WORLD, qrbench, write_yaml
-from tests.run_helpers import RecordingListener
 
 _RESPONSE = """engine: gateway
 gateway:
@@ -51,15 +47,7 @@ _POLL = """    source: poll
 
 
 def _run(tmp_path: Path, url: str, qr: str = "", runs: int = 1) -> RunOutcome:
-    yaml = _RESPONSE.format(url=url, qr=qr)
-    plan = RunPlan(
-        profile=load_profile(str(write_yaml(tmp_path / "gw.yaml", yaml))),
-        scenario=load_scenario(str(write_yaml(tmp_path / "small.yaml", SMALL_WORLD))),
-        runs=runs,
-        warmup=0,
-        results_path=tmp_path / "run.json",
-    )
-    return asyncio.run(run(plan, RecordingListener()))
+    return run_profile(tmp_path, _RESPONSE.format(url=url, qr=qr), runs)
 
 
 @pytest.fixture(autouse=True)
@@ -255,15 +243,7 @@ def _posting(event: str = "qr", secret: str | None = None, qr: bool = True) -> A
 
 def _run_webhook(tmp_path: Path, answer: Answer, webhook: str) -> RunOutcome:
     with ScriptedGateway({("POST", "start"): [answer]}) as gateway:
-        yaml = _WEBHOOK.format(url=gateway.url, webhook=webhook)
-        plan = RunPlan(
-            profile=load_profile(str(write_yaml(tmp_path / "gw.yaml", yaml))),
-            scenario=load_scenario(str(write_yaml(tmp_path / "small.yaml", SMALL_WORLD))),
-            runs=2,
-            warmup=0,
-            results_path=tmp_path / "run.json",
-        )
-        return asyncio.run(run(plan, RecordingListener()))
+        return run_profile(tmp_path, _WEBHOOK.format(url=gateway.url, webhook=webhook), runs=2)
 
 
 _SIGNED = "      event_field: event\n      session_field: session\n"
@@ -314,15 +294,8 @@ def test_a_qr_by_webhook_needs_qrbenchs_own_receiver(tmp_path: Path) -> None:
         "  secret: the-profile-secret\n",
         "  secret: the-profile-secret\n  url: http://127.0.0.1:9/hook\n",
     )
-    plan = RunPlan(
-        profile=load_profile(str(write_yaml(tmp_path / "gw.yaml", yaml))),
-        scenario=load_scenario(str(write_yaml(tmp_path / "small.yaml", SMALL_WORLD))),
-        runs=1,
-        warmup=0,
-        results_path=tmp_path / "run.json",
-    )
     with pytest.raises(ConfigError, match=r"webhook\.url: the gateway's QR comes by webhook"):
-        asyncio.run(run(plan, RecordingListener()))
+        run_profile(tmp_path, yaml)
 
 
 def test_the_receiver_listens_where_receiver_bind_says(tmp_path: Path) -> None:
@@ -403,15 +376,7 @@ gateway:
 
 def _run_token(tmp_path: Path, script: dict[tuple[str, str], list[Answer]]) -> Any:
     with ScriptedGateway(script) as gateway:
-        yaml = _TOKEN_THEN_START.format(url=gateway.url)
-        plan = RunPlan(
-            profile=load_profile(str(write_yaml(tmp_path / "gw.yaml", yaml))),
-            scenario=load_scenario(str(write_yaml(tmp_path / "small.yaml", SMALL_WORLD))),
-            runs=1,
-            warmup=0,
-            results_path=tmp_path / "run.json",
-        )
-        return asyncio.run(run(plan, RecordingListener())), gateway
+        return run_profile(tmp_path, _TOKEN_THEN_START.format(url=gateway.url)), gateway
 
 
 def test_a_token_saved_from_an_earlier_answer_is_sent_and_422_is_polled_again(
