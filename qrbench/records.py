@@ -172,6 +172,34 @@ def _field_types(record: type[_Record]) -> tuple[tuple[str, Any], ...]:
 
 
 @dataclass(frozen=True)
+class SpanTiming(_Record):
+    """A span the gateway exported for the session's trace (OpenTelemetry), moved onto
+    the session's clock: the gateway's own account of where its time went."""
+
+    name: str
+    service: str
+    span_id: str
+    # The span it is nested in; None for one made in the context of qrbench's request.
+    parent_span_id: str | None
+    start_ms: float
+    duration_ms: float
+    # The black-box stage its start falls in; None before the first or after the last.
+    stage: str | None
+    ok: bool  # its status is not ERROR
+
+    @property
+    def end_ms(self) -> float:
+        return self.start_ms + self.duration_ms
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **super().to_dict(),
+            "start_ms": round(self.start_ms, 1),
+            "duration_ms": round(self.duration_ms, 1),
+        }
+
+
+@dataclass(frozen=True)
 class StageTiming(_Record):
     name: str
     start_ms: float
@@ -228,6 +256,7 @@ _ADDED_IN_SCHEMA_1: dict[str, object] = {
     "chats_synced": 0,
     "background_errors": [],
     "attempts": [],
+    "spans": [],
 }
 
 # When the scheduler meant a session to start and when it did (results/README.md).
@@ -259,15 +288,24 @@ class SessionResult(_Record):
     # session to start and when it did; an open loop's lateness is the difference.
     scheduled_start_ms: float | None = None
     started_ms: float | None = None
+    # engine gateway: the spans its gateway exported for this session, oldest first.
+    spans: list[SpanTiming] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The session as the results file records it (results/README.md)."""
-        recorded = {**super().to_dict(), "stages": [stage.to_dict() for stage in self.stages]}
+        recorded = {
+            **super().to_dict(),
+            "stages": [stage.to_dict() for stage in self.stages],
+            "spans": [span.to_dict() for span in self.spans],
+        }
         # A session read from a file written before starts were recorded writes back as it
         # was; the runner records both for every session it runs.
         for key in _STARTS:
             if recorded[key] is None:
                 del recorded[key]
+        # Only a traced gateway's sessions have spans; the others' records stay as they were.
+        if not self.spans:
+            del recorded["spans"]
         return recorded
 
     @classmethod

@@ -34,6 +34,9 @@ class RecordingListener:
     def warning(self, message: str) -> None:
         self.events.append(("warning", message))
 
+    def notice(self, message: str) -> None:
+        self.events.append(("notice", message))
+
 
 def run_profile(
     tmp_path: Path,

@@ -6,8 +6,10 @@ from typing import NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from qrbench.analysis.compare import unique_labels
+from qrbench.analysis.spans import span_rows
 from qrbench.cli.app import console, errors
 from qrbench.cli.options import AS_PROFILED, BrowserChoice, on_engine
 from qrbench.config.load import ONE_AT_A_TIME, Load
@@ -18,12 +20,14 @@ from qrbench.measure.plan import RunOutcome, RunPlan
 from qrbench.measure.signals import Interrupted, run_until_signalled
 from qrbench.outputs import check_results_file, check_writable
 from qrbench.report.console.progress import RichRunListener
+from qrbench.report.console.spans import spans_table
 from qrbench.report.console.tables import print_run
 from qrbench.report.export import STDOUT, write
 from qrbench.report.export import csv as csv_export
 from qrbench.report.export import html as html_export
 from qrbench.report.export import json as json_export
 from qrbench.report.export import markdown as markdown_export
+from qrbench.report.wording.run import spans_note
 from qrbench.results import release, reserve_default_path
 
 # What tells a results file this run wrote from one that was there before: an atomic
@@ -128,8 +132,10 @@ def measure_run(
     keep_profiles: bool = False,
     load: Load = ONE_AT_A_TIME,
     browsers: BrowserChoice = AS_PROFILED,
+    verbose: bool = False,
 ) -> RunOutcome:
-    """Run sessions as `qrbench run` does: progress, the run's table, its results file."""
+    """Run sessions as `qrbench run` does: progress, the run's table, its results file;
+    for a gateway, what its spans say (the spans themselves when `verbose`)."""
     plan = browsers.placed(
         RunPlan(
             profile=browsers.apply(profile),
@@ -162,8 +168,18 @@ def measure_run(
     if warmup:
         title += f" ({warmup} warmup discarded)"
     print_run(screen, title, outcome.summary)
+    if profile.engine is EngineKind.GATEWAY:
+        _print_spans(screen, outcome, verbose=verbose)
     screen.print(f"[dim]results written to {outcome.results_path}[/dim]")
     return outcome
+
+
+def _print_spans(screen: Console, outcome: RunOutcome, *, verbose: bool) -> None:
+    rows = span_rows(outcome.sessions)
+    if rows and verbose:
+        screen.print()
+        screen.print(spans_table(rows))
+    screen.print(f"[dim]{escape(spans_note(len(rows), shown=verbose))}[/dim]")
 
 
 _Format = TypeVar("_Format")

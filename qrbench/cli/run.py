@@ -77,6 +77,15 @@ def run(
     replica_bind: ReplicaBind = None,
     replica_port: ReplicaPort = None,
     receiver_bind: ReceiverBind = None,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="engine gateway: also the gateway's own spans (OpenTelemetry), nested under "
+            "the stages they start in.",
+        ),
+    ] = False,
 ) -> None:
     """Time real headless Chromium sessions under one profile and print each stage.
 
@@ -119,6 +128,7 @@ def run(
         keep_profiles=keep_profiles,
         load=load,
         browsers=browsers,
+        verbose=verbose,
     )
     if outcome.data_path is not None:
         screen.print(f"[dim]profiles kept in {outcome.data_path}[/dim]")

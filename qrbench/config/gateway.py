@@ -129,6 +129,19 @@ class GatewayQr(StrictModel):
         return self
 
 
+class GatewayTraces(StrictModel):
+    """OpenTelemetry: qrbench's trace context on its requests, the gateway's spans back."""
+
+    # Send a W3C `traceparent` on the before, start and poll requests, and keep the spans
+    # the gateway exports to qrbench's OTLP endpoint for that trace.
+    enabled: bool = True
+    # How long after each session's QR to wait for its spans still on their way.
+    wait_ms: int = Field(default=1000, ge=0)
+    # qrbench's OTLP endpoint on this port rather than a free one: for a gateway started
+    # by hand, told OTEL_EXPORTER_OTLP_ENDPOINT before qrbench runs.
+    port: int | None = Field(default=None, ge=1, le=65535)
+
+
 class Gateway(StrictModel):
     # The gateway's base URL: `{url}` in templates, where `ready` and requests point.
     url: PlainText
@@ -148,6 +161,7 @@ class Gateway(StrictModel):
     qr: GatewayQr = Field(default_factory=GatewayQr)
     # Sent after every session, whatever happened, so no session is left in the gateway.
     stop: list[GatewayRequest] = Field(default_factory=list)
+    traces: GatewayTraces = Field(default_factory=GatewayTraces)
 
     @field_validator("url")
     @classmethod

@@ -12,7 +12,8 @@ from collections.abc import Iterator, Mapping
 # What qrbench knows before any session (docs/gateway.md): the gateway's base URL and
 # port; the Chromium it should use with the flags that reach the replica; the profile's
 # own knobs as whatsapp-web.js Client options and its auth, Redis, webhook, DB updates
-# and instances; qrbench's receiver; and where the reference gateway's script is.
+# and instances; qrbench's receiver and OTLP endpoint; and where the reference gateway's
+# script is.
 SERVICE_PLACEHOLDERS = frozenset(
     {
         "url",
@@ -28,6 +29,7 @@ SERVICE_PLACEHOLDERS = frozenset(
         "webhook_secret",
         "db_updates",
         "instances",
+        "otlp_endpoint",
         "reference_gateway",
     }
 )

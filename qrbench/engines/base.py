@@ -21,8 +21,9 @@ from qrbench.config.models import Profile, ScenarioCpu, ScenarioNetwork
 from qrbench.engines.gateway.inbox import QrInbox
 from qrbench.engines.handler.db import GatewayDb
 from qrbench.errors import SessionFailure
-from qrbench.records import ResourceUsage, SessionError, Stage
+from qrbench.records import ResourceUsage, SessionError, SpanTiming, Stage
 from qrbench.world.faults import Fault
+from qrbench.world.otlp import OtlpReceiver
 from qrbench.world.replica.server import Replica
 from qrbench.world.stores.base import SessionStore
 
@@ -55,6 +56,8 @@ class SessionSetup:
     gateway_values: Mapping[str, str] | None = None
     # engine gateway with its QR by webhook: where qrbench's receiver hands the events over.
     qr_inbox: QrInbox | None = None
+    # engine gateway: qrbench's OTLP endpoint, where the gateway's spans arrive.
+    otlp: OtlpReceiver | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,8 @@ class PreparedSession:
     fault: Fault | None
     # Failures beside the QR path (a backup, a late delivery): recorded, not fatal.
     background_errors: list[SessionError] = field(default_factory=list)
+    # The gateway's spans for this session, as an engine that reads them found them.
+    spans: list[SpanTiming] = field(default_factory=list)
 
     @property
     def profile(self) -> Profile:

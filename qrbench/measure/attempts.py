@@ -92,6 +92,9 @@ def _on_session_clock(
             dataclasses.replace(stage, start_ms=stage.start_ms + offset_ms) for stage in last.stages
         ],
         background_errors=[_later(error, offset_ms) for error in last.background_errors],
+        spans=[
+            dataclasses.replace(span, start_ms=span.start_ms + offset_ms) for span in last.spans
+        ],
         attempts=records,
     )
 

@@ -344,6 +344,9 @@ class _InFlight:
     def warning(self, message: str) -> None:
         self._listener.warning(message)
 
+    def notice(self, message: str) -> None:
+        self._listener.notice(message)
+
 
 class _Watch:
     """Samples the machine during a step; trips when memory reaches the headroom or swap

@@ -194,6 +194,11 @@ class _ProfileRun:
         )
         self._setup, self._preloaded = opened.setup, opened.preloaded
         self._webhook_rejections = opened.webhook_rejections
+        if opened.setup.otlp is not None:
+            self._listener.notice(
+                f"{plan.label or plan.profile.name}: the gateway's spans go to "
+                f"OTEL_EXPORTER_OTLP_ENDPOINT={opened.setup.otlp.endpoint}"
+            )
         header = _header(plan, self._run_id, opened.store_description)
         self._results = ResultsFile(plan.results_path, header)
 

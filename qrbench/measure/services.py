@@ -38,6 +38,7 @@ from qrbench.engines.model.auth import uses_remote_auth
 from qrbench.errors import ConfigError
 from qrbench.world.faults import Fault, probability
 from qrbench.world.loopback import BIND_ADDRESS
+from qrbench.world.otlp import OtlpReceiver
 from qrbench.world.receiver import Receiver
 from qrbench.world.remote_session import build_preloaded_session
 from qrbench.world.replica.server import REPLICA_FAULTS, Replica, ReplicaConfig
@@ -110,6 +111,12 @@ async def open_services(
         if first and opened.warning is not None:
             warn(opened.warning)
         stop_if_asked()
+    otlp: OtlpReceiver | None = None
+    if profile.engine is EngineKind.GATEWAY:
+        traces = gateway_of_profile(profile).traces
+        otlp = OtlpReceiver(receiver_bind, port=traces.port)
+        otlp.start()
+        services.callback(otlp.stop)
     http = await services.enter_async_context(aiohttp.ClientSession())
     db = GatewayDb(data_path / "gateway.db")
     services.callback(db.close)
@@ -130,6 +137,7 @@ async def open_services(
         cpu=scenario.cpu,
         replica=replica,
         qr_inbox=qr_inbox,
+        otlp=otlp,
     )
     preloaded = await _preload(setup, scenario, data_path)
     if profile.engine is EngineKind.GATEWAY:

@@ -26,6 +26,7 @@ from qrbench.config.models import Profile
 from qrbench.engines.base import FirstQr, PreparedSession, SessionSetup
 from qrbench.engines.gateway import requests
 from qrbench.engines.gateway.qr import qr_string
+from qrbench.engines.gateway.tracing import TRACEPARENT, SessionTrace, placed, settled_spans
 from qrbench.engines.model.auth import uses_remote_auth
 from qrbench.engines.wwebjs import options
 from qrbench.errors import GatewayFailed, QrTimeout, SessionFailure
@@ -61,6 +62,7 @@ def service_values(setup: SessionSetup) -> dict[str, str]:
         "webhook_secret": profile.webhook.secret or "",
         "db_updates": profile.db.updates.value,
         "instances": str(profile.routing.instances if profile.routing.multi_instance else 1),
+        "otlp_endpoint": "" if setup.otlp is None else setup.otlp.endpoint,
         "reference_gateway": str(REFERENCE_GATEWAY),
     }
 
@@ -121,6 +123,12 @@ class GatewayEngine:
         self._refusals_before = 0 if inbox is None else inbox.refusals_so_far()
         # The start, still unanswered when its QR came by webhook first.
         self._start: asyncio.Task[bytes] | None = None
+        otlp = session.setup.otlp
+        self._trace = (
+            SessionTrace.new() if otlp is not None and self._gateway.traces.enabled else None
+        )
+        if otlp is not None and self._trace is not None:
+            otlp.expect(self._trace.trace_id)
 
     async def show_qr(self) -> FirstQr:
         try:
@@ -147,10 +155,17 @@ class GatewayEngine:
     async def _send(self, request: GatewayRequest) -> bytes:
         """`request`'s answer, after keeping what it saves for the session's later ones."""
         _, answer = await requests.send(
-            self._session.setup.http, request, self._values, self._gateway.request_timeout_ms
+            self._session.setup.http,
+            request,
+            self._values,
+            self._gateway.request_timeout_ms,
+            trace_headers=self._trace_headers(),
         )
         self._values |= requests.saved(answer, request)
         return answer
+
+    def _trace_headers(self) -> dict[str, str]:
+        return {} if self._trace is None else {TRACEPARENT: self._trace.traceparent}
 
     async def _start_or_qr_event(self) -> bytes | None:
         """The start's answer; None when the QR came by webhook first, as it does from a
@@ -185,6 +200,7 @@ class GatewayEngine:
                 self._values,
                 gateway.request_timeout_ms,
                 also_ok=qr.pending_http,
+                trace_headers=self._trace_headers(),
             )
             pending = http_status in qr.pending_http
             document = None if pending else requests.parse_json(body, qr.poll)
@@ -224,6 +240,21 @@ class GatewayEngine:
             )
         return found
 
+    async def _keep_spans(self) -> None:
+        """The gateway's spans for this session, on its clock, once they stopped coming.
+        A gateway that has sent none in this run is waited for at its first session only."""
+        otlp, trace = self._session.setup.otlp, self._trace
+        if otlp is None or trace is None:
+            return
+        if otlp.received_any or not otlp.waited_in_vain:
+            await settled_spans(otlp, trace, self._gateway.traces.wait_ms)
+            otlp.waited_in_vain = not otlp.received_any
+        session = self._session
+        session.spans[:] = placed(
+            otlp.spans(trace.trace_id), trace, session.timer, session.timer.stages
+        )
+        otlp.forget(trace.trace_id)
+
     async def after_qr(self) -> None:
         return
 
@@ -241,6 +272,7 @@ class GatewayEngine:
             except asyncio.CancelledError:
                 if not self._start.cancelled():
                     raise
+        await self._keep_spans()
         for stop in gateway.stop:
             try:
                 await requests.send(

@@ -49,12 +49,29 @@ def gateway_tree_memory(me: psutil.Process) -> TreesMemory:
     return tree_memory(roots)
 
 
+def _otlp_env(endpoint: str) -> dict[str, str]:
+    if not endpoint:
+        return {}
+    return {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
+        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+        "OTEL_TRACES_EXPORTER": "otlp",
+        # The batch processor's default 5 s would keep a session's spans past its end.
+        "OTEL_BSP_SCHEDULE_DELAY": "100",
+    }
+
+
 class GatewayProcess:
     """The gateway's command, running until the `async with` block ends."""
 
     def __init__(self, gateway: Gateway, values: Mapping[str, str], log_path: Path) -> None:
         self._command = [fill(part, values) for part in gateway.command]
-        self._env = {name: fill(value, values) for name, value in gateway.env.items()}
+        # A gateway with an OpenTelemetry SDK exports its spans to qrbench, promptly;
+        # the profile's own env wins.
+        self._env = {
+            **_otlp_env(values.get("otlp_endpoint", "")),
+            **{name: fill(value, values) for name, value in gateway.env.items()},
+        }
         self._template = " ".join(gateway.command)
         self.log_path = log_path
         self._process: asyncio.subprocess.Process | None = None

@@ -34,6 +34,7 @@ async def send(
     timeout_ms: int,
     *,
     also_ok: Collection[int] = (),
+    trace_headers: Mapping[str, str] | None = None,
 ) -> tuple[int, bytes]:
     """The status and body of a 2xx answer to `request`, or of one whose status is in
     `also_ok`; GatewayFailed with the status and the first line of the body otherwise, or
@@ -43,7 +44,10 @@ async def send(
         async with http.request(
             request.method,
             fill(request.url, values),
-            headers={name: fill(value, values) for name, value in request.headers.items()},
+            headers={
+                **(trace_headers or {}),
+                **{name: fill(value, values) for name, value in request.headers.items()},
+            },
             json=body,
             timeout=aiohttp.ClientTimeout(total=timeout_ms / 1000),
         ) as response:

@@ -213,6 +213,7 @@ class _Attempt:
             db_statements=self.db.statements(self.session.session_id) - self.statements_before,
             chats_synced=self.chats_synced,
             background_errors=self.session.background_errors,
+            spans=self.session.spans,
         )
 
 

@@ -4,6 +4,7 @@ from pathlib import Path
 from types import TracebackType
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -108,3 +109,6 @@ class RichRunListener:
 
     def warning(self, message: str) -> None:
         self._console.print(f"[yellow]warning:[/yellow] {message}", highlight=False)
+
+    def notice(self, message: str) -> None:
+        self._console.print(f"[dim]{escape(message)}[/dim]", highlight=False)

@@ -12,3 +12,19 @@ def webhook_refusals(rejected: dict[str, int] | None) -> str | None:
     total = sum(rejected.values())
     reasons = ", ".join(f"{reason} {count}" for reason, count in rejected.items())
     return f"the webhook receiver refused {total} request(s): {reasons}"
+
+
+TRACING_DOC = "docs/tracing.md"
+
+
+def spans_note(kinds: int, *, shown: bool) -> str:
+    """What a gateway run says of the gateway's spans: none came (black-box stages only),
+    or how many kinds came and where to see them."""
+    if kinds == 0:
+        return (
+            "the gateway sent no spans: black-box stages only (give it "
+            "OTEL_EXPORTER_OTLP_ENDPOINT, which qrbench sets for a gateway it starts; "
+            f"{TRACING_DOC})"
+        )
+    where = "above" if shown else "-v shows them"
+    return f"the gateway sent {kinds} kind(s) of span for its sessions; {where}"
