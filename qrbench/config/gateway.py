@@ -206,7 +206,8 @@ def reference_gateway() -> Gateway:
     qrbench on a free port with the profile's own knobs (docs/gateway.md)."""
     return Gateway(
         url="http://127.0.0.1:0",
-        command=["node", "{reference_gateway}"],
+        # Traced with OpenTelemetry when qrbench gives it an endpoint (docs/tracing.md).
+        command=["node", "--require", "{node_tracing}", "{reference_gateway}"],
         env={
             "GATEWAY_PORT": "{port}",
             "GATEWAY_CLIENT_OPTIONS": "{client_options}",
@@ -218,6 +219,7 @@ def reference_gateway() -> Gateway:
             "GATEWAY_WEBHOOK_SECRET": "{webhook_secret}",
             "GATEWAY_DB_UPDATES": "{db_updates}",
             "GATEWAY_INSTANCES": "{instances}",
+            "OTEL_SERVICE_NAME": "reference-gateway",
         },
         ready="{url}/health",
         start=GatewayRequest(method="POST", url="{url}/sessions/{session}?wait=qr"),

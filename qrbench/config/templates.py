@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 # port; the Chromium it should use with the flags that reach the replica; the profile's
 # own knobs as whatsapp-web.js Client options and its auth, Redis, webhook, DB updates
 # and instances; qrbench's receiver and OTLP endpoint; and where the reference gateway's
-# script is.
+# script and the Node tracing (`node --require`) are.
 SERVICE_PLACEHOLDERS = frozenset(
     {
         "url",
@@ -30,6 +30,7 @@ SERVICE_PLACEHOLDERS = frozenset(
         "db_updates",
         "instances",
         "otlp_endpoint",
+        "node_tracing",
         "reference_gateway",
     }
 )

@@ -20,10 +20,11 @@ def test_the_reference_gateways_two_instances_are_measured_whole(tmp_path: Path)
         tmp_path, [1, 2], sessions=2, warmup=0, profile_yaml="extends: gateway-new\n"
     )
     outcome = asyncio.run(ramp(plan, RecordingRampListener(), min_sessions_per_step=2))
-    assert [step.judgement.succeeded for step in outcome.steps] == [2, 2]
+    assert [step.judgement.succeeded for step in outcome.steps] == [2, 2], outcome.steps
     for step in outcome.steps:
-        assert step.memory is not None
-        assert 1 <= step.memory.browsers_at_peak <= 2
+        assert step.memory is not None, step
+        # A session's Chromium may still be closing as the next one launches.
+        assert 1 <= step.memory.browsers_at_peak <= step.load.concurrency + 1, step.memory
         # Three Node processes (about 50 MB each at least) and the Chromiums.
         assert step.memory.peak_rss_mb > 150
 

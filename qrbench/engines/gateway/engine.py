@@ -36,6 +36,7 @@ from qrbench.world.stores.redis import RedisStore
 # The gateway's own concerns, unseen from outside.
 UNKNOWN = "unknown"
 REFERENCE_GATEWAY = Path(__file__).parents[2] / "gateways" / "reference" / "server.js"
+NODE_TRACING = Path(__file__).parents[2] / "instrumentation" / "register.js"
 
 
 def service_values(setup: SessionSetup) -> dict[str, str]:
@@ -64,6 +65,7 @@ def service_values(setup: SessionSetup) -> dict[str, str]:
         "instances": str(profile.routing.instances if profile.routing.multi_instance else 1),
         "otlp_endpoint": "" if setup.otlp is None else setup.otlp.endpoint,
         "reference_gateway": str(REFERENCE_GATEWAY),
+        "node_tracing": str(NODE_TRACING),
     }
 
 

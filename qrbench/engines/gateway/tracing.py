@@ -45,11 +45,14 @@ class SessionTrace:
 
 async def settled_spans(otlp: OtlpReceiver, trace: SessionTrace, wait_ms: int) -> None:
     """Wait for the trace's spans still on their way (a batch exporter sends them late):
-    until none came for a moment after the last one, or `wait_ms` after the call."""
-    deadline = time.monotonic() + wait_ms / 1000
+    until none came for a moment, since the last one and since the call, or `wait_ms`
+    after the call."""
+    started = time.monotonic()
+    deadline = started + wait_ms / 1000
     while (now := time.monotonic()) < deadline:
         last = otlp.last_arrival(trace.trace_id)
-        if last is not None and now - last >= _QUIET_S:
+        # Quiet since the wait began, too: the spans that end with the QR are still due.
+        if last is not None and now - max(last, started) >= _QUIET_S:
             return
         await asyncio.sleep(_POLL_S)
 

@@ -28,6 +28,7 @@ const { Accounts } = require('./accounts.js');
 const shared = createRequire(path.join(__dirname, '..', '..', 'engines', 'wwebjs', 'package.json'));
 const wwebjs = shared('whatsapp-web.js');
 const { RedisStore, connectRedis } = shared('./redis_store.js');
+const api = shared('@opentelemetry/api');
 
 const SESSION_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const QR_EXPIRES_IN_S = 300;
@@ -342,6 +343,9 @@ async function serveInstance(config) {
     const pending = new Map();
     let asked = 0;
     process.on('message', ({ recorded, error }) => {
+        if (recorded === undefined) {
+            return;
+        }
         const done = pending.get(recorded);
         pending.delete(recorded);
         if (done) {
@@ -352,7 +356,10 @@ async function serveInstance(config) {
         new Promise((resolve, reject) => {
             asked += 1;
             pending.set(asked, (error) => (error ? reject(new Error(error)) : resolve()));
-            process.send({ record: asked, sessionId, instance: Number(INSTANCE_INDEX) });
+            // The trace goes along, so the router's writes nest under this QR's spans.
+            const carrier = {};
+            api.propagation.inject(api.context.active(), carrier);
+            process.send({ record: asked, sessionId, instance: Number(INSTANCE_INDEX), carrier });
         });
     const manager = new SessionManager(config, redis, recordQr);
     const server = http.createServer((request, response) => {
@@ -371,7 +378,12 @@ async function serveInstance(config) {
 
 function startInstance(index) {
     const child = childProcess.fork(__filename, [], {
-        env: { ...process.env, GATEWAY_INSTANCE_INDEX: String(index), GATEWAY_INSTANCES: '1' },
+        env: {
+            ...process.env,
+            GATEWAY_INSTANCE_INDEX: String(index),
+            GATEWAY_INSTANCES: '1',
+            OTEL_SERVICE_NAME: `${process.env.OTEL_SERVICE_NAME || 'gateway'}-instance-${index}`,
+        },
         stdio: 'inherit',
     });
     const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -405,12 +417,13 @@ async function serveRouter(config) {
     const instances = [...Array(config.instances).keys()].map(startInstance);
     const ports = await Promise.all(instances.map((instance) => instance.listening));
     for (const { child } of instances) {
-        child.on('message', ({ record, sessionId, instance }) => {
+        child.on('message', ({ record, sessionId, instance, carrier }) => {
             if (record === undefined) {
                 return;
             }
             try {
-                accounts.recordQr(sessionId, instance);
+                const traced = api.propagation.extract(api.ROOT_CONTEXT, carrier || {});
+                api.context.with(traced, () => accounts.recordQr(sessionId, instance));
                 child.send({ recorded: record });
             } catch (error) {
                 child.send({ recorded: record, error: error.message });

@@ -12,7 +12,7 @@ def spans_table(rows: list[SpanRow]) -> Table:
         title_justify="left",
         show_edge=False,
     )
-    table.add_column("span")
+    table.add_column("span", no_wrap=True)
     table.add_column("in stage", style="dim")
     table.add_column("n", justify="right")
     table.add_column("starts at ms", justify="right")
