@@ -74,6 +74,29 @@ class StageTally:
         }
 
 
+class SpanTally:
+    """Each span name's duration in the successful sessions that have it (its first, by
+    start, when a session has several), names in the order they first appear."""
+
+    def __init__(self) -> None:
+        self._durations: dict[str, array[float]] = {}
+
+    def add(self, session: SessionResult) -> None:
+        seen: set[str] = set()
+        for span in sorted(session.spans, key=lambda span: span.start_ms):
+            if span.name in seen:
+                continue
+            seen.add(span.name)
+            durations = self._durations.get(span.name)
+            if durations is None:
+                durations = self._durations[span.name] = array("d")
+            durations.append(span.duration_ms)
+
+    def in_every(self, sessions: int) -> "dict[str, array[float]]":
+        """The names met in every one of `sessions` sessions: those compare as stages do."""
+        return {name: values for name, values in self._durations.items() if len(values) == sessions}
+
+
 @dataclass(frozen=True)
 class MeasuredSessions:
     """The measured (non-warmup) sessions of a run, as columns; timings of successful ones."""
@@ -86,6 +109,8 @@ class MeasuredSessions:
     qr_times: "array[float]"  # ms
     # Stage durations over the successful sessions.
     stages: dict[str, StageSample]
+    # A traced gateway's span durations, by span name, for names in every successful one.
+    spans: "dict[str, array[float]]"
     # Over every measured session, failed or not (a session records at most one error).
     failures: list[FailureCount]
 
@@ -111,6 +136,7 @@ class ColumnsBuilder:
         self._qr_numbers: array[int] = array("q")
         self._qr_times: array[float] = array("d")
         self._stages = StageTally()
+        self._spans = SpanTally()
         self._failures = FailureTally()
 
     def add(self, session: SessionResult) -> None:
@@ -125,6 +151,7 @@ class ColumnsBuilder:
             return
         self._succeeded += 1
         self._stages.add(session)
+        self._spans.add(session)
         if session.time_to_qr_ms is not None:
             self._qr_numbers.append(session.number)
             self._qr_times.append(session.time_to_qr_ms)
@@ -136,5 +163,6 @@ class ColumnsBuilder:
             qr_numbers=self._qr_numbers,
             qr_times=self._qr_times,
             stages=self._stages.samples(),
+            spans=self._spans.in_every(self._succeeded),
             failures=self._failures.counts(),
         )

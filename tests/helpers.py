@@ -233,6 +233,7 @@ def synthetic_run(
             name: StageSample(array("d", values), name not in background)
             for name, values in durations.items()
         },
+        spans={},
         failures=[],
     )
     return LabelledRun(label, f"{label}.json", sessions, ENVIRONMENT)

@@ -45,10 +45,15 @@ class LabelledRun:
     environment: dict[str, Any]
 
 
+# A span's metric is named apart from any stage of the same name.
+SPAN_PREFIX = "span: "
+
+
 class MetricKind(StrEnum):
     CRITICAL = "critical"
     BACKGROUND = "background"
     TOTAL = "total"
+    SPAN = "span"  # a traced gateway's span, met in every successful session
 
 
 @dataclass(frozen=True)
@@ -244,7 +249,8 @@ def _judged_in_families(
 def _stage_samples(
     runs: Sequence[LabelledRun],
 ) -> list[tuple[str, dict[str, MetricKind], dict[str, Sequence[float]]]]:
-    """Stage durations of successful sessions, stages in the order they first appear."""
+    """Stage durations of successful sessions, stages in the order they first appear, then
+    a traced gateway's spans met in every successful session of a run."""
     labels = [run.label for run in runs]
     durations: dict[str, dict[str, Sequence[float]]] = {}
     kinds: dict[str, dict[str, MetricKind]] = {}
@@ -255,6 +261,11 @@ def _stage_samples(
             kinds.setdefault(name, {})[label] = (
                 MetricKind.CRITICAL if sample.critical else MetricKind.BACKGROUND
             )
+    for run in runs:
+        for span_name, values in run.sessions.spans.items():
+            name = SPAN_PREFIX + span_name
+            durations.setdefault(name, {other: [] for other in labels})[run.label] = values
+            kinds.setdefault(name, {})[run.label] = MetricKind.SPAN
     return [(name, kinds[name], samples) for name, samples in durations.items()]
 
 

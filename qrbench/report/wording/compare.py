@@ -2,7 +2,13 @@
 
 from typing import assert_never
 
-from qrbench.analysis.compare import Comparison, MetricComparison, MetricKind, SuccessRate
+from qrbench.analysis.compare import (
+    SPAN_PREFIX,
+    Comparison,
+    MetricComparison,
+    MetricKind,
+    SuccessRate,
+)
 from qrbench.analysis.stats import (
     FEW_RUNS,
     SIGNIFICANCE_LEVEL,
@@ -34,6 +40,8 @@ TOO_FEW_RUNS = f"too few runs to tell (needs {FEW_RUNS} per profile)"
 # A stage off the critical path (not in time-to-QR), marked after its name in tables.
 BACKGROUND_MARK = " (bg)"
 MIXED_KIND_MARK = " *"
+# A gateway's span, set apart from qrbench's own stages.
+SPAN_MARK = "↳ "
 
 
 def _ratio_ci(ratio: RatioOfMedians, *, faster: bool) -> str:
@@ -137,8 +145,10 @@ def short_fisher(p_value: float) -> str:
 
 def marked_name(metric: MetricComparison) -> str:
     """A stage's name, marked ` (bg)` when off the critical path in every profile and ` *`
-    when profiles disagree (`kind_notes` says how)."""
+    when profiles disagree (`kind_notes` says how); a gateway's span's, marked `↳ `."""
     kinds = set(metric.kinds.values())
+    if kinds == {MetricKind.SPAN}:
+        return SPAN_MARK + metric.name.removeprefix(SPAN_PREFIX)
     if len(kinds) > 1:
         return metric.name + MIXED_KIND_MARK
     if kinds == {MetricKind.BACKGROUND}:
@@ -205,6 +215,11 @@ def kind_notes(metrics: list[MetricComparison]) -> list[str]:
     notes = []
     if any(marked_name(metric).endswith(BACKGROUND_MARK) for metric in metrics):
         notes.append(f"{BACKGROUND_MARK.strip()}: background stage, not part of time-to-QR")
+    if any(marked_name(metric).startswith(SPAN_MARK) for metric in metrics):
+        notes.append(
+            f"{SPAN_MARK.strip()}: a span the gateway exported (OpenTelemetry), in every "
+            "successful session of the profiles that show it; it lies inside the stages"
+        )
     for metric in metrics:
         if marked_name(metric).endswith(MIXED_KIND_MARK):
             notes.append(f"{metric.name}{MIXED_KIND_MARK}: {describe_kind(metric)}")

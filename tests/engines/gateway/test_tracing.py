@@ -27,9 +27,10 @@ gateway:
 """
 
 
-def _exporting(gateway: list[ScriptedGateway], delay_s: float = 0.0) -> Answer:
+def _exporting(gateway: list[ScriptedGateway], delay_s: float = 0.0, insert_ms: int = 10) -> Answer:
     """A start answered with the QR after the gateway spent 50 ms in two spans of the
-    session's trace, exported to qrbench (`delay_s` later, as a batch exporter would)."""
+    session's trace (the inner one `insert_ms` long), exported to qrbench (`delay_s`
+    later, as a batch exporter would)."""
 
     def export(body: bytes) -> None:
         traceparent = gateway[0].requests[-1][2][TRACEPARENT]
@@ -45,8 +46,8 @@ def _exporting(gateway: list[ScriptedGateway], delay_s: float = 0.0) -> Answer:
             span(
                 trace,
                 "db.insert",
-                started + 10**7,
-                started + 2 * 10**7,
+                started + 10**6,
+                started + (1 + insert_ms) * 10**6,
                 parent=server,
                 **{"http.request.header.x-api-key": "a-key"},
             ),
