@@ -7,7 +7,7 @@ from disk or just measured, so a run of any size is compared in bounded memory.
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -89,6 +89,9 @@ class Comparison:
     # By label, for every profile but the reference: the metrics whose verdicts against the
     # reference were judged as one Holm family (those with enough runs to be judged).
     families: dict[str, list[str]]
+    # The same for a traced gateway's spans: their own family, so that a gateway sending
+    # twenty spans does not take the power to call time-to-QR from its comparison.
+    span_families: dict[str, list[str]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         document: dict[str, Any] = asdict(self)
@@ -178,10 +181,13 @@ def compare(
     stages = [
         _metric(name, kinds, samples, reference) for name, kinds, samples in _stage_samples(runs)
     ]
-    family = [time_to_qr, *stages] if time_to_qr_in_family else stages
-    judged, families = _judged_in_families(
-        family, [label for label in labels if label != reference]
-    )
+    spans = [stage for stage in stages if set(stage.kinds.values()) == {MetricKind.SPAN}]
+    own = [stage for stage in stages if stage not in spans]
+    family = [time_to_qr, *own] if time_to_qr_in_family else own
+    others = [label for label in labels if label != reference]
+    judged, families = _judged_in_families(family, others)
+    judged_spans, span_families = _judged_in_families(spans, others)
+    judged |= judged_spans
     time_to_qr = judged.get(time_to_qr.name, time_to_qr)
     stages = [judged.get(stage.name, stage) for stage in stages]
     success = {
@@ -201,6 +207,7 @@ def compare(
             *_environment_caveats(runs),
         ],
         families=families,
+        span_families=span_families,
     )
 
 

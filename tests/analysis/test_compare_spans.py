@@ -33,6 +33,9 @@ def test_a_span_slower_on_one_side_is_a_significant_row_of_its_own(tmp_path: Pat
     assert set(spans) == {SPAN_PREFIX + "POST /start/:id", SPAN_PREFIX + "db.insert"}
     insert = spans[SPAN_PREFIX + "db.insert"]
     difference = insert.differences["gw#2"]
+    # Judged in a family of their own: the stages' and time-to-QR's stays as it was.
+    assert sorted(comparison.span_families["gw#2"]) == sorted(spans)
+    assert not set(spans) & set(comparison.families["gw#2"])
     assert difference.significance.value == "slower"
     assert difference is not None
     assert 5 < difference.ratio.value < 7
@@ -43,4 +46,6 @@ def test_a_span_slower_on_one_side_is_a_significant_row_of_its_own(tmp_path: Pat
     shown = json.dumps(document)
     assert "span: db.insert" in shown
     table = qrbench("compare", str(fast), str(slow), cwd=tmp_path).stdout
-    assert "↳ db.insert" in table and "a span the gateway exported" in " ".join(table.split())
+    said = " ".join(table.split())
+    assert "↳ db.insert" in table and "a span the gateway exported" in said
+    assert "spans: Holm-adjusted across 2 span(s) vs gw, a family of their own" in said

@@ -269,7 +269,20 @@ def comparison_significance_notes(comparison: Comparison) -> list[str]:
         if members and found is not None:
             sizes = (found.test.n_sample, found.test.n_reference, len(members))
             alike.setdefault(sizes, []).append(label)
-    return [*([] if family is None else [family]), *reach_notes(alike)]
+    spans = {label: len(members) for label, members in comparison.span_families.items()}
+    span_note = None
+    if any(spans.values()):
+        sizes = sorted(set(size for size in spans.values() if size))
+        across = " or ".join(str(size) for size in sizes)
+        span_note = (
+            f"spans: Holm-adjusted across {across} span(s) vs {comparison.reference}, a family "
+            "of their own"
+        )
+    return [
+        *([] if family is None else [family]),
+        *([] if span_note is None else [span_note]),
+        *reach_notes(alike),
+    ]
 
 
 def describe_difference(found: Difference) -> str:
