@@ -63,6 +63,11 @@ def span_rows(sessions: Sequence[SessionResult]) -> list[SpanRow]:
     return sorted(rows, key=lambda row: (row.start_ms, row.depth))
 
 
+def with_depths(spans: Sequence[SpanTiming]) -> list[tuple[SpanTiming, int]]:
+    """Each span with how deep it nests: 0 for one made in qrbench's request's context."""
+    return [(span, len(path) - 1) for span, path in _with_paths(spans)]
+
+
 def _with_paths(spans: Sequence[SpanTiming]) -> list[tuple[SpanTiming, tuple[str, ...]]]:
     by_id = {span.span_id: span for span in spans}
     paths: dict[str, tuple[str, ...]] = {}

@@ -1,6 +1,8 @@
 """The stage waterfall: a row per session, a bar per stage on the session's clock, the
-failed stage marked (marks: `waterfall-row`, `stage-bar`, `target-line`)."""
+failed stage marked, a traced gateway's spans under its stages (marks: `waterfall-row`,
+`stage-bar`, `span-bar`, `target-line`)."""
 
+from qrbench.analysis.spans import with_depths
 from qrbench.records import SessionResult
 from qrbench.report.html.model import RunData
 from qrbench.report.html.palette import (
@@ -27,10 +29,15 @@ _ROW = 26
 _CRITICAL_HEIGHT = 12
 _BACKGROUND_HEIGHT = 6
 _TOP = 22
+# A gateway's spans: a thin bar each, one line per nesting depth under the stage lanes.
+_SPAN_HEIGHT = 3
+_SPAN_STEP = 4
+_SPAN_COLOUR = "#7a7a7a"
 
 
 def _session_end_ms(session: SessionResult) -> float:
     ends = [stage.end_ms for stage in session.stages]
+    ends += [span.end_ms for span in session.spans]
     if session.error is not None:
         ends.append(session.error.elapsed_ms)
     if session.time_to_qr_ms is not None:
@@ -47,18 +54,25 @@ def waterfall(run: RunData) -> str:
     # which the ECDF places; here it is a line only when it falls within that span.
     largest = max((_session_end_ms(session) for session in sessions), default=run.target_ms)
     scale = nice_scale(0.0, largest, LABEL_WIDTH, WIDTH - RIGHT_MARGIN)
-    rows_bottom = _TOP + len(sessions) * _ROW
+    heights = [_row_height(session) for session in sessions]
+    traced = any(session.spans for session in sessions)
+    rows_bottom = _TOP + sum(heights)
     # The axis and its grid first: drawn beneath the marks.
     parts = [
         axis(scale, rows_bottom + 4, "ms", grid_to=_TOP),
         element(
             "text",
             {"class": "lane-note", "x": LABEL_WIDTH, "y": 12},
-            text("upper lane: critical stages (time-to-QR); lower lane: background stages"),
+            text(
+                "upper lane: critical stages (time-to-QR); lower lane: background stages"
+                + ("; grey: the gateway's spans, by depth" if traced else "")
+            ),
         ),
     ]
-    for index, session in enumerate(sessions):
-        parts.append(_waterfall_row(session, _TOP + index * _ROW, scale))
+    y = float(_TOP)
+    for session, height in zip(sessions, heights, strict=True):
+        parts.append(_waterfall_row(session, y, scale))
+        y += height
     if run.target_ms <= scale.high:
         parts.append(target_line(scale(run.target_ms), _TOP - 4, rows_bottom, run.target_ms))
     else:
@@ -72,6 +86,40 @@ def waterfall(run: RunData) -> str:
     height = rows_bottom + AXIS_HEIGHT
     label = f"stage waterfall of {len(sessions)} sessions of {run.label}"
     return svg(WIDTH, height, "".join(parts), css_class="chart waterfall", label=label)
+
+
+def _row_height(session: SessionResult) -> int:
+    depths = [depth for _, depth in with_depths(session.spans)]
+    return _ROW + (max(depths) + 1) * _SPAN_STEP if depths else _ROW
+
+
+def _span_bars(session: SessionResult, y: float, scale: Scale) -> list[str]:
+    """The gateway's spans below the row's stage lanes, a line per depth."""
+    top = y + _ROW - 4
+    bars = []
+    for span, depth in with_depths(session.spans):
+        x = scale(span.start_ms)
+        bars.append(
+            element(
+                "rect",
+                {
+                    "class": "span-bar" + ("" if span.ok else " failed"),
+                    "data-span": span.name,
+                    "data-depth": depth,
+                    "x": x,
+                    "y": top + depth * _SPAN_STEP,
+                    "width": max(scale(span.end_ms) - x, 1.0),
+                    "height": _SPAN_HEIGHT,
+                    "fill": _SPAN_COLOUR,
+                },
+                tooltip(
+                    f"#{session.number} span {span.name} ({span.service}"
+                    f"{'' if span.stage is None else ', in ' + span.stage}): "
+                    f"{format_ms(span.duration_ms)} ms from {format_ms(span.start_ms)} ms"
+                ),
+            )
+        )
+    return bars
 
 
 def _waterfall_row(session: SessionResult, y: float, scale: Scale) -> str:
@@ -109,6 +157,7 @@ def _waterfall_row(session: SessionResult, y: float, scale: Scale) -> str:
                 ),
             )
         )
+    parts += _span_bars(session, y, scale)
     if session.ok and session.time_to_qr_ms is not None:
         x = scale(session.time_to_qr_ms)
         parts.append(

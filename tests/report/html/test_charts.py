@@ -143,3 +143,32 @@ def test_text_from_a_hostile_file_stays_text_in_every_chart() -> None:
         root = ET.fromstring(svg)  # still well-formed: nothing broke out of its element
         assert not [node for node in root.iter() if node.tag.endswith(("script", "img"))]
         assert "<script" not in svg and "&lt;script&gt;" in svg
+
+
+def test_a_traced_gateways_spans_are_bars_under_their_sessions_stages_by_depth() -> None:
+    document = results_document("gateway", [1500.0, 1600.0])
+    spans = [
+        {"name": "POST", "span_id": "a" * 16, "parent_span_id": None, "start_ms": 1.0},
+        {"name": "Client.initialize", "span_id": "b" * 16, "parent_span_id": "a" * 16},
+        {"name": "puppeteer.launch", "span_id": "c" * 16, "parent_span_id": "b" * 16},
+    ]
+    for span in spans:
+        span.update(service="gateway", duration_ms=400.0, stage="request", ok=True)
+        span.setdefault("start_ms", 10.0)
+    document["sessions"][0]["spans"] = spans
+    run = RunData("gateway", SavedResults.from_dict(document, Path("gateway.json")), 10_000.0)
+
+    svg = waterfall(run)
+
+    bars = marks(svg, "span-bar")
+    assert [(bar.get("data-span"), bar.get("data-depth")) for bar in bars] == [
+        ("POST", "0"),
+        ("Client.initialize", "1"),
+        ("puppeteer.launch", "2"),
+    ]
+    depth_y = [float(bar.get("y", 0)) for bar in bars]
+    assert depth_y == sorted(depth_y) and len(set(depth_y)) == 3
+    # The traced session's row grew by a line per depth; the legend says what they are.
+    labels = [float(label.get("y", 0)) for label in marks(svg, "row-label")]
+    assert labels[1] - labels[0] == 26 + 3 * 4
+    assert "the gateway's spans" in (marks(svg, "lane-note")[0].text or "")
