@@ -171,6 +171,11 @@ def _field_types(record: type[_Record]) -> tuple[tuple[str, Any], ...]:
     return tuple((f.name, types[f.name]) for f in dataclass_fields(record))
 
 
+# A session's `auth` and `web_cache` when its engine cannot see them (a gateway timed from
+# outside).
+UNKNOWN = "unknown"
+
+
 @dataclass(frozen=True)
 class SpanTiming(_Record):
     """A span the gateway exported for the session's trace (OpenTelemetry), moved onto

@@ -3,7 +3,7 @@
 import math
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -62,9 +62,14 @@ class RunSummary:
     user_p95_ms: float | None
     # Requests qrbench's webhook receiver refused, by reason (receiver.Rejection values).
     webhook_rejected: dict[str, int]
+    # What qrbench's OTLP endpoint dropped, by reason (otlp.Refusal values); engine gateway.
+    otlp_refused: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         rounded: dict[str, Any] = _rounded(asdict(self))
+        # Only a traced gateway's runs have it; other summaries stay as they were.
+        if not self.otlp_refused:
+            del rounded["otlp_refused"]
         return rounded
 
 
@@ -100,6 +105,7 @@ def summarize_run(
     sessions: list[SessionResult],
     deadline_ms: float,
     webhook_rejected: dict[str, int] | None = None,
+    otlp_refused: dict[str, int] | None = None,
 ) -> RunSummary:
     """Statistics over the measured (non-warmup) sessions; timings over successful ones."""
     measured = [s for s in sessions if not s.warmup]
@@ -143,6 +149,7 @@ def summarize_run(
             [s.time_to_qr_ms if s.ok else None for s in measured], USER_PERCENTILE
         ),
         webhook_rejected=dict(webhook_rejected or {}),
+        otlp_refused=dict(otlp_refused or {}),
     )
 
 

@@ -242,8 +242,12 @@ class _ProfileRun:
     def close(self, status: RunStatus) -> RunOutcome:
         """Write the summary and clean up; safe after a failure or cancellation."""
         plan = self.plan
+        otlp = None if self._setup is None else self._setup.otlp
         summary = summarize_run(
-            self._sessions, plan.profile.target.deadline_s * 1000, self._webhook_rejections()
+            self._sessions,
+            plan.profile.target.deadline_s * 1000,
+            self._webhook_rejections(),
+            otlp_refused=None if otlp is None else otlp.refusals,
         )
         try:
             if self._results is not None and self._sessions:

@@ -30,11 +30,9 @@ from qrbench.engines.gateway.tracing import TRACEPARENT, SessionTrace, placed, s
 from qrbench.engines.model.auth import uses_remote_auth
 from qrbench.engines.wwebjs import options
 from qrbench.errors import GatewayFailed, QrTimeout, SessionFailure
-from qrbench.records import ResourceUsage, Stage
+from qrbench.records import UNKNOWN, ResourceUsage, Stage
 from qrbench.world.stores.redis import RedisStore
 
-# The gateway's own concerns, unseen from outside.
-UNKNOWN = "unknown"
 REFERENCE_GATEWAY = Path(__file__).parents[2] / "gateways" / "reference" / "server.js"
 NODE_TRACING = Path(__file__).parents[2] / "instrumentation" / "register.js"
 

@@ -6,9 +6,10 @@ from rich.text import Text
 
 from qrbench.analysis.stats import MetricSummary
 from qrbench.analysis.summary import USER_PERCENTILE, FailureCount, RunSummary, Verdict
+from qrbench.records import UNKNOWN
 from qrbench.report.wording.caveats import run_warning
 from qrbench.report.wording.numbers import format_ms, format_rate
-from qrbench.report.wording.run import webhook_refusals
+from qrbench.report.wording.run import otlp_refusals, webhook_refusals
 
 
 def run_table(title: str, summary: RunSummary) -> Table:
@@ -147,11 +148,16 @@ def run_report(title: str, summary: RunSummary) -> RenderableType:
         parts.append(resources)
     auth = ", ".join(f"{strategy} {count}" for strategy, count in summary.auth.items())
     cache = ", ".join(f"{outcome} {count}" for outcome, count in summary.web_cache.items())
-    parts.append(Text(f"auth: {auth}; web-version cache: {cache}", style="dim"))
+    # A gateway timed from outside knows neither: nothing to say.
+    if set(summary.auth) | set(summary.web_cache) != {UNKNOWN}:
+        parts.append(Text(f"auth: {auth}; web-version cache: {cache}", style="dim"))
     parts.extend(reliability_lines(summary))
     refusals = webhook_refusals(summary.webhook_rejected)
     if refusals is not None:
         parts.append(Text(f"warning: {refusals}", style="yellow"))
+    dropped = otlp_refusals(summary.otlp_refused)
+    if dropped is not None:
+        parts.append(Text(dropped, style="dim"))
     for title, failures in (
         ("Failures", summary.failures),
         ("Failed attempts a retry replaced", summary.retried_failures),

@@ -17,6 +17,16 @@ def webhook_refusals(rejected: dict[str, int] | None) -> str | None:
 TRACING_DOC = "docs/tracing.md"
 
 
+def otlp_refusals(refused: dict[str, int]) -> str | None:
+    """What qrbench's OTLP endpoint dropped, by reason; None when it dropped nothing. A span
+    of an unknown trace came late (after its session's wait) or belongs to another trace."""
+    if not refused:
+        return None
+    total = sum(refused.values())
+    reasons = ", ".join(f"{reason} {count}" for reason, count in refused.items())
+    return f"the OTLP endpoint dropped {total}: {reasons}"
+
+
 def spans_note(kinds: int, *, shown: bool) -> str:
     """What a gateway run says of the gateway's spans: none came (black-box stages only),
     or how many kinds came and where to see them."""
