@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from qrbench.analysis.caveats import Caveat, stability_caveats
+from qrbench.analysis.spans import SpanRow, span_rows
 from qrbench.analysis.stats import MetricSummary, summarize
 from qrbench.columns import (
     FailureCount,
@@ -64,12 +65,15 @@ class RunSummary:
     webhook_rejected: dict[str, int]
     # What qrbench's OTLP endpoint dropped, by reason (otlp.Refusal values); engine gateway.
     otlp_refused: dict[str, int] = field(default_factory=dict)
+    # A traced gateway's spans, a row per span path (analysis.spans); engine gateway.
+    spans: list[SpanRow] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         rounded: dict[str, Any] = _rounded(asdict(self))
-        # Only a traced gateway's runs have it; other summaries stay as they were.
-        if not self.otlp_refused:
-            del rounded["otlp_refused"]
+        # Only a traced gateway's runs have them; other summaries stay as they were.
+        for key in ("otlp_refused", "spans"):
+            if not rounded[key]:
+                del rounded[key]
         return rounded
 
 
@@ -150,6 +154,7 @@ def summarize_run(
         ),
         webhook_rejected=dict(webhook_rejected or {}),
         otlp_refused=dict(otlp_refused or {}),
+        spans=span_rows(measured),
     )
 
 

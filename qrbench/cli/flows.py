@@ -9,7 +9,6 @@ from rich.console import Console
 from rich.markup import escape
 
 from qrbench.analysis.compare import unique_labels
-from qrbench.analysis.spans import span_rows
 from qrbench.cli.app import console, errors
 from qrbench.cli.options import AS_PROFILED, BrowserChoice, on_engine
 from qrbench.config.load import ONE_AT_A_TIME, Load
@@ -175,7 +174,7 @@ def measure_run(
 
 
 def _print_spans(screen: Console, outcome: RunOutcome, *, verbose: bool) -> None:
-    rows = span_rows(outcome.sessions)
+    rows = outcome.summary.spans
     if rows and verbose:
         screen.print()
         screen.print(spans_table(rows))

@@ -137,8 +137,26 @@ def test_run_v_nests_the_spans_under_their_stage_and_says_where_to_send_them(
         holder.append(gateway)
         profile = write_yaml(tmp_path / "gw.yaml", _TRACED.format(url=gateway.url, wait_ms=2000))
         small = write_yaml(tmp_path / "small.yaml", SMALL_WORLD)
-        done = qrbench("run", "-p", str(profile), "-s", str(small), "-n", "2", "-v", cwd=tmp_path)
+        exported = tmp_path / "summary.json"
+        done = qrbench(
+            "run",
+            "-p",
+            str(profile),
+            "-s",
+            str(small),
+            "-n",
+            "2",
+            "-v",
+            "--json",
+            str(exported),
+            cwd=tmp_path,
+        )
     assert done.returncode == 0, done.stdout + done.stderr
+    # The same rows in the JSON summary, paths and medians.
+    rows = json.loads(exported.read_text())["summary"]["spans"]
+    assert [row["path"] for row in rows] == [["POST /start/:id"], ["POST /start/:id", "db.insert"]]
+    assert [row["stage"] for row in rows] == ["request", "request"]
+    assert rows[1]["sessions"] == 2 and 9 <= rows[1]["duration"]["median"] <= 11
     out = done.stdout
     assert "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:" in out
     assert "inside the gateway" in out
