@@ -177,7 +177,7 @@ def _print_spans(screen: Console, outcome: RunOutcome, *, verbose: bool) -> None
     rows = outcome.summary.spans
     if rows and verbose:
         screen.print()
-        screen.print(spans_table(rows))
+        screen.print(spans_table(rows, screen.width))
     screen.print(f"[dim]{escape(spans_note(len(rows), shown=verbose))}[/dim]")
 
 

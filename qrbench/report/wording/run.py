@@ -19,12 +19,16 @@ TRACING_DOC = "docs/tracing.md"
 
 def otlp_refusals(refused: dict[str, int]) -> str | None:
     """What qrbench's OTLP endpoint dropped, by reason; None when it dropped nothing. A span
-    of an unknown trace came late (after its session's wait) or belongs to another trace."""
+    of an unknown trace belongs to a request qrbench did not trace (a stop) or came after
+    its session stopped waiting."""
     if not refused:
         return None
     total = sum(refused.values())
     reasons = ", ".join(f"{reason} {count}" for reason, count in refused.items())
-    return f"the OTLP endpoint dropped {total}: {reasons}"
+    note = ""
+    if "span of an unknown trace" in refused:
+        note = " (an unknown trace's: the gateway's untraced requests, such as the stops, or late)"
+    return f"the OTLP endpoint dropped {total}: {reasons}{note}"
 
 
 def spans_note(kinds: int, *, shown: bool) -> str:
