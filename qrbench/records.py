@@ -176,8 +176,27 @@ def _field_types(record: type[_Record]) -> tuple[tuple[str, Any], ...]:
 UNKNOWN = "unknown"
 
 
+class _OnSessionClock(_Record):
+    """A record that starts and lasts on the session's clock (a stage, a span)."""
+
+    start_ms: float
+    duration_ms: float
+
+    @property
+    def end_ms(self) -> float:
+        return self.start_ms + self.duration_ms
+
+    def to_dict(self) -> dict[str, Any]:
+        # Timed to the microsecond; a tenth of a millisecond is all such a time means.
+        return {
+            **super().to_dict(),
+            "start_ms": round(self.start_ms, 1),
+            "duration_ms": round(self.duration_ms, 1),
+        }
+
+
 @dataclass(frozen=True)
-class SpanTiming(_Record):
+class SpanTiming(_OnSessionClock):
     """A span the gateway exported for the session's trace (OpenTelemetry), moved onto
     the session's clock: the gateway's own account of where its time went."""
 
@@ -192,37 +211,14 @@ class SpanTiming(_Record):
     stage: str | None
     ok: bool  # its status is not ERROR
 
-    @property
-    def end_ms(self) -> float:
-        return self.start_ms + self.duration_ms
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            **super().to_dict(),
-            "start_ms": round(self.start_ms, 1),
-            "duration_ms": round(self.duration_ms, 1),
-        }
-
 
 @dataclass(frozen=True)
-class StageTiming(_Record):
+class StageTiming(_OnSessionClock):
     name: str
     start_ms: float
     duration_ms: float
     critical: bool
     ok: bool
-
-    @property
-    def end_ms(self) -> float:
-        return self.start_ms + self.duration_ms
-
-    def to_dict(self) -> dict[str, Any]:
-        # Timed to the microsecond; a tenth of a millisecond is all a stage time means.
-        return {
-            **super().to_dict(),
-            "start_ms": round(self.start_ms, 1),
-            "duration_ms": round(self.duration_ms, 1),
-        }
 
 
 @dataclass(frozen=True)

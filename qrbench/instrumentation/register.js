@@ -41,13 +41,10 @@ function register(env) {
         });
         provider.register();
         instrumentations.push(new HttpInstrumentation(), new UndiciInstrumentation());
-        // What is still batched goes out before the process ends.
-        const flush = () => provider.forceFlush().catch(() => {});
-        process.on('beforeExit', flush);
-        module.exports.flush = flush;
+        // What is still batched goes out when the gateway's event loop runs dry.
+        process.on('beforeExit', () => provider.forceFlush().catch(() => {}));
     }
     registerInstrumentations({ instrumentations });
 }
 
-module.exports = { flush: async () => {} };
 register(process.env);

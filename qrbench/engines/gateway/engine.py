@@ -272,7 +272,6 @@ class GatewayEngine:
             except asyncio.CancelledError:
                 if not self._start.cancelled():
                     raise
-        await self._keep_spans()
         for stop in gateway.stop:
             try:
                 await requests.send(
@@ -282,5 +281,8 @@ class GatewayEngine:
                 # The session's own outcome stands; a session left in the gateway is worth
                 # knowing about.
                 session.background_errors.append(session.error(failure, stage="stop"))
+        # After the stops: the gateway frees the session's browser while its spans are
+        # still on their way to qrbench, rather than holding it for qrbench's bookkeeping.
+        await self._keep_spans()
         # The gateway's processes are its own, shared by every session.
         return None

@@ -12,14 +12,13 @@ from qrbench.engines.gateway.requests import at_path
 class QrInbox:
     """Sessions say which id they wait for before their start request is sent, so no event
     can come before its waiter; an event for no waiting session, or of another kind, is
-    counted and dropped."""
+    dropped."""
 
     def __init__(self, webhook: GatewayWebhook, loop: asyncio.AbstractEventLoop) -> None:
         self._webhook = webhook
         self._loop = loop
         self._lock = threading.Lock()
         self._waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
-        self.unmatched = 0
         self._refusals: list[str] = []
 
     def expect(self, session_id: str) -> "asyncio.Future[dict[str, Any]]":
@@ -41,9 +40,8 @@ class QrInbox:
         wanted = (not webhook.events or kind in webhook.events) and isinstance(session_id, str)
         with self._lock:
             future = self._waiting.pop(session_id, None) if wanted else None
-            if future is None:
-                self.unmatched += 1
-                return
+        if future is None:
+            return
         self._loop.call_soon_threadsafe(_resolve, future, event)
 
     def refused(self, reason: str) -> None:
