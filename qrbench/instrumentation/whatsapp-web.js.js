@@ -4,7 +4,7 @@
 // is in the context current when that Client was constructed (a gateway's "add account"
 // request, say): `Client.initialize` and, inside it, the auth strategy's hooks,
 // `puppeteer.launch` (or `connect`), `Client.initWebVersionCache`, `Page.goto` and
-// `Client.inject`; then `Client qr wait`, from the page injected to the first `qr`, and a
+// `Client.inject`; `Client qr wait`, from the injection's start to the first `qr`, and a
 // `qr listener` span per listener call, its synchronous part and the promise it returns
 // (where a gateway's blocking webhook and DB writes sit). docs/tracing.md.
 
@@ -78,23 +78,30 @@ class WhatsappWebJsInstrumentation extends InstrumentationBase {
             return instrumentation._traced('Client.initWebVersionCache', api.context.active(), () => original.apply(this, args));
         });
         this._wrap(proto, 'inject', (original) => function inject(...args) {
-            const injected = instrumentation._traced('Client.inject', api.context.active(), () => original.apply(this, args));
-            return injected.then((value) => {
-                if (!this[QR_SEEN] && !this[QR_WAIT]) {
-                    const parent = this[CONSTRUCTED_IN] || api.context.active();
-                    this[QR_WAIT] = instrumentation.tracer.startSpan('Client qr wait', {}, parent);
-                }
-                return value;
-            });
+            // From the first injection to the first qr: inside inject in whatsapp-web.js
+            // 1.34 (which goes on exposing functions after it), after it in older ones.
+            if (!this[QR_SEEN] && !this[QR_WAIT]) {
+                const parent = this[CONSTRUCTED_IN] || api.context.active();
+                this[QR_WAIT] = instrumentation.tracer.startSpan('Client qr wait', {}, parent);
+            }
+            return instrumentation._traced('Client.inject', api.context.active(), () => original.apply(this, args));
         });
         this._wrap(proto, 'emit', (original) => function emit(event, ...args) {
             if (event === QR_EVENT && !this[QR_SEEN]) {
                 this[QR_SEEN] = true;
-                if (this[QR_WAIT]) {
-                    this[QR_WAIT].end();
-                }
+                this[QR_WAIT]?.end();
             }
             return original.call(this, event, ...args);
+        });
+        this._wrap(proto, 'destroy', (original) => function destroy(...args) {
+            // A span never ended is never exported: a client gone before its first qr
+            // still says how long it waited, as an error.
+            if (!this[QR_SEEN] && this[QR_WAIT]) {
+                this[QR_SEEN] = true;
+                this[QR_WAIT].setStatus({ code: api.SpanStatusCode.ERROR, message: 'destroyed before the first qr' });
+                this[QR_WAIT].end();
+            }
+            return original.apply(this, args);
         });
         for (const method of ['on', 'addListener', 'once', 'prependListener']) {
             this._wrap(proto, method, (original) => function listen(event, listener) {
@@ -116,7 +123,7 @@ class WhatsappWebJsInstrumentation extends InstrumentationBase {
         if (Original === undefined) {
             return exports;
         }
-        for (const method of ['initialize', 'initWebVersionCache', 'inject', 'emit', 'on', 'addListener', 'once', 'prependListener']) {
+        for (const method of ['initialize', 'initWebVersionCache', 'inject', 'emit', 'destroy', 'on', 'addListener', 'once', 'prependListener']) {
             this._unwrap(Original.prototype, method);
         }
         exports.Client = Original;

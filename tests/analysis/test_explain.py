@@ -28,6 +28,7 @@ from qrbench.config.loader import load_profile
 from qrbench.config.models import Profile, WebhookMode
 from qrbench.errors import ConfigError
 from qrbench.report.export import json as json_export
+from qrbench.report.wording.explain import describe_stage_move
 from tests.helpers import (
     draw,
     labelled,
@@ -291,6 +292,51 @@ def test_a_stage_that_goes_or_turns_background_is_a_move() -> None:
         "webhook": (400.0, 400.0, MetricKind.CRITICAL, MetricKind.BACKGROUND),
         "route": (0.4, None, MetricKind.CRITICAL, None),
     }
+
+
+def _traced(label: str, listener_ms: list[float], goto_ms: list[float]) -> LabelledRun:
+    """A traced gateway's run: each session with a `qr listener` and a `Page.goto` span."""
+    document = results_document(label, [])
+    for number, (listener, goto) in enumerate(zip(listener_ms, goto_ms, strict=True), 1):
+        session = session_record(number, 2000.0)
+        session["spans"] = [
+            {
+                "name": name,
+                "service": "gateway",
+                "span_id": f"{number:08x}{index:08x}",
+                "parent_span_id": None,
+                "start_ms": 100.0 * index,
+                "duration_ms": duration,
+                "stage": "page_load",
+                "ok": True,
+            }
+            for index, (name, duration) in enumerate(
+                [("Page.goto", goto), ("qr listener", listener)]
+            )
+        ]
+        document["sessions"].append(session)
+    return labelled_document(document, label, f"{label}.json")
+
+
+def test_a_knob_that_moves_one_span_is_attributed_that_span() -> None:
+    plan = plan_explanation(load_profile("new"), load_profile("optimized"), Direction.FORWARD)
+    runs = {run.label: run for run in _synthetic(plan, 41, n=8)}
+    rng = np.random.default_rng(41)
+    # The blocking webhook sits in the gateway's qr listener: 170 ms with it, 5 without.
+    for label, listener_ms in (("new", 170.0), ("new+webhook", 5.0)):
+        listener, goto = draw(rng, listener_ms, 8), draw(rng, 600.0, 8)
+        runs[label] = _traced(label, listener, goto)
+    explanation = explain(plan, list(runs.values()), "lan")
+    webhook = next(e for e in explanation.directions[0].groups if e.group == "webhook")
+    spans = {move.stage: move for move in webhook.stages if move.stage.startswith("span: ")}
+    # Page.goto, equal on both sides, did not move.
+    assert list(spans) == ["span: qr listener"]
+    moved = spans["span: qr listener"]
+    assert moved.significance is Significance.FASTER
+    assert moved.slow_kind is moved.fast_kind is MetricKind.SPAN
+    assert moved.slow_median_ms == pytest.approx(170.0, rel=0.1)
+    assert moved.fast_median_ms == pytest.approx(5.0, rel=0.1)
+    assert describe_stage_move(moved).startswith("span: qr listener -16")
 
 
 # --- estimates ----------------------------------------------------------------------------

@@ -5,13 +5,17 @@ and the context that crosses the router's IPC to its DB writes."""
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from qrbench.engines.gateway.engine import NODE_TRACING
+from qrbench.engines.gateway.tracing import SessionTrace
 from qrbench.engines.wwebjs.install import DRIVER_DIR
+from qrbench.world.otlp import OtlpReceiver, ReceivedSpan
+from tests.browsers.servers import cdp_chromium
 from tests.helpers import qrbench
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("no_leftover_chromium")]
@@ -55,6 +59,14 @@ def test_the_libraries_own_functions_are_spans_nested_as_they_call_each_other(
     starts = [spans[name]["start_ms"] for name in order]
     assert starts == sorted(starts)
     assert spans["puppeteer.launch"]["duration_ms"] > 50
+    # whatsapp-web.js 1.34 emits the first qr inside inject, which goes on after it.
+    qr_wait, inject = spans["Client qr wait"], spans["Client.inject"]
+    assert _parent(spans, "Client qr wait") == "POST"
+    assert inject["start_ms"] <= qr_wait["start_ms"] + 1
+    assert (
+        qr_wait["start_ms"] + qr_wait["duration_ms"] <= inject["start_ms"] + inject["duration_ms"]
+    )
+    assert qr_wait["start_ms"] + qr_wait["duration_ms"] <= spans["qr listener"]["start_ms"] + 1
     # The qr listener, in the client's context, holds the gateway's write and its webhook.
     listener = spans["qr listener"]
     assert _parent(spans, "qr listener") == "POST"
@@ -78,6 +90,11 @@ def test_the_routers_split_writes_nest_under_the_instances_qr_listener(tmp_path:
     assert status["service"] == instance["service"] == "reference-gateway"
     assert spans["qr listener"]["service"].startswith("reference-gateway-instance-")
     assert status["start_ms"] <= instance["start_ms"]
+    # RemoteAuth asks its Redis store whether the session exists, under its hook.
+    exists = [span for span in spans["all"] if span["name"] == "redis-EXISTS"]
+    assert len(exists) == 1, [span["name"] for span in spans["all"]]
+    hook = spans["RemoteAuth.beforeBrowserInitialized"]
+    assert exists[0]["parent_span_id"] == hook["span_id"]
 
 
 def test_qrbench_chromium_args_reach_every_puppeteer_launch(tmp_path: Path) -> None:
@@ -116,3 +133,69 @@ def test_bad_qrbench_chromium_args_stop_the_gateway_with_the_reason() -> None:
     )
     assert done.returncode != 0
     assert "QRBENCH_CHROMIUM_ARGS must be a JSON list of strings" in done.stderr
+
+
+_CONNECT_JS = """
+const api = require('@opentelemetry/api');
+const puppeteer = require('puppeteer');
+const parent = api.propagation.extract(api.context.active(), { traceparent: process.argv[1] });
+api.context.with(parent, () => puppeteer.connect({ browserWSEndpoint: process.argv[2] }))
+    .then((browser) => browser.disconnect(), (error) => console.error(String(error)));
+"""
+
+
+def _connected_spans(tmp_path: Path, endpoint: str) -> tuple[SessionTrace, list[ReceivedSpan]]:
+    otlp = OtlpReceiver()
+    trace = SessionTrace.new()
+    otlp.expect(trace.trace_id)
+    try:
+        done = subprocess.run(
+            [
+                "node",
+                "--require",
+                str(NODE_TRACING),
+                "-e",
+                _CONNECT_JS,
+                trace.traceparent,
+                endpoint,
+            ],
+            cwd=DRIVER_DIR,
+            env={
+                **os.environ,
+                "OTEL_EXPORTER_OTLP_ENDPOINT": otlp.start(),
+                "OTEL_BSP_SCHEDULE_DELAY": "100",
+                "TMPDIR": str(tmp_path),
+            },
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        # Flushed as the script's event loop ran dry, so already here or about to be.
+        deadline = time.monotonic() + 5
+        while not otlp.spans(trace.trace_id) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return trace, otlp.spans(trace.trace_id)
+    finally:
+        otlp.stop()
+
+
+def test_a_gateway_connecting_to_a_remote_browser_has_a_connect_span(tmp_path: Path) -> None:
+    browser = cdp_chromium()
+    try:
+        trace, spans = _connected_spans(tmp_path, browser.endpoint)
+    finally:
+        browser.stop()
+    (connect,) = [span for span in spans if span.name == "puppeteer.connect"]
+    assert connect.parent_span_id == trace.span_id
+    assert connect.ok
+    assert connect.end_unix_ns > connect.start_unix_ns
+
+
+def test_a_connect_that_fails_is_a_failed_connect_span(tmp_path: Path) -> None:
+    # A loopback port nobody listens on: refused at once.
+    trace, spans = _connected_spans(tmp_path, "ws://127.0.0.1:9/devtools/browser/gone")
+    (connect,) = [span for span in spans if span.name == "puppeteer.connect"]
+    assert connect.parent_span_id == trace.span_id
+    assert not connect.ok
