@@ -1,6 +1,6 @@
-"""The command line; importing the command modules registers them on the app."""
+"""The command line. A command's module registers it on the app when imported, which
+`app.load_commands` does for the command being run only."""
 
-from qrbench.cli import capacity, compare, doctor, gate, profiles, report, run
-from qrbench.cli.app import app, main
+from qrbench.cli.app import app, load_commands, main
 
-__all__ = ["app", "capacity", "compare", "doctor", "gate", "main", "profiles", "report", "run"]
+__all__ = ["app", "load_commands", "main"]

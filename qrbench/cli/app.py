@@ -2,12 +2,18 @@
 
 Every `QrbenchError` is caught once, in `main`, and becomes one line and an exit code.
 Commands live beside this module, one module per group; they stay thin and call the core.
+Only the module of the command being run is imported (`COMMANDS`): `qrbench --help` took
+1.5 s importing the statistics, browser and HTTP stacks of commands it only lists.
 """
 
+import importlib
 import inspect
 import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any
 
+import click
 import typer
 from rich.console import Console
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
@@ -78,17 +84,97 @@ class _Group(_FlagsTakeNoValue, TyperGroup):
     pass
 
 
+@dataclass(frozen=True)
+class CommandEntry:
+    module: str
+    # The command's short help, as its docstring's first paragraph says it (a test keeps
+    # them equal): the root help lists it without importing the module.
+    summary: str
+
+
+# In the order the root help lists them.
+COMMANDS = {
+    "run": CommandEntry(
+        "qrbench.cli.run",
+        "Time real headless Chromium sessions under one profile and print each stage.",
+    ),
+    "compare": CommandEntry(
+        "qrbench.cli.compare",
+        "Compare profiles side by side: every stage, time-to-QR and the success rate.",
+    ),
+    "explain": CommandEntry(
+        "qrbench.cli.compare",
+        "Measure what each configuration knob costs: the study's impact table, measured.",
+    ),
+    "gate": CommandEntry(
+        "qrbench.cli.gate",
+        "Fail a CI build when the QR got slow, unreliable or slower than the baseline.",
+    ),
+    "capacity": CommandEntry(
+        "qrbench.cli.capacity",
+        "How many logins at once one machine holds: ramp the load until the criterion breaks.",
+    ),
+    "doctor": CommandEntry(
+        "qrbench.cli.doctor",
+        "Say whether this machine can run the profile, and the fix for each no.",
+    ),
+    "report": CommandEntry(
+        "qrbench.cli.report",
+        "Write one self-contained HTML report (charts as inline SVG; opens offline).",
+    ),
+    "serve": CommandEntry(
+        "qrbench.cli.run",
+        "Serve the local WhatsApp Web replica for a person to open, until Ctrl-C.",
+    ),
+    "profiles": CommandEntry(
+        "qrbench.cli.profiles", "List, show and validate profiles and scenarios."
+    ),
+    "baseline": CommandEntry(
+        "qrbench.cli.gate", "Save the run `qrbench gate --baseline` compares against."
+    ),
+}
+
+
+def load_commands(argv: Sequence[str] | None = None) -> None:
+    """Import the module of the command `argv` runs, or of every command when `argv` is
+    None; a root option or an unknown name imports none (the root help lists them all)."""
+    if argv is None:
+        names = list(COMMANDS)
+    else:
+        # The root takes no option with a value: its first other word is the command.
+        names = [next((word for word in argv if not word.startswith("-")), "")]
+    for name in names:
+        if name in COMMANDS:
+            importlib.import_module(COMMANDS[name].module)
+
+
+class _Root(_Group):
+    """The root group: every command listed, only the loaded ones defined."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        found: click.Command | None = super().get_command(ctx, cmd_name)
+        if found is None and cmd_name in COMMANDS:
+            # Listed by the root help only; `main` loads a command before running it.
+            summary = COMMANDS[cmd_name].summary
+            return click.Command(cmd_name, help=summary, short_help=summary)
+        return found
+
+
 class _Typer(typer.Typer):
     """A Typer whose commands and groups show flags as above."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(cls=_Group, **kwargs)
+    def __init__(self, *, cls: type[TyperGroup] = _Group, **kwargs: Any) -> None:
+        super().__init__(cls=cls, **kwargs)
 
     def command(self, *args: Any, **kwargs: Any) -> Any:
         return super().command(*args, cls=_Command, **kwargs)
 
 
 app = _Typer(
+    cls=_Root,
     help=(
         "Time how long a headless-Chromium WhatsApp gateway takes to show a login QR, "
         "stage by stage, against a 10-second target. " + EXIT_CODES_HELP + "\n\n\b\n"
@@ -133,6 +219,7 @@ def _root(
 def main() -> None:
     # Typer handles usage errors (exit 2) and exits itself; qrbench's own errors pass through.
     try:
+        load_commands(sys.argv[1:])
         app()
     except QrbenchError as exc:
         # An error may quote a results file or a page: shown as text, never as escape codes.

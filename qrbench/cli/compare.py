@@ -224,8 +224,9 @@ def explain_gap(
     `optimized-webhook`), interleaved, each into its own results file. Per group: the
     time-to-QR saving (difference of medians, written like the study's "-500 ms") with a
     95 % bootstrap CI, Mann-Whitney significance, its share of the total gap and the
-    stages it moved; then the interaction remainder, the part of the gap no group
-    explains alone (total gap = sum of single savings + remainder).
+    stages (and a traced gateway's spans) it moved; then the interaction remainder, the
+    part of the gap no group explains alone (total gap = sum of single savings +
+    remainder).
 
     Exit codes: 0 explained, 2 usage or configuration error (identical profiles, an
     unknown --direction, a bad estimates file), 3 environment failure (no Chromium, no

@@ -10,7 +10,8 @@ import pytest
 import typer.main
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
-from qrbench.cli import app
+from qrbench.cli import app, load_commands
+from qrbench.cli.app import COMMANDS as REGISTERED
 from qrbench.cli.app import reflowed
 from tests.helpers import qrbench
 
@@ -25,6 +26,7 @@ def _commands(group: TyperGroup, path: tuple[str, ...] = ()) -> list[tuple[str, 
     return found
 
 
+load_commands()
 ROOT = typer.main.get_command(app)
 assert isinstance(ROOT, TyperGroup)
 COMMANDS = _commands(ROOT)
@@ -67,6 +69,18 @@ def test_the_walk_finds_every_command() -> None:
         path[0] for path in COMMANDS
     }
     assert {("baseline", "save"), ("profiles", "show"), ("profiles", "validate")} <= set(COMMANDS)
+
+
+def test_the_root_lists_every_command_by_the_summary_its_own_help_gives() -> None:
+    # The root help lists commands from app.COMMANDS without importing them.
+    assert isinstance(ROOT, TyperGroup)
+    assert set(ROOT.commands) == set(REGISTERED)
+    for name, entry in REGISTERED.items():
+        command = ROOT.commands[name]
+        assert entry.summary == command.get_short_help_str(limit=500), name
+        # Loading the entry's module is what defines the command (a group's commands).
+        defined = command.commands.values() if isinstance(command, TyperGroup) else [command]
+        assert {c.callback.__module__ for c in defined if c.callback} == {entry.module}, name
 
 
 @pytest.mark.parametrize("path", [(), *COMMANDS], ids=lambda path: " ".join(path) or "qrbench")
