@@ -1,11 +1,12 @@
-"""How `compare` and `gate --results` scale with the size of a results file.
+"""How `compare`, `gate --results` and `report` scale with the size of a results file.
 
-Generates two results files of N sessions each (a real session record of the committed
-baseline, its times scaled by seeded noise, one session in fifty failed), then runs
-`qrbench compare a.json b.json` and `qrbench gate --results a.json` in subprocesses and
-prints each one's wall time and peak memory (the child's own ru_maxrss, from wait4).
+For each size N, generates two results files of N sessions each (a real session record of
+the committed baseline, its times scaled by seeded noise, one session in fifty failed),
+then runs `qrbench compare a.json b.json`, `qrbench gate --results a.json` and `qrbench
+report a.json b.json` in subprocesses and prints each one's wall time and peak memory
+(the child's own ru_maxrss, from wait4), and the HTML page's size.
 
-    .venv/bin/python benchmarks/results_scale.py --sessions 100000
+    .venv/bin/python benchmarks/results_scale.py --sessions 1000 10000 100000
 
 See benchmarks/README.md for the figures and the limits they support.
 """
@@ -106,27 +107,39 @@ def measure(arguments: list[str]) -> Measured:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sessions", type=int, default=100_000, help="sessions per file")
+    parser.add_argument(
+        "--sessions", type=int, nargs="+", default=[100_000], help="sessions per file"
+    )
     parser.add_argument("--keep", type=Path, help="write the files here and keep them")
     options = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="qrbench-scale-") as scratch:
-        directory = options.keep or Path(scratch)
-        directory.mkdir(parents=True, exist_ok=True)
-        a, b = directory / "a.json", directory / "b.json"
-        generate(a, options.sessions, 1.0, SEED)
-        generate(b, options.sessions, 1.02, SEED + 1)
-        size_mb = a.stat().st_size / 1e6
-        print(f"{options.sessions:,} sessions per file, {size_mb:,.0f} MB each")
-        rows = [
-            measure(["compare", str(a), str(b)]),
-            measure(["gate", "--results", str(a)]),
-        ]
-    print(f"{'command':<30} {'exit':>4} {'seconds':>8} {'peak MB':>8}")
-    for row in rows:
-        name = row.command.replace(str(directory) + "/", "")
-        print(f"{name:<30} {row.exit_code:>4} {row.seconds:>8.1f} {row.peak_mb:>8.0f}")
-    # compare exits 0; gate 0 or 1 (a verdict); anything else means the command broke.
-    return 1 if any(row.exit_code not in (0, 1) for row in rows) else 0
+    broken = False
+    print(
+        f"{'sessions':>8} {'command':<26} {'exit':>4} {'seconds':>8} {'peak MB':>8} {'HTML MB':>8}"
+    )
+    for sessions in options.sessions:
+        with tempfile.TemporaryDirectory(prefix="qrbench-scale-") as scratch:
+            directory = options.keep or Path(scratch)
+            directory.mkdir(parents=True, exist_ok=True)
+            a, b = directory / "a.json", directory / "b.json"
+            html = directory / "report.html"
+            generate(a, sessions, 1.0, SEED)
+            generate(b, sessions, 1.02, SEED + 1)
+            rows = [
+                measure(["compare", str(a), str(b)]),
+                measure(["gate", "--results", str(a)]),
+                measure(["report", str(a), str(b), "-o", str(html)]),
+            ]
+            html_mb = f"{html.stat().st_size / 1e6:.2f}" if html.exists() else "-"
+            for row in rows:
+                name = row.command.replace(str(directory) + "/", "")
+                page = html_mb if name.startswith("qrbench report") else ""
+                print(
+                    f"{sessions:>8} {name.removeprefix('qrbench '):<26} {row.exit_code:>4} "
+                    f"{row.seconds:>8.1f} {row.peak_mb:>8.0f} {page:>8}"
+                )
+            # compare and report exit 0; gate 0 or 1 (a verdict); else the command broke.
+            broken |= any(row.exit_code not in (0, 1) for row in rows)
+    return 1 if broken else 0
 
 
 if __name__ == "__main__":

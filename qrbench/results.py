@@ -153,7 +153,7 @@ class SavedResults(SavedRun):
         """`document` as a results file of this schema; raises ResultsError naming the field."""
 
         def sessions(fields: Fields) -> _Sessions:
-            folded = _Sessions(keep_records=True)
+            folded = _Sessions(keep=_every)
             for item in fields.items("sessions"):
                 folded.add(item)
             return folded
@@ -163,14 +163,19 @@ class SavedResults(SavedRun):
         return cls(**header, sessions=folded.records)
 
 
+def _every(session: SessionResult) -> bool:
+    return True
+
+
 class _Sessions:
     """A file's sessions as they go by: each checked as a record, folded into columns (and
-    kept only when asked), then dropped. The first bad one is the error; the rest are only
-    counted, so a streamed file is still read to its end for a syntax error further on."""
+    kept when `keep` picks it), then dropped. The first bad one is the error; the rest are
+    only counted, so a streamed file is still read to its end for a syntax error further on."""
 
-    def __init__(self, *, keep_records: bool) -> None:
+    def __init__(self, *, keep: Callable[[SessionResult], bool] | None) -> None:
         self.count = 0
-        self.records: list[SessionResult] | None = [] if keep_records else None
+        self._keep = keep
+        self.records: list[SessionResult] | None = None if keep is None else []
         self._columns = ColumnsBuilder()
         self._error: str | None = None
 
@@ -184,7 +189,7 @@ class _Sessions:
         except RecordError as exc:
             self._error = f"session {self.count}: {exc}"
             return
-        if self.records is not None:
+        if self.records is not None and self._keep is not None and self._keep(session):
             self.records.append(session)
 
     def columns(self) -> MeasuredSessions:
@@ -281,7 +286,13 @@ MAX_KEYS = 1000
 def load(path: Path) -> SavedResults:
     """Read a results file written by this or an older-compatible qrbench, every record kept
     (the runner's and tests' files; compare and gate use `read_run`)."""
-    header, folded = _read(path, keep_records=True)
+    return read_some(path, _every)
+
+
+def read_some(path: Path, keep: Callable[[SessionResult], bool]) -> SavedResults:
+    """Read a results file as `read_run` does, keeping the records of the sessions `keep`
+    picks (called once per session, in order, each checked first): what a report draws."""
+    header, folded = _read(path, keep=keep)
     assert folded.records is not None
     return SavedResults(**header, sessions=folded.records)
 
@@ -289,14 +300,16 @@ def load(path: Path) -> SavedResults:
 def read_run(path: Path) -> SavedRun:
     """Read a results file for the analysis in bounded memory: its sessions are streamed,
     each checked as `load` checks it, and only the columns the statistics need are kept."""
-    header, _ = _read(path, keep_records=False)
+    header, _ = _read(path, keep=None)
     return SavedRun(**header)
 
 
-def _read(path: Path, *, keep_records: bool) -> tuple[dict[str, Any], _Sessions]:
+def _read(
+    path: Path, *, keep: Callable[[SessionResult], bool] | None
+) -> tuple[dict[str, Any], _Sessions]:
     try:
         with path.open(encoding="utf-8") as file:
-            document, folded = _streamed(file, path, keep_records=keep_records)
+            document, folded = _streamed(file, path, keep=keep)
     except FileNotFoundError:
         raise ResultsError(f"{path}: no such results file") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -312,7 +325,9 @@ def _read(path: Path, *, keep_records: bool) -> tuple[dict[str, Any], _Sessions]
     return _validated(document, path, lambda fields: _streamed_sessions(fields, folded))
 
 
-def _streamed(file: TextIO, path: Path, *, keep_records: bool) -> tuple[object, _Sessions | None]:
+def _streamed(
+    file: TextIO, path: Path, *, keep: Callable[[SessionResult], bool] | None
+) -> tuple[object, _Sessions | None]:
     """The document without its sessions array, and that array folded as it was read.
 
     Nothing is checked but the syntax until the end, as when the whole file was parsed
@@ -337,7 +352,7 @@ def _streamed(file: TextIO, path: Path, *, keep_records: bool) -> tuple[object, 
         match event:
             case jsonstream.ArrayStart(key):
                 # The last of a key given twice is the one that counts, as in json.loads.
-                folded = _Sessions(keep_records=keep_records)
+                folded = _Sessions(keep=keep)
                 members[key] = _STREAMED
             case jsonstream.Member(key, value):
                 members[key] = value

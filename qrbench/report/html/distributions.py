@@ -18,6 +18,7 @@ from qrbench.report.html.palette import (
     stage_order,
     target_line,
 )
+from qrbench.report.html.sampling import MAX_POINTS, thinned
 from qrbench.report.html.svg import (
     Scale,
     axis,
@@ -95,7 +96,12 @@ def stage_strip(name: str, runs: Sequence[RunData]) -> str:
                 tooltip(f"{run.label} {name} median {format_ms(median)} ms (n = {len(values)})"),
             )
         )
-        for order, value in enumerate(sample.durations):
+        values_drawn = (
+            sample.durations
+            if len(sample.durations) <= MAX_POINTS
+            else [value for _, value in thinned(sorted(sample.durations))]
+        )
+        for order, value in enumerate(values_drawn):
             # Spread vertically so equal values stay visible; fixed, so the file is too.
             jitter = ((order * 0.618034) % 1.0 - 0.5) * (_STRIP_ROW - 12)
             parts.append(
@@ -175,7 +181,7 @@ def _ecdf_curve(
     measured = len(run.saved.columns)
     path = [f"M{number(x_scale(0.0))},{number(y_scale(0.0))}"]
     points = []
-    for rank, value in enumerate(sorted_times, start=1):
+    for rank, value in thinned(sorted_times):
         x, y = x_scale(value), y_scale(rank / measured)
         path.append(f"H{number(x)} V{number(y)}")
         points.append(

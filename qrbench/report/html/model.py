@@ -17,15 +17,20 @@ from qrbench.results import SavedResults
 
 @dataclass(frozen=True)
 class RunData:
-    """One labelled run: its measured sessions' records and columns, and its target."""
+    """One labelled run: its measured sessions' columns, the records of those its waterfall
+    draws, and its target."""
 
     label: str
+    # Its records are the drawn sessions' only (`sampling`); its columns hold them all.
     saved: SavedResults
     target_ms: float
+    # Session number -> what it stands for (fastest, median, p95, slowest), when the run
+    # is too large to draw every session; None when every one is drawn.
+    roles: dict[int, str] | None = None
 
     @property
     def sessions(self) -> list[SessionResult]:
-        """The sessions the statistics are over (warmups left out), in the order started."""
+        """The measured sessions drawn (warmups left out), in the order started."""
         return self.saved.measured
 
     @property

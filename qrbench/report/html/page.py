@@ -8,7 +8,14 @@ from typing import assert_never
 from qrbench import __version__
 from qrbench.analysis.explain.attribution import DirectionEffects, Explanation
 from qrbench.analysis.stats import summarize
-from qrbench.report.html import attribution, capacity, distributions, palette, waterfall
+from qrbench.report.html import (
+    attribution,
+    capacity,
+    distributions,
+    palette,
+    sampling,
+    waterfall,
+)
 from qrbench.report.html.model import (
     CapacityPart,
     ExplanationPart,
@@ -127,6 +134,16 @@ def _figure(chart: str, caption: str) -> str:
 # --- runs ------------------------------------------------------------------------------
 
 
+def _thinned_note(runs: Sequence[RunData]) -> str:
+    if all(len(run.saved.columns) <= sampling.MAX_POINTS for run in runs):
+        return ""
+    return (
+        f" A run of more than {sampling.MAX_POINTS:,} sessions is drawn from "
+        f"{sampling.MAX_POINTS:,} of them evenly spaced by rank (the fastest and slowest "
+        "included), here and in the stage durations; the figures are over every session."
+    )
+
+
 def _runs_section(part: RunsPart) -> str:
     runs = part.runs
     parts = [
@@ -137,7 +154,7 @@ def _runs_section(part: RunsPart) -> str:
             distributions.ecdf(runs),
             "Share of the measured sessions that showed a QR within the time on the x axis "
             "(one step per successful session; failed sessions never arrive). The dashed "
-            "line is the target; p95 is over the successful sessions.",
+            "line is the target; p95 is over the successful sessions." + _thinned_note(runs),
         ),
         _legend_of_runs(runs),
         element("h3", {}, text("Stage waterfalls")),
@@ -210,9 +227,25 @@ def _waterfall(run: RunData) -> str:
             for n in names
         ),
     )
-    parts = [element("h4", {}, text(f"{run.label} ({len(run.sessions)} measured sessions)"))]
+    measured = len(run.saved.columns)
+    parts = [element("h4", {}, text(f"{run.label} ({measured:,} measured sessions)"))]
     if not run.sessions:
         return parts[0] + element("p", {"class": "note"}, text("No measured session."))
+    if run.roles is not None:
+        failed = measured - run.saved.columns.succeeded
+        drawn_failed = sum(1 for session in run.sessions if not session.ok)
+        parts.append(
+            element(
+                "p",
+                {"class": "note sampled"},
+                text(
+                    f"{len(run.sessions)} of {measured:,} sessions drawn: the fastest, "
+                    "median, p95 and slowest successful ones"
+                    + (f" and the first {drawn_failed} of {failed:,} failed" if failed else "")
+                    + f" (every session is drawn up to {sampling.ALL_WATERFALLS})."
+                ),
+            )
+        )
     parts += [legend, waterfall.waterfall(run)]
     failed = [
         [

@@ -1,7 +1,8 @@
 """The report's parts from what the commands have in hand: results files, a comparison, an
 explanation, a gate's verdict. Session records are read with `results.load`."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -14,28 +15,53 @@ from qrbench.analysis.gate import GateReport
 from qrbench.analysis.stats import summarize
 from qrbench.config.models import Profile
 from qrbench.config.validation import describe
+from qrbench.records import SessionResult
+from qrbench.report.html import sampling
 from qrbench.report.html.model import ExplanationPart, GatePart, RunData, RunsPart
 from qrbench.report.wording.caveats import caveat_hint, caveat_message, run_warning
 from qrbench.report.wording.gate import check_measured, check_threshold, check_why, headline
 
 
 def run_data(path: Path, label: str | None = None) -> RunData:
-    """A results file read whole (every session's stages are drawn), labelled with its
-    profile's name unless `label` says otherwise; raises ResultsError naming the file."""
-    saved = results.load(path)
+    """A results file's columns and the records of the sessions its waterfall draws
+    (`sampling`), labelled with its profile's name unless `label` says otherwise; raises
+    ResultsError naming the file. Memory is the columns and those records, not the file."""
+    roles = sampling.chosen_roles(results.read_run(path).columns)
+    saved = results.read_some(path, _drawn(roles))
     try:
         target_s = Profile.model_validate(saved.profile).target.deadline_s
     except ValidationError as exc:
         raise results.ResultsError(
             f"{path}: the recorded profile is not one this qrbench reads ({describe(exc)})"
         ) from None
-    return RunData(label=label or saved.profile_name, saved=saved, target_ms=target_s * 1000)
+    return RunData(
+        label=label or saved.profile_name, saved=saved, target_ms=target_s * 1000, roles=roles
+    )
+
+
+def _drawn(roles: dict[int, str] | None) -> Callable[[SessionResult], bool]:
+    """Which measured sessions to keep: every one without roles, else those with a role
+    and the first failed ones."""
+    failed = 0
+
+    def keep(session: SessionResult) -> bool:
+        nonlocal failed
+        if session.warmup:
+            return False
+        if roles is None or session.number in roles:
+            return True
+        if not session.ok and failed < sampling.FAILED_WATERFALLS:
+            failed += 1
+            return True
+        return False
+
+    return keep
 
 
 def relabelled(runs: Sequence[RunData]) -> list[RunData]:
     """Runs of one profile told apart as compare tells them: `optimized`, `optimized#2`."""
     labels = unique_labels([run.label for run in runs])
-    return [RunData(new, run.saved, run.target_ms) for run, new in zip(runs, labels, strict=True)]
+    return [replace(run, label=new) for run, new in zip(runs, labels, strict=True)]
 
 
 def phrased(caveats: Sequence[Caveat]) -> list[str]:

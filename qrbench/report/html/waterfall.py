@@ -46,7 +46,7 @@ def _session_end_ms(session: SessionResult) -> float:
 
 
 def waterfall(run: RunData) -> str:
-    """One row per measured session, on the session's clock: critical stages in the upper
+    """One row per drawn session (`sampling`), on the session's clock: critical stages in the upper
     lane, background stages in the thinner lower one; a failed session is marked where it
     failed and labelled with its stage; the target is a dashed line."""
     sessions = run.sessions
@@ -70,8 +70,9 @@ def waterfall(run: RunData) -> str:
         ),
     ]
     y = float(_TOP)
+    roles = run.roles or {}
     for session, height in zip(sessions, heights, strict=True):
-        parts.append(_waterfall_row(session, y, scale))
+        parts.append(_waterfall_row(session, roles.get(session.number), y, scale))
         y += height
     if run.target_ms <= scale.high:
         parts.append(target_line(scale(run.target_ms), _TOP - 4, rows_bottom, run.target_ms))
@@ -122,9 +123,9 @@ def _span_bars(session: SessionResult, y: float, scale: Scale) -> list[str]:
     return bars
 
 
-def _waterfall_row(session: SessionResult, y: float, scale: Scale) -> str:
+def _waterfall_row(session: SessionResult, role: str | None, y: float, scale: Scale) -> str:
     error = session.error
-    name = f"#{session.number}"
+    name = f"#{session.number}" + ("" if role is None else f" {role}")
     if not session.ok:
         name += " failed" if error is None else f" failed in {error.stage}"
     parts = [
