@@ -159,7 +159,6 @@ class SavedResults(SavedRun):
             return folded
 
         header, folded = _validated(document, path, sessions)
-        assert folded.records is not None
         return cls(**header, sessions=folded.records)
 
 
@@ -175,7 +174,7 @@ class _Sessions:
     def __init__(self, *, keep: Callable[[SessionResult], bool] | None) -> None:
         self.count = 0
         self._keep = keep
-        self.records: list[SessionResult] | None = None if keep is None else []
+        self.records: list[SessionResult] = []
         self._columns = ColumnsBuilder()
         self._error: str | None = None
 
@@ -189,7 +188,7 @@ class _Sessions:
         except RecordError as exc:
             self._error = f"session {self.count}: {exc}"
             return
-        if self.records is not None and self._keep is not None and self._keep(session):
+        if self._keep is not None and self._keep(session):
             self.records.append(session)
 
     def columns(self) -> MeasuredSessions:
@@ -293,7 +292,6 @@ def read_some(path: Path, keep: Callable[[SessionResult], bool]) -> SavedResults
     """Read a results file as `read_run` does, keeping the records of the sessions `keep`
     picks (called once per session, in order, each checked first): what a report draws."""
     header, folded = _read(path, keep=keep)
-    assert folded.records is not None
     return SavedResults(**header, sessions=folded.records)
 
 

@@ -12,6 +12,9 @@ from qrbench.measure.runner import RunOutcome, RunPlan, run
 from qrbench.records import SessionResult
 from tests.helpers import write_yaml
 
+# Where `run_profile` writes its results file, under its tmp_path.
+RESULTS = Path("results") / "run.json"
+
 
 class RecordingListener:
     """A RunListener that keeps every event, in order, as a tuple."""
@@ -47,15 +50,17 @@ def run_profile(
     warmup: int = 0,
     keep_profiles: bool = False,
     listener: RecordingListener | None = None,
+    name: str = "profile",
 ) -> tuple[RunOutcome, RecordingListener]:
-    """Run `profile_yaml` (written under `tmp_path`) in `scenario`, as `qrbench run` would."""
-    profile = load_profile(str(write_yaml(tmp_path / "profile.yaml", profile_yaml)))
+    """Run `profile_yaml` (written under `tmp_path` as `name`.yaml, the profile's name
+    unless it says one) in `scenario`, as `qrbench run` would."""
+    profile = load_profile(str(write_yaml(tmp_path / f"{name}.yaml", profile_yaml)))
     plan = RunPlan(
         profile=profile,
         scenario=load_scenario(str(scenario)),
         runs=runs,
         warmup=warmup,
-        results_path=tmp_path / "results" / "run.json",
+        results_path=tmp_path / RESULTS,
         keep_profiles=keep_profiles,
     )
     listener = listener or RecordingListener()

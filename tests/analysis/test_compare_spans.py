@@ -8,6 +8,7 @@ from qrbench.analysis.compare import SPAN_PREFIX, MetricKind, compare, load_runs
 from tests.engines.gateway.scripted import ScriptedGateway, run_profile
 from tests.engines.gateway.test_tracing import _TRACED, _exporting
 from tests.helpers import qrbench
+from tests.run_helpers import RESULTS
 
 
 def _traced_run(tmp_path: Path, name: str, insert_ms: int) -> Path:
@@ -18,7 +19,7 @@ def _traced_run(tmp_path: Path, name: str, insert_ms: int) -> Path:
         workdir = tmp_path / name
         workdir.mkdir()
         run_profile(workdir, _TRACED.format(url=gateway.url, wait_ms=2000), runs=6)
-    return workdir / "run.json"
+    return workdir / RESULTS
 
 
 def test_a_span_slower_on_one_side_is_a_significant_row_of_its_own(tmp_path: Path) -> None:

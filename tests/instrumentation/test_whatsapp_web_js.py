@@ -97,6 +97,20 @@ def test_the_routers_split_writes_nest_under_the_instances_qr_listener(tmp_path:
     assert exists[0]["parent_span_id"] == hook["span_id"]
 
 
+def _traced_node(script: str, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`node --require register.js -e script args...` in the driver's dir (its packages),
+    with `env` over this process's environment."""
+    return subprocess.run(
+        ["node", "--require", str(NODE_TRACING), "-e", script, *args],
+        cwd=DRIVER_DIR,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 def test_qrbench_chromium_args_reach_every_puppeteer_launch(tmp_path: Path) -> None:
     script = (
         "const puppeteer = require('puppeteer');"
@@ -104,18 +118,9 @@ def test_qrbench_chromium_args_reach_every_puppeteer_launch(tmp_path: Path) -> N
         " args: ['--no-sandbox', '--disable-gpu']}).then(async (browser) => {"
         " console.log(JSON.stringify(browser.process().spawnargs)); await browser.close(); });"
     )
-    done = subprocess.run(
-        ["node", "--require", str(NODE_TRACING), "-e", script],
-        cwd=DRIVER_DIR,
-        env={
-            **os.environ,
-            "QRBENCH_CHROMIUM_ARGS": json.dumps(["--qrbench-marker=1"]),
-            "TMPDIR": str(tmp_path),
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    done = _traced_node(
+        script,
+        env={"QRBENCH_CHROMIUM_ARGS": json.dumps(["--qrbench-marker=1"]), "TMPDIR": str(tmp_path)},
     )
     assert done.returncode == 0, done.stderr
     spawned = json.loads(done.stdout.strip().splitlines()[-1])
@@ -123,14 +128,7 @@ def test_qrbench_chromium_args_reach_every_puppeteer_launch(tmp_path: Path) -> N
 
 
 def test_bad_qrbench_chromium_args_stop_the_gateway_with_the_reason() -> None:
-    done = subprocess.run(
-        ["node", "--require", str(NODE_TRACING), "-e", "0"],
-        env={**os.environ, "QRBENCH_CHROMIUM_ARGS": '{"not": "a list"}'},
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    done = _traced_node("0", env={"QRBENCH_CHROMIUM_ARGS": '{"not": "a list"}'})
     assert done.returncode != 0
     assert "QRBENCH_CHROMIUM_ARGS must be a JSON list of strings" in done.stderr
 
@@ -149,27 +147,15 @@ def _connected_spans(tmp_path: Path, endpoint: str) -> tuple[SessionTrace, list[
     trace = SessionTrace.new()
     otlp.expect(trace.trace_id)
     try:
-        done = subprocess.run(
-            [
-                "node",
-                "--require",
-                str(NODE_TRACING),
-                "-e",
-                _CONNECT_JS,
-                trace.traceparent,
-                endpoint,
-            ],
-            cwd=DRIVER_DIR,
+        done = _traced_node(
+            _CONNECT_JS,
+            trace.traceparent,
+            endpoint,
             env={
-                **os.environ,
                 "OTEL_EXPORTER_OTLP_ENDPOINT": otlp.start(),
                 "OTEL_BSP_SCHEDULE_DELAY": "100",
                 "TMPDIR": str(tmp_path),
             },
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
         )
         assert done.returncode == 0, done.stderr
         # Flushed as the script's event loop ran dry, so already here or about to be.

@@ -14,6 +14,7 @@ from qrbench.config.models import QrOptions
 from qrbench.engines.handler.qr import encode_png_data_url
 from qrbench.measure.plan import RunOutcome
 from tests.engines.gateway.scripted import WHATSAPP_QR, Answer, ScriptedGateway, run_profile
+from tests.run_helpers import RESULTS
 
 PRESETS = Path(__file__).parents[2] / "qrbench" / "profiles" / "presets"
 KEYS = {
@@ -36,7 +37,7 @@ def _run(tmp_path: Path, preset: str, gateway: ScriptedGateway) -> RunOutcome:
     outcome = run_profile(tmp_path, yaml, runs=2)
     assert [session.ok for session in outcome.sessions] == [True, True], outcome.sessions[0].error
     assert all(not session.background_errors for session in outcome.sessions)
-    written = (tmp_path / "run.json").read_text()
+    written = (tmp_path / RESULTS).read_text()
     assert not any(value in written for value in KEYS.values())
     return outcome
 

@@ -232,7 +232,7 @@ def _waterfall(run: RunData) -> str:
     if not run.sessions:
         return parts[0] + element("p", {"class": "note"}, text("No measured session."))
     if run.roles is not None:
-        failed = measured - run.saved.columns.succeeded
+        failed_count = measured - run.saved.columns.succeeded
         drawn_failed = sum(1 for session in run.sessions if not session.ok)
         parts.append(
             element(
@@ -241,7 +241,11 @@ def _waterfall(run: RunData) -> str:
                 text(
                     f"{len(run.sessions)} of {measured:,} sessions drawn: the fastest, "
                     "median, p95 and slowest successful ones"
-                    + (f" and the first {drawn_failed} of {failed:,} failed" if failed else "")
+                    + (
+                        f" and the first {drawn_failed} of {failed_count:,} failed"
+                        if failed_count
+                        else ""
+                    )
                     + f" (every session is drawn up to {sampling.ALL_WATERFALLS})."
                 ),
             )

@@ -1,5 +1,6 @@
 """The report's parts from what the commands have in hand: results files, a comparison, an
-explanation, a gate's verdict. Session records are read with `results.load`."""
+explanation, a gate's verdict. A results file is read with `results.read_run` and
+`results.read_some` (the records its waterfall draws)."""
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace

@@ -46,9 +46,9 @@ def _session_end_ms(session: SessionResult) -> float:
 
 
 def waterfall(run: RunData) -> str:
-    """One row per drawn session (`sampling`), on the session's clock: critical stages in the upper
-    lane, background stages in the thinner lower one; a failed session is marked where it
-    failed and labelled with its stage; the target is a dashed line."""
+    """One row per drawn session (`sampling`), on the session's clock: critical stages in
+    the upper lane, background stages in the thinner lower one; a failed session is marked
+    where it failed and labelled with its stage; the target is a dashed line."""
     sessions = run.sessions
     # The sessions' own span: stages of a 1 s session stay readable beside a 10 s target,
     # which the ECDF places; here it is a line only when it falls within that span.

@@ -1,7 +1,6 @@
 """A real HTTP gateway on loopback whose answers a test scripts, to meet the gateway engine
 with every way a user's gateway can answer."""
 
-import asyncio
 import base64
 import fnmatch
 import json
@@ -12,11 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from qrbench.config.loader import load_profile, load_scenario
-from qrbench.measure.plan import RunOutcome, RunPlan
-from qrbench.measure.runner import run
+from qrbench.measure.plan import RunOutcome
+from tests import run_helpers
 from tests.helpers import SMALL_WORLD, write_yaml
-from tests.run_helpers import RecordingListener
 
 # WhatsApp's login QR form: ref, two public keys and the ADV secret (32 bytes each), platform.
 WHATSAPP_QR = ",".join(
@@ -25,15 +22,11 @@ WHATSAPP_QR = ",".join(
 
 
 def run_profile(tmp_path: Path, yaml: str, runs: int = 1) -> RunOutcome:
-    """`runs` sessions of the gateway profile `yaml` in the small world, into run.json."""
-    plan = RunPlan(
-        profile=load_profile(str(write_yaml(tmp_path / "gw.yaml", yaml))),
-        scenario=load_scenario(str(write_yaml(tmp_path / "small.yaml", SMALL_WORLD))),
-        runs=runs,
-        warmup=0,
-        results_path=tmp_path / "run.json",
-    )
-    return asyncio.run(run(plan, RecordingListener()))
+    """`runs` sessions of the gateway profile `yaml` (named gw) in the small world, into
+    `tmp_path / RESULTS`."""
+    small = write_yaml(tmp_path / "small.yaml", SMALL_WORLD)
+    outcome, _ = run_helpers.run_profile(tmp_path, yaml, small, runs=runs, name="gw")
+    return outcome
 
 
 class Answer:

@@ -19,6 +19,7 @@ from qrbench.measure.plan import RunOutcome
 from qrbench.world.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from tests.engines.gateway.scripted import WHATSAPP_QR, Answer, ScriptedGateway, run_profile
 from tests.helpers import SMALL_WORLD, qrbench, write_yaml
+from tests.run_helpers import RESULTS
 
 _RESPONSE = """engine: gateway
 gateway:
@@ -80,7 +81,7 @@ def test_a_qr_in_the_start_answer_is_timed_and_the_session_stopped(
     # The secret went to the gateway and nowhere else.
     starts = [headers for method, _, headers in gateway.requests if method == "POST"]
     assert [headers["X-Api-Key"] for headers in starts] == [api_key, api_key]
-    written = (tmp_path / "run.json").read_text()
+    written = (tmp_path / RESULTS).read_text()
     assert api_key not in written
     assert "${GATEWAY_TEST_KEY}" in written
 
@@ -198,7 +199,7 @@ def test_an_unreachable_gateway_stops_the_run_before_any_session(tmp_path: Path)
         url = f"http://127.0.0.1:{closed.getsockname()[1]}"
     with pytest.raises(EnvironmentProblem, match=f"the gateway at {url} is unreachable"):
         _run(tmp_path, url)
-    assert not (tmp_path / "run.json").exists()
+    assert not (tmp_path / RESULTS).exists()
 
 
 _WEBHOOK = """engine: gateway
@@ -402,7 +403,7 @@ def test_a_token_saved_from_an_earlier_answer_is_sent_and_422_is_polled_again(
         sent[1:] == [("token", None)] + [("start", "Bearer t0k3n")] + [("qr", "Bearer t0k3n")] * 3
     )
     # A saved value is as secret as the variables: never written.
-    assert "t0k3n" not in (tmp_path / "run.json").read_text()
+    assert "t0k3n" not in (tmp_path / RESULTS).read_text()
 
 
 def test_an_answer_without_the_value_to_save_fails_the_request(tmp_path: Path) -> None:

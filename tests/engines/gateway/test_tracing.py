@@ -13,6 +13,7 @@ from pathlib import Path
 from qrbench.engines.gateway.tracing import TRACEPARENT
 from tests.engines.gateway.scripted import WHATSAPP_QR, Answer, ScriptedGateway, run_profile
 from tests.helpers import SMALL_WORLD, qrbench, write_yaml
+from tests.run_helpers import RESULTS
 from tests.world.test_otlp import export_of, span
 
 _TRACED = """engine: gateway
@@ -99,7 +100,7 @@ def test_the_gateways_spans_are_nested_under_the_stage_they_start_in(tmp_path: P
     # Every start carried its session's own trace.
     sent = [headers[TRACEPARENT].split("-")[1] for _, _, headers in gateway.requests[1:]]
     assert len(set(sent)) == 2
-    written = (tmp_path / "run.json").read_text()
+    written = (tmp_path / RESULTS).read_text()
     assert "a-key" not in written and '"spans"' in written
 
 
