@@ -9,7 +9,7 @@ from types import ModuleType
 import numpy as np
 
 
-def _scipy_stats() -> ModuleType:
+def scipy_stats() -> ModuleType:
     """scipy.stats, imported at the first test that needs it: it takes half a second, which
     `qrbench --help` and a run that never compares should not pay."""
     from scipy import stats
@@ -93,7 +93,7 @@ def quantile_ci(
         return None, None
     tail = (1 - confidence) / 2
     # below[k] = P(fewer than k+1 values fall below the quantile), k = 0..n-1.
-    below = _scipy_stats().binom.cdf(np.arange(n), n, percentile / 100)
+    below = scipy_stats().binom.cdf(np.arange(n), n, percentile / 100)
     lower_ranks = np.flatnonzero(below <= tail)
     upper_ranks = np.flatnonzero(below >= 1 - tail)
     low = float(ordered[lower_ranks[-1]]) if len(lower_ranks) else None
@@ -121,7 +121,7 @@ def _drawn_medians(sample: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """
     ordered = np.sort(sample)
     n = len(ordered)
-    at_most = _scipy_stats().binom.sf(n // 2, n, np.arange(1, n + 1) / n)
+    at_most = scipy_stats().binom.sf(n // 2, n, np.arange(1, n + 1) / n)
     ranks = np.searchsorted(at_most, rng.random(BOOTSTRAP_RESAMPLES))
     drawn: np.ndarray = ordered[np.minimum(ranks, n - 1)]
     return drawn
@@ -249,7 +249,7 @@ def median_difference(
 
 
 def mann_whitney(sample: Sequence[float], reference: Sequence[float]) -> RankTest:
-    result = _scipy_stats().mannwhitneyu(sample, reference, alternative="two-sided")
+    result = scipy_stats().mannwhitneyu(sample, reference, alternative="two-sided")
     return RankTest(
         p_value=float(result.pvalue),
         superiority=float(result.statistic) / (len(sample) * len(reference)),
@@ -339,7 +339,7 @@ def fisher_p_value(
         [successes, trials - successes],
         [reference_successes, reference_trials - reference_successes],
     ]
-    return float(_scipy_stats().fisher_exact(table, alternative="two-sided").pvalue)
+    return float(scipy_stats().fisher_exact(table, alternative="two-sided").pvalue)
 
 
 def outlier_indices(values: Sequence[float]) -> list[int]:

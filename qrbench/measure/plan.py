@@ -41,6 +41,8 @@ class RunPlan:
     replica_bind: str = "127.0.0.1"
     # Where qrbench's webhook receiver listens (loopback unless --receiver-bind).
     receiver_bind: str = "127.0.0.1"
+    # `--runs auto`: `runs` is the most a sequential design may take, not a count.
+    adaptive: bool = False
 
     def schedule(self) -> list[bool]:
         """One entry per session, True for a warmup session."""

@@ -31,6 +31,7 @@ from qrbench.measure import environment
 from qrbench.measure.attempts import run_attempts
 from qrbench.measure.doctor import preflight
 from qrbench.measure.plan import RunListener, RunOutcome, RunPlan
+from qrbench.measure.sampling import FixedRuns, Sampling, Tally
 from qrbench.measure.scheduler import (
     ClosedLoop,
     Job,
@@ -68,26 +69,33 @@ class Machinery:
 
 
 async def run(
-    plan: RunPlan, listener: RunListener, machinery: Machinery = Machinery()
+    plan: RunPlan,
+    listener: RunListener,
+    machinery: Machinery = Machinery(),
+    sampling: Sampling | None = None,
 ) -> RunOutcome:
     """Run the plan's sessions as its load says; results are on disk after each one.
 
     On cancellation (Ctrl-C) the finished sessions and their summary are still written,
     and every browser, server and store this run started is stopped before it propagates.
     """
-    (outcome,) = await run_interleaved([plan], listener, machinery)
+    (outcome,) = await run_interleaved([plan], listener, machinery, sampling)
     return outcome
 
 
 async def run_interleaved(
-    plans: list[RunPlan], listener: RunListener, machinery: Machinery = Machinery()
+    plans: list[RunPlan],
+    listener: RunListener,
+    machinery: Machinery = Machinery(),
+    sampling: Sampling | None = None,
 ) -> list[RunOutcome]:
     """Run several profiles' sessions in turns (A B A B ...), each into its own results file.
 
     Interleaving spreads drift (a warming machine, a neighbour's load) evenly over the
     profiles instead of loading it onto whichever ran last. The plans share runs, warmup
     and load. Warmup sessions run first, one at a time; then the measured sessions start
-    as the load says, in the same A B A B order.
+    as the load says, in the same A B A B order, round by round as `sampling` asks (every
+    profile, `runs` rounds, when none is given; at most `runs` when one is).
     """
     if len({(tuple(plan.schedule()), plan.load) for plan in plans}) != 1:
         raise ValueError("interleaved plans must share runs, warmup and load")
@@ -126,16 +134,31 @@ async def run_interleaved(
             # Every session's start is recorded on this one clock, warmups included.
             origin = time.monotonic()
 
-            def jobs(warmup: bool) -> Iterator[Job]:
-                return (
-                    functools.partial(profile_run.session, number, warmup, origin)
-                    for number, is_warmup in enumerate(schedule, start=1)
-                    if is_warmup == warmup
-                    for profile_run in profile_runs
-                )
+            warmups = (
+                functools.partial(profile_run.session, number, True, origin)
+                for number in range(1, plans[0].warmup + 1)
+                for profile_run in profile_runs
+            )
 
-            await Sequential().run(jobs(warmup=True))
-            await machinery.scheduler(plans[0].load).run(jobs(warmup=False))
+            def measured() -> Iterator[Job]:
+                # Asked lazily, as the scheduler starts sessions: one at a time, a round's
+                # answer sees every session of the round before it. A round's sessions
+                # share their number, and with it their fault and jitter draws.
+                rounds = sampling or FixedRuns(plans[0].runs)
+                number = plans[0].warmup
+                while labels := rounds.next_round(
+                    {
+                        profile_run.label: Tally.of(profile_run.sessions)
+                        for profile_run in profile_runs
+                    }
+                ):
+                    number += 1
+                    for profile_run in profile_runs:
+                        if profile_run.label in labels:
+                            yield functools.partial(profile_run.session, number, False, origin)
+
+            await Sequential().run(warmups)
+            await machinery.scheduler(plans[0].load).run(measured())
             status = RunStatus.COMPLETE
     finally:
         outcomes = [profile_run.close(status) for profile_run in profile_runs]
@@ -172,7 +195,7 @@ class _ProfileRun:
             else Path(plan.profile.auth.data_path or "")
         )
         self._data_path.mkdir(parents=True, exist_ok=True)
-        self._sessions: list[SessionResult] = []
+        self.sessions: list[SessionResult] = []
         self._user_data_dirs: list[Path] = []
         self._results: ResultsFile | None = None
         self._setup: SessionSetup | None = None
@@ -235,7 +258,7 @@ class _ProfileRun:
             started_ms=round((start.actual - origin) * 1000, 1),
         )
         # Sessions in flight together finish in any order; the run keeps the order started.
-        bisect.insort(self._sessions, result, key=lambda session: session.number)
+        bisect.insort(self.sessions, result, key=lambda session: session.number)
         results.add_session(result)
         listener.session_finished(label, result)
 
@@ -244,13 +267,13 @@ class _ProfileRun:
         plan = self.plan
         otlp = None if self._setup is None else self._setup.otlp
         summary = summarize_run(
-            self._sessions,
+            self.sessions,
             plan.profile.target.deadline_s * 1000,
             self._webhook_rejections(),
             otlp_refused=None if otlp is None else otlp.refusals,
         )
         try:
-            if self._results is not None and self._sessions:
+            if self._results is not None and self.sessions:
                 self._results.set_summary(summary.to_dict(), status)
         finally:
             # A summary that cannot be written (a full disk) must not leak the browsers.
@@ -259,7 +282,7 @@ class _ProfileRun:
                 _remove_profiles(self._data_path, self._user_data_dirs, whole=self._owns_data_path)
         return RunOutcome(
             results_path=plan.results_path,
-            sessions=self._sessions,
+            sessions=self.sessions,
             summary=summary,
             data_path=self._data_path if plan.keep_profiles else None,
         )
@@ -270,7 +293,11 @@ def _header(plan: RunPlan, run_id: str, store_description: str | None) -> dict[s
         "qrbench_version": qrbench.__version__,
         "run_id": run_id,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "plan": {"runs": plan.runs, "warmup": plan.warmup, **plan.load.to_dict()},
+        "plan": {
+            **({"runs": "auto", "max_runs": plan.runs} if plan.adaptive else {"runs": plan.runs}),
+            "warmup": plan.warmup,
+            **plan.load.to_dict(),
+        },
         "profile": profile_to_dict(plan.profile),
         "scenario": profile_to_dict(plan.scenario),
         "environment": environment.describe(plan.profile.browser.executable_path),

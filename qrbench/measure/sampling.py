@@ -1,0 +1,213 @@
+"""How many sessions a run takes: a fixed count, or as many as its question needs.
+
+The runner asks its `Sampling` before each round (one session per profile, in turns)
+which profiles the round runs; none ends the run. `FixedRuns` answers "all of them" N
+times. `ShiftSampling` (compare, explain) and `TargetSampling` (run, gate) look at the
+time-to-QR so far through a sequential design (analysis/sequential.py) and stop when
+their question is settled, the most runs were taken, or the time budget would be
+overrun. Data only: no printing, no sessions, so a benchmark can drive them with draws.
+"""
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from qrbench.analysis.sequential import (
+    Settled,
+    ShiftLook,
+    ShiftMonitor,
+    TargetLook,
+    TargetMonitor,
+    TargetSettled,
+)
+from qrbench.analysis.stats import FEW_RUNS, SIGNIFICANCE_LEVEL
+from qrbench.errors import ConfigError
+from qrbench.records import SessionResult
+
+# Fewer than two looks leave nothing to adapt: the first look is at FEW_RUNS a side.
+MIN_MAX_RUNS = 2 * FEW_RUNS
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What one profile's measured sessions so far say: how many, and their times to QR."""
+
+    measured: int
+    qr_times: Sequence[float]  # ms, of the successful sessions
+
+    @classmethod
+    def of(cls, sessions: Sequence[SessionResult]) -> "Tally":
+        measured = [session for session in sessions if not session.warmup]
+        return cls(
+            measured=len(measured),
+            qr_times=[
+                session.time_to_qr_ms
+                for session in measured
+                if session.ok and session.time_to_qr_ms is not None
+            ],
+        )
+
+
+class Sampling(Protocol):
+    def next_round(self, tallies: Mapping[str, Tally]) -> list[str]:
+        """The labels whose next session runs in the coming round; none ends the run."""
+        ...
+
+
+class StopReason(StrEnum):
+    RUNS_DONE = "runs done"
+    SETTLED = "settled"
+    MAX_RUNS = "max runs reached"
+    BUDGET = "budget spent"
+
+
+class FixedRuns:
+    """Every profile, `runs` rounds: the design `--runs N` asks for."""
+
+    def __init__(self, runs: int) -> None:
+        self.runs = runs
+        self.rounds = 0
+
+    def next_round(self, tallies: Mapping[str, Tally]) -> list[str]:
+        if self.rounds >= self.runs:
+            return []
+        self.rounds += 1
+        return list(tallies)
+
+
+class Budget:
+    """A wall-clock allowance from its creation: a round starts only if the rounds so far
+    say it will end in time, so a run stops under its budget instead of just over it. The
+    first round always runs: a run that measured nothing would have nothing to report."""
+
+    def __init__(self, seconds: float | None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self._clock = clock
+        self._start = clock()
+        self._first_round: float | None = None
+
+    def allows(self, rounds_done: int) -> bool:
+        now = self._clock()
+        if self._first_round is None:
+            self._first_round = now
+        if self.seconds is None or not rounds_done:
+            return True
+        per_round = (now - self._first_round) / rounds_done
+        return now - self._start + per_round <= self.seconds
+
+
+@dataclass(frozen=True)
+class Contrast:
+    """One question a shift design answers: is `sample` slower than `reference`?"""
+
+    sample: str
+    reference: str
+
+
+@dataclass(frozen=True)
+class AdaptiveDesign:
+    """What `--runs auto` was given: the most runs per profile, the time budget, and the
+    difference (ms) under which two profiles count as the same."""
+
+    max_runs: int
+    budget_s: float | None = None
+    margin_ms: float = 50.0
+    # The p95's interval this narrow, as a share of the target, also ends a run.
+    precision: float = 0.10
+    alpha: float = SIGNIFICANCE_LEVEL
+
+    def __post_init__(self) -> None:
+        if self.max_runs < MIN_MAX_RUNS:
+            raise ConfigError(
+                f"--max-runs {self.max_runs}: --runs auto needs at least {MIN_MAX_RUNS} "
+                f"(its first look is at {FEW_RUNS} runs a side, and one look is a fixed "
+                "design: use --runs N)"
+            )
+
+
+class ShiftSampling:
+    """Rounds until every contrast is settled (slower, faster, or equivalent within the
+    margin), at family-wise alpha: each contrast gets alpha / len(contrasts) (Bonferroni).
+    Only the profiles of contrasts still open run: sessions go where the doubt is."""
+
+    def __init__(self, contrasts: Sequence[Contrast], design: AdaptiveDesign) -> None:
+        share = design.alpha / len(contrasts)
+        self.design = design
+        self.monitors = {
+            contrast: ShiftMonitor(share, design.max_runs, design.margin_ms)
+            for contrast in contrasts
+        }
+        self.budget = Budget(design.budget_s)
+        self.rounds = 0
+        self.stopped: StopReason | None = None
+
+    def next_round(self, tallies: Mapping[str, Tally]) -> list[str]:
+        final = self.rounds >= self.design.max_runs
+        for contrast in self.open():
+            self.monitors[contrast].look(
+                tallies[contrast.sample].qr_times,
+                tallies[contrast.reference].qr_times,
+                final=final,
+            )
+        still_open = self.open()
+        if not still_open:
+            self.stopped = StopReason.SETTLED
+        elif final:
+            self.stopped = StopReason.MAX_RUNS
+        elif not self.budget.allows(self.rounds):
+            self.stopped = StopReason.BUDGET
+        if self.stopped is not None:
+            return []
+        self.rounds += 1
+        wanted = {
+            label for contrast in still_open for label in (contrast.sample, contrast.reference)
+        }
+        return [label for label in tallies if label in wanted]
+
+    def open(self) -> list[Contrast]:
+        return [
+            contrast
+            for contrast, monitor in self.monitors.items()
+            if monitor.last is None or monitor.last.settled is Settled.OPEN
+        ]
+
+    def looks(self) -> dict[Contrast, ShiftLook | None]:
+        """Each contrast's last look: where it stands at the end."""
+        return {contrast: monitor.last for contrast, monitor in self.monitors.items()}
+
+
+class TargetSampling:
+    """Sessions of one profile until its verdict against the target and success threshold
+    is settled, or its p95 is known within `precision` of the target."""
+
+    def __init__(
+        self, label: str, target_ms: float, min_success_percent: float, design: AdaptiveDesign
+    ) -> None:
+        self.label = label
+        self.design = design
+        self.monitor = TargetMonitor(
+            design.alpha, target_ms, min_success_percent / 100, design.precision
+        )
+        self.budget = Budget(design.budget_s)
+        self.rounds = 0
+        self.stopped: StopReason | None = None
+
+    def next_round(self, tallies: Mapping[str, Tally]) -> list[str]:
+        tally = tallies[self.label]
+        look = self.monitor.look(tally.qr_times, tally.measured) if tally.measured else None
+        if look is not None and look.settled is not TargetSettled.OPEN:
+            self.stopped = StopReason.SETTLED
+        elif self.rounds >= self.design.max_runs:
+            self.stopped = StopReason.MAX_RUNS
+        elif not self.budget.allows(self.rounds):
+            self.stopped = StopReason.BUDGET
+        if self.stopped is not None:
+            return []
+        self.rounds += 1
+        return [self.label]
+
+    @property
+    def last(self) -> TargetLook | None:
+        return self.monitor.last

@@ -1,0 +1,158 @@
+import asyncio
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qrbench.analysis.sequential import Settled
+from qrbench.errors import ConfigError
+from qrbench.measure.runner import Machinery, run_interleaved
+from qrbench.measure.sampling import (
+    AdaptiveDesign,
+    Budget,
+    Contrast,
+    FixedRuns,
+    ShiftSampling,
+    StopReason,
+    Tally,
+    TargetSampling,
+)
+from tests.fakes import FakeEngines, FakeProvider, plan_for
+from tests.run_helpers import RecordingListener
+
+
+def _drive(sampling: ShiftSampling | TargetSampling, draws: Mapping[str, np.ndarray]) -> int:
+    """Feed `sampling` the draws its rounds ask for; returns the rounds it ran."""
+    taken = dict.fromkeys(draws, 0)
+    while labels := sampling.next_round(
+        {label: Tally(taken[label], list(draws[label][: taken[label]])) for label in draws}
+    ):
+        for label in labels:
+            taken[label] += 1
+    return sampling.rounds
+
+
+def test_a_large_shift_stops_early_as_settled() -> None:
+    rng = np.random.default_rng(1)
+    draws = {"a": rng.normal(1000, 50, 100), "b": rng.normal(1300, 50, 100)}
+    sampling = ShiftSampling([Contrast("b", "a")], AdaptiveDesign(max_runs=60))
+    rounds = _drive(sampling, draws)
+    assert sampling.stopped is StopReason.SETTLED
+    assert 5 <= rounds < 15
+    look = sampling.looks()[Contrast("b", "a")]
+    assert look is not None and look.settled is Settled.SLOWER
+
+
+def test_max_runs_ends_a_question_that_stays_open() -> None:
+    rng = np.random.default_rng(2)
+    draws = {"a": rng.normal(1000, 300, 100), "b": rng.normal(1000, 300, 100)}
+    sampling = ShiftSampling([Contrast("b", "a")], AdaptiveDesign(max_runs=12, margin_ms=5))
+    assert _drive(sampling, draws) == 12
+    assert sampling.stopped is StopReason.MAX_RUNS
+
+
+def test_settled_contrasts_stop_running_their_profiles() -> None:
+    rng = np.random.default_rng(3)
+    draws = {
+        "base": rng.normal(1000, 60, 100),
+        "big": rng.normal(1600, 60, 100),
+        "small": rng.normal(1030, 60, 100),
+    }
+    sampling = ShiftSampling(
+        [Contrast("big", "base"), Contrast("small", "base")],
+        AdaptiveDesign(max_runs=40, margin_ms=10),
+    )
+    asked: list[list[str]] = []
+    taken = dict.fromkeys(draws, 0)
+    while labels := sampling.next_round(
+        {label: Tally(taken[label], list(draws[label][: taken[label]])) for label in draws}
+    ):
+        asked.append(labels)
+        for label in labels:
+            taken[label] += 1
+    assert asked[0] == ["base", "big", "small"]
+    assert asked[-1] == ["base", "small"]
+    assert taken["big"] < taken["small"] == taken["base"]
+
+
+def test_a_budget_stops_before_the_round_that_would_overrun_it() -> None:
+    now = [0.0]
+    budget = Budget(100.0, clock=lambda: now[0])
+    assert budget.allows(0)
+    now[0] = 30.0  # one round took 30 s
+    assert budget.allows(1)  # 30 + 30 <= 100
+    now[0] = 60.0
+    assert budget.allows(2)  # 60 + 30 <= 100
+    now[0] = 90.0
+    assert not budget.allows(3)
+    assert Budget(None).allows(5)
+
+
+def test_the_first_round_runs_whatever_the_budget() -> None:
+    now = [0.0]
+    budget = Budget(100.0, clock=lambda: now[0])
+    now[0] = 150.0  # set-up and warmup took longer than the whole budget
+    assert budget.allows(0)
+    assert not budget.allows(1)
+
+
+def test_a_budget_too_small_to_settle_says_so() -> None:
+    rng = np.random.default_rng(4)
+    draws = {"a": rng.normal(1000, 300, 50), "b": rng.normal(1000, 300, 50)}
+    sampling = ShiftSampling([Contrast("b", "a")], AdaptiveDesign(max_runs=40, budget_s=0.0))
+    assert _drive(sampling, draws) == 1
+    assert sampling.stopped is StopReason.BUDGET
+    assert sampling.looks()[Contrast("b", "a")] is None
+
+
+def test_max_runs_under_the_design_minimum_is_a_usage_error() -> None:
+    with pytest.raises(ConfigError, match="at least 10"):
+        AdaptiveDesign(max_runs=6)
+
+
+def test_a_target_run_fails_fast_and_a_fast_one_runs_until_its_p95_is_known() -> None:
+    failing = TargetSampling("p", 1000, 98, AdaptiveDesign(max_runs=300))
+    assert _drive(failing, {"p": np.full(300, 2000.0)}) < 10
+    assert failing.stopped is StopReason.SETTLED
+    passing = TargetSampling("p", 1000, 98, AdaptiveDesign(max_runs=300))
+    rounds = _drive(passing, {"p": np.random.default_rng(5).normal(500, 20, 300)})
+    assert passing.stopped is StopReason.SETTLED and passing.last is not None
+    assert 60 < rounds < 300
+
+
+def test_the_runner_runs_the_rounds_and_profiles_sampling_asks_for(tmp_path: Path) -> None:
+    class Scripted:
+        def __init__(self) -> None:
+            self.rounds = [["a", "b"], ["b"], ["a"]]
+            self.seen: list[dict[str, int]] = []
+
+        def next_round(self, tallies: Mapping[str, Tally]) -> list[str]:
+            self.seen.append({label: tally.measured for label, tally in tallies.items()})
+            return self.rounds.pop(0) if self.rounds else []
+
+    plans = [
+        plan_for(tmp_path, "extends: optimized\n", runs=10, warmup=1, name="a"),
+        plan_for(tmp_path, "extends: old\n", runs=10, warmup=1, name="b"),
+    ]
+    listener, sampling = RecordingListener(), Scripted()
+    machinery = Machinery(engine=FakeEngines(), provider=lambda _browser, _driver: FakeProvider())
+    outcomes = asyncio.run(run_interleaved(plans, listener, machinery, sampling))
+    starts = [(e[1], e[2], e[3]) for e in listener.events if e[0] == "start"]
+    assert starts == [
+        ("a", 1, True),
+        ("b", 1, True),
+        ("a", 2, False),
+        ("b", 2, False),
+        ("b", 3, False),
+        ("a", 4, False),
+    ]
+    # Each answer saw every session of the round before it; warmups are not counted.
+    assert sampling.seen == [{"a": 0, "b": 0}, {"a": 1, "b": 1}, {"a": 1, "b": 2}, {"a": 2, "b": 2}]
+    assert [o.summary.measured for o in outcomes] == [2, 2]
+
+
+def test_fixed_runs_asks_for_every_profile_n_times() -> None:
+    fixed = FixedRuns(2)
+    tallies = {"a": Tally(0, []), "b": Tally(0, [])}
+    assert [fixed.next_round(tallies) for _ in range(3)] == [["a", "b"], ["a", "b"], []]
