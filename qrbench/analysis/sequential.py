@@ -316,62 +316,63 @@ class TargetSettled(StrEnum):
 class TargetLook:
     measured: int
     succeeded: int
-    p95_ms: float | None
-    p95_low: float | None
-    p95_high: float | None
+    percentile: float
+    # The percentile of the successful sessions' time-to-QR, and its anytime-valid interval.
+    value_ms: float | None
+    value_low: float | None
+    value_high: float | None
     success_low: float
     success_high: float
     settled: TargetSettled
 
 
 class TargetMonitor:
-    """Does a run meet its target (p95 time-to-QR) and success threshold? Or is its p95
-    known within `precision` of the target? Each interval at alpha / 2: both hold at once,
-    after any session, with probability 1 - alpha."""
+    """Does a run meet its target (time-to-QR at a percentile) and success threshold? Or
+    is that percentile known within `precision` of the target? Each interval at alpha / 2:
+    both hold at once, after any session, with probability 1 - alpha."""
 
     def __init__(
-        self, alpha: float, target_ms: float, min_success: float, precision: float
+        self,
+        alpha: float,
+        target_ms: float,
+        min_success: float,
+        precision: float,
+        percentile: float = 95.0,
     ) -> None:
         self.alpha = alpha
         self.target_ms = target_ms
         self.min_success = min_success
         self.precision = precision
+        self.percentile = percentile
         self.last: TargetLook | None = None
 
     def look(self, qr_times: Sequence[float], measured: int) -> TargetLook:
         succeeded = len(qr_times)
-        p95_low, p95_high = quantile_sequence(qr_times, 95, self.alpha / 2)
+        low, high = quantile_sequence(qr_times, self.percentile, self.alpha / 2)
         success_low, success_high = share_sequence(
             succeeded, measured, self.min_success, self.alpha / 2
         )
         found = TargetLook(
             measured=measured,
             succeeded=succeeded,
-            p95_ms=float(np.percentile(qr_times, 95)) if succeeded else None,
-            p95_low=p95_low,
-            p95_high=p95_high,
+            percentile=self.percentile,
+            value_ms=float(np.percentile(qr_times, self.percentile)) if succeeded else None,
+            value_low=low,
+            value_high=high,
             success_low=success_low,
             success_high=success_high,
-            settled=self._settled(p95_low, p95_high, success_low, success_high),
+            settled=self._settled(low, high, success_low, success_high),
         )
         self.last = found
         return found
 
     def _settled(
-        self,
-        p95_low: float | None,
-        p95_high: float | None,
-        success_low: float,
-        success_high: float,
+        self, low: float | None, high: float | None, success_low: float, success_high: float
     ) -> TargetSettled:
-        if (p95_low is not None and p95_low > self.target_ms) or success_high < self.min_success:
+        if (low is not None and low > self.target_ms) or success_high < self.min_success:
             return TargetSettled.FAIL
-        if p95_high is not None and p95_high <= self.target_ms and success_low >= self.min_success:
+        if high is not None and high <= self.target_ms and success_low >= self.min_success:
             return TargetSettled.PASS
-        if (
-            p95_low is not None
-            and p95_high is not None
-            and p95_high - p95_low <= self.precision * self.target_ms
-        ):
+        if low is not None and high is not None and high - low <= self.precision * self.target_ms:
             return TargetSettled.PRECISE
         return TargetSettled.OPEN

@@ -6,7 +6,10 @@ from dataclasses import dataclass
 from qrbench.config.models import Profile
 from qrbench.errors import ConfigError
 
-_DURATION = re.compile(r"(?P<number>[-+]?(?:\d+\.?\d*|\.\d+))\s*(?P<unit>ms|s)?", re.IGNORECASE)
+_DURATION = re.compile(
+    r"(?P<number>[-+]?(?:\d+\.?\d*|\.\d+))\s*(?P<unit>ms|s|m|min|h)?", re.IGNORECASE
+)
+_UNIT_MS = {"ms": 1.0, "s": 1000.0, "m": 60_000.0, "min": 60_000.0, "h": 3_600_000.0}
 
 _PERCENT = re.compile(r"(?P<number>[-+]?(?:\d+\.?\d*|\.\d+))\s*(?P<sign>%)?")
 
@@ -30,13 +33,11 @@ class ThresholdOverrides:
 
 
 def parse_duration_ms(text: str, option: str) -> float:
-    """`10s`, `800ms` or a bare number of seconds, as milliseconds greater than 0."""
+    """`10s`, `800ms`, `10m`, `1h` or a bare number of seconds, as milliseconds above 0."""
     match = _DURATION.fullmatch(text.strip())
     if match is None:
-        raise ConfigError(f"{option}: expected a duration like 10s or 800ms (got {text!r})")
-    value = float(match["number"])
-    unit = (match["unit"] or "s").lower()
-    value_ms = value if unit == "ms" else value * 1000
+        raise ConfigError(f"{option}: expected a duration like 10s, 800ms or 10m (got {text!r})")
+    value_ms = float(match["number"]) * _UNIT_MS[(match["unit"] or "s").lower()]
     if value_ms <= 0:
         raise ConfigError(f"{option}: must be greater than 0 (got {text})")
     return value_ms

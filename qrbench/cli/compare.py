@@ -18,19 +18,25 @@ from qrbench.analysis.explain.attribution import explain
 from qrbench.analysis.explain.plan import Direction, parse_direction, plan_explanation
 from qrbench.cli.app import app
 from qrbench.cli.flows import exports_for, planned_profiles, run_plans, run_profiles
+from qrbench.cli.flows import max_runs as max_runs_of
 from qrbench.cli.options import (
-    COMPARE_RUNS,
-    DEFAULT_RUNS,
+    AUTO,
+    COMPARE_MAX_RUNS,
     DEFAULT_SCENARIO,
     DEFAULT_WARMUP,
     ENGINE_HELP,
     ENGINE_METAVAR,
+    EXPLAIN_MARGIN_MS,
     ArrivalRate,
     BrowserEndpoints,
     BrowserProviderOption,
+    BudgetOption,
+    CompareMargin,
+    CompareMaxRuns,
     Concurrency,
     CsvExport,
     Engine,
+    ExplainMargin,
     HtmlExport,
     JsonExport,
     MarkdownExport,
@@ -44,6 +50,7 @@ from qrbench.cli.options import (
     browser_choice,
     load_of,
     on_engine,
+    run_count,
     seeded,
 )
 from qrbench.config.estimates import load_estimates
@@ -51,6 +58,7 @@ from qrbench.config.loader import load_profile, load_scenario
 from qrbench.config.models import EngineKind
 from qrbench.errors import ConfigError, QrbenchError
 from qrbench.measure.plan import RunPlan
+from qrbench.measure.sampling import Contrast
 from qrbench.report.console.compare import print_comparison
 from qrbench.report.console.explain import print_explanation
 from qrbench.report.export import csv as csv_export
@@ -73,7 +81,10 @@ def compare_profiles(
         ),
     ],
     scenario: ScenarioOption = DEFAULT_SCENARIO,
-    runs: Runs = COMPARE_RUNS,
+    runs: Runs = AUTO,
+    max_runs: CompareMaxRuns = None,
+    budget: BudgetOption = None,
+    margin: CompareMargin = None,
     warmup: Warmup = DEFAULT_WARMUP,
     reference: Annotated[
         str | None,
@@ -118,8 +129,17 @@ def compare_profiles(
     "not significant" otherwise. Warnings with hints follow: noise, outliers, too few
     runs, a slow first run, a busy machine, differing machines or Chromium builds.
 
+    With --runs auto (the default when it runs profiles) the rounds stop when each
+    profile's time-to-QR is settled against the reference, slower, faster or the same
+    within --margin (default 50ms), by a group-sequential test whose 5 % error rate holds
+    however many rounds it looks at (docs/statistics.md); or at --max-runs (default 60)
+    or --budget. A line per profile says why it stopped; only profiles still open keep
+    running.
+
     \b
     Examples:
+      qrbench compare old new optimized
+      qrbench compare old new --runs auto --budget 5m --margin 100ms
       qrbench compare old new optimized --runs 10
       qrbench compare optimized optimized          # A/A: expect "not significant"
       qrbench compare optimized pooled             # what a warm pool of browsers buys
@@ -149,6 +169,9 @@ def compare_profiles(
         given = [
             option
             for option, value in {
+                "--max-runs": max_runs,
+                "--budget": budget,
+                "--margin": margin,
                 "--concurrency": concurrency,
                 "--arrival-rate": arrival_rate,
                 "--seed": seed,
@@ -169,7 +192,8 @@ def compare_profiles(
         runs_per_target = max(1, len(engines or []))
         given = [target for target in targets for _ in range(runs_per_target)]
         reference = planned_reference(reference, given, labels)
-        paths = run_profiles(profiles, world, runs, warmup, screen, load, browsers)
+        count = run_count(runs, max_runs, budget, margin, default_max=COMPARE_MAX_RUNS)
+        paths = run_profiles(profiles, world, count, warmup, screen, reference, load, browsers)
     compared = load_runs(paths)
     comparison = compare(compared, resolve_reference(reference, compared))
     print_comparison(screen, comparison)
@@ -192,7 +216,10 @@ def explain_gap(
         ),
     ],
     scenario: ScenarioOption = DEFAULT_SCENARIO,
-    runs: Runs = DEFAULT_RUNS,
+    runs: Runs = AUTO,
+    max_runs: CompareMaxRuns = None,
+    budget: BudgetOption = None,
+    margin: ExplainMargin = None,
     warmup: Warmup = DEFAULT_WARMUP,
     direction: Annotated[
         str,
@@ -235,8 +262,15 @@ def explain_gap(
     Sessions run one at a time (no --concurrency or --arrival-rate): a knob's saving is
     measured without the noise other sessions in flight would add.
 
+    With --runs auto (the default) sessions go where the doubt is: each round runs SLOW
+    and the variants whose saving is not yet settled, as significant or as smaller than
+    --margin (default 100ms), at a 5 % error rate for the whole family (Bonferroni over
+    the groups and the total gap; docs/statistics.md), until all are settled, --max-runs
+    (default 60) or --budget.
+
     \b
     Examples:
+      qrbench explain old new --scenario typical --budget 10m
       qrbench explain new optimized --scenario typical --estimates seed
       qrbench explain old new --direction both --runs 10 --markdown explain.md
       qrbench explain new optimized --estimates seed --html explain.html
@@ -259,12 +293,27 @@ def explain_gap(
             f"{slow} runs on {slow_profile.engine} and {fast} on {fast_profile.engine}: "
             "explain splits knobs on one engine; choose it with --engine"
         )
+    count = run_count(
+        runs,
+        max_runs,
+        budget,
+        margin,
+        default_max=COMPARE_MAX_RUNS,
+        default_margin_ms=EXPLAIN_MARGIN_MS,
+    )
     plan = plan_explanation(slow_profile, fast_profile, way)
     groups = ", ".join(diff.group.title for diff in plan.groups)
+    sessions = plan.session_count(max_runs_of(count), warmup)
     screen.print(
         f"explain {plan.slow} -> {plan.fast} on {world.name}: {len(plan.groups)} knob "
-        f"group(s) differ ({groups}); {len(plan.configurations)} variants x ({runs} runs + "
-        f"{warmup} warmup) = {plan.session_count(runs, warmup)} sessions, interleaved",
+        f"group(s) differ ({groups}); {len(plan.configurations)} variants x ("
+        + (
+            f"{count} runs + {warmup} warmup) = {sessions} sessions, interleaved"
+            if isinstance(count, int)
+            else f"auto, at most {count.max_runs} runs + {warmup} warmup) = at most "
+            f"{sessions} sessions, interleaved"
+            + ("" if count.budget_s is None else f", within {count.budget_s:g} s")
+        ),
         highlight=False,
         soft_wrap=True,
     )
@@ -273,14 +322,18 @@ def explain_gap(
         RunPlan(
             profile=configuration.profile,
             scenario=world,
-            runs=runs,
+            runs=max_runs_of(count),
             warmup=warmup,
             results_path=directory / f"{configuration.label.replace('#', '-')}.json",
             label=configuration.label,
+            adaptive=not isinstance(count, int),
         )
         for configuration in plan.configurations
     ]
-    paths = run_plans(plans, screen)
+    # Every switched group's saving, and the whole gap: the family --runs auto settles.
+    contrasts = [Contrast(switch.fast_side, switch.slow_side) for switch in plan.switches]
+    contrasts.append(Contrast(plan.fast, plan.slow))
+    paths = run_plans(plans, screen, contrasts, count)
     measured = [
         run_from_results(results.read_run(path), configuration.label)
         for path, configuration in zip(paths, plan.configurations, strict=True)

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from qrbench.analysis.compare import unique_labels
+from qrbench.analysis.thresholds import ThresholdOverrides, Thresholds, resolve_thresholds
 from qrbench.cli.app import console, errors
 from qrbench.cli.options import AS_PROFILED, BrowserChoice, on_engine
 from qrbench.config.load import ONE_AT_A_TIME, Load
@@ -16,6 +17,7 @@ from qrbench.config.loader import load_profile
 from qrbench.config.models import EngineKind, Profile, Scenario
 from qrbench.errors import ConfigError
 from qrbench.measure.plan import RunOutcome, RunPlan
+from qrbench.measure.sampling import AdaptiveDesign, Contrast, ShiftSampling, TargetSampling
 from qrbench.measure.signals import Interrupted, run_until_signalled
 from qrbench.outputs import check_results_file, check_writable
 from qrbench.report.console.progress import RichRunListener
@@ -27,6 +29,7 @@ from qrbench.report.export import html as html_export
 from qrbench.report.export import json as json_export
 from qrbench.report.export import markdown as markdown_export
 from qrbench.report.wording.run import spans_note
+from qrbench.report.wording.sampling import shift_lines, target_line
 from qrbench.results import release, reserve_default_path
 
 # What tells a results file this run wrote from one that was there before: an atomic
@@ -74,13 +77,15 @@ def planned_profiles(profile_refs: list[str], engines: list[EngineKind]) -> list
 def run_profiles(
     profiles: list[Profile],
     world: Scenario,
-    runs: int,
+    runs: "int | AdaptiveDesign",
     warmup: int,
     screen: Console,
+    reference: str,
     load: Load = ONE_AT_A_TIME,
     browsers: BrowserChoice = AS_PROFILED,
 ) -> list[Path]:
-    """Run the profiles in turns; returns their results files."""
+    """Run the profiles in turns; returns their results files. With `--runs auto`, until
+    each profile is settled against `reference` (a label), and says so."""
     profiles = [browsers.apply(profile) for profile in profiles]
     labels = unique_labels([profile.name for profile in profiles])
     plans = [
@@ -88,20 +93,36 @@ def run_profiles(
             RunPlan(
                 profile=profile,
                 scenario=world,
-                runs=runs,
+                runs=max_runs(runs),
                 warmup=warmup,
                 results_path=reserve_default_path(label.replace("#", "-"), world.name),
                 label=label,
                 load=load,
+                adaptive=isinstance(runs, AdaptiveDesign),
             )
         )
         for profile, label in zip(profiles, labels, strict=True)
     ]
-    return run_plans(plans, screen)
+    contrasts = [Contrast(label, reference) for label in labels if label != reference]
+    return run_plans(plans, screen, contrasts, runs)
 
 
-def run_plans(plans: list[RunPlan], screen: Console) -> list[Path]:
-    """Run the plans' sessions in turns under one progress bar; returns their results files."""
+def max_runs(runs: "int | AdaptiveDesign") -> int:
+    """What a plan's `runs` is: the count, or the most `--runs auto` may take."""
+    return runs.max_runs if isinstance(runs, AdaptiveDesign) else runs
+
+
+def run_plans(
+    plans: list[RunPlan],
+    screen: Console,
+    contrasts: list[Contrast] | None = None,
+    runs: "int | AdaptiveDesign | None" = None,
+) -> list[Path]:
+    """Run the plans' sessions in turns under one progress bar; returns their results files.
+
+    With an adaptive `runs`, the rounds go on until every contrast is settled (or the most
+    runs or the budget are spent), and a line per contrast says where it stood."""
+    sampling = ShiftSampling(contrasts or [], runs) if isinstance(runs, AdaptiveDesign) else None
     for plan in plans:
         check_results_file(plan.results_path, "results file")
     # The runner loads Playwright and the world's servers: imported only when sessions run,
@@ -111,19 +132,23 @@ def run_plans(plans: list[RunPlan], screen: Console) -> list[Path]:
     before = _states([plan.results_path for plan in plans])
     try:
         with RichRunListener(screen, show_labels=True) as listener:
-            run_until_signalled(run_interleaved(plans, listener))
+            run_until_signalled(run_interleaved(plans, listener, sampling=sampling))
     except Interrupted as exc:
         interrupted(exc, before)
     finally:
         for plan in plans:
             release(plan.results_path)  # a name reserved for a run that wrote nothing
+    if sampling is not None:
+        screen.print(f"--runs auto, {sampling.rounds} rounds:", highlight=False)
+        for line in shift_lines(sampling):
+            screen.print(f"  {escape(line)}", highlight=False, soft_wrap=True)
     return [plan.results_path for plan in plans]
 
 
 def measure_run(
     profile: Profile,
     scenario: Scenario,
-    runs: int,
+    runs: "int | AdaptiveDesign",
     warmup: int,
     output: Path | None,
     screen: Console,
@@ -132,27 +157,37 @@ def measure_run(
     load: Load = ONE_AT_A_TIME,
     browsers: BrowserChoice = AS_PROFILED,
     verbose: bool = False,
+    thresholds: Thresholds | None = None,
 ) -> RunOutcome:
     """Run sessions as `qrbench run` does: progress, the run's table, its results file;
-    for a gateway, what its spans say (the spans themselves when `verbose`)."""
+    for a gateway, what its spans say (the spans themselves when `verbose`). With
+    `--runs auto`, until the verdict against `thresholds` (default: the profile's target
+    and `gate:` section) is settled, and a line says how it stood."""
     plan = browsers.placed(
         RunPlan(
             profile=browsers.apply(profile),
             scenario=scenario,
-            runs=runs,
+            runs=max_runs(runs),
             warmup=warmup,
             results_path=output or reserve_default_path(profile.name, scenario.name),
             keep_profiles=keep_profiles,
             load=load,
+            adaptive=isinstance(runs, AdaptiveDesign),
         )
     )
+    sampling = None
+    if isinstance(runs, AdaptiveDesign):
+        judged_by = thresholds or resolve_thresholds(
+            ThresholdOverrides(target_ms=profile.target.deadline_s * 1000), profile
+        )
+        sampling = TargetSampling(plan.label or plan.profile.name, judged_by, runs)
     check_results_file(plan.results_path, "results file" if output is None else "--output")
     from qrbench.measure.runner import run  # as in run_plans
 
     before = _states([plan.results_path])
     try:
         with RichRunListener(screen) as listener:
-            outcome = run_until_signalled(run(plan, listener))
+            outcome = run_until_signalled(run(plan, listener, sampling=sampling))
     except Interrupted as exc:
         interrupted(exc, before)
     finally:
@@ -167,6 +202,10 @@ def measure_run(
     if warmup:
         title += f" ({warmup} warmup discarded)"
     print_run(screen, title, outcome.summary)
+    if sampling is not None:
+        screen.print(
+            f"--runs auto: {escape(target_line(sampling))}", highlight=False, soft_wrap=True
+        )
     if profile.engine is EngineKind.GATEWAY:
         _print_spans(screen, outcome, verbose=verbose)
     screen.print(f"[dim]results written to {outcome.results_path}[/dim]")

@@ -8,7 +8,7 @@ import typer
 
 from qrbench import results
 from qrbench.analysis.gate import judge
-from qrbench.analysis.thresholds import parse_overrides
+from qrbench.analysis.thresholds import parse_overrides, resolve_thresholds
 from qrbench.baseline import baseline_name, baseline_path, copy_to_baseline, read_baseline
 from qrbench.cli.app import app, baseline_app
 from qrbench.cli.capacity import gate_capacity
@@ -19,9 +19,11 @@ from qrbench.cli.options import (
     DEFAULT_SCENARIO,
     DEFAULT_WARMUP,
     STEP_SUMMARY_ENV,
+    TARGET_MAX_RUNS,
     ArrivalRate,
     BrowserEndpoints,
     BrowserProviderOption,
+    BudgetOption,
     Concurrency,
     CsvExport,
     Engine,
@@ -37,11 +39,13 @@ from qrbench.cli.options import (
     Runs,
     ScenarioOption,
     Seed,
+    TargetMaxRuns,
     Warmup,
     browser_choice,
     given_on_command_line,
     load_of,
     on_engine,
+    run_count,
     seeded,
 )
 from qrbench.config.loader import load_profile, load_scenario
@@ -56,7 +60,7 @@ from qrbench.report.export import markdown as markdown_export
 
 # The options that shape the run a gate makes, whose defaults are values: refused, when
 # typed, beside --results or --capacity-results.
-_RUN_SHAPE = ["profile", "scenario", "runs", "warmup"]
+_RUN_SHAPE = ["profile", "scenario", "runs", "max_runs", "budget", "warmup"]
 
 
 @app.command()
@@ -64,7 +68,9 @@ def gate(
     ctx: typer.Context,
     profile: ProfileOption = DEFAULT_PROFILE,
     scenario: ScenarioOption = DEFAULT_SCENARIO,
-    runs: Runs = DEFAULT_RUNS,
+    runs: Runs = str(DEFAULT_RUNS),
+    max_runs: TargetMaxRuns = None,
+    budget: BudgetOption = None,
     warmup: Warmup = DEFAULT_WARMUP,
     output: ResultsOutput = None,
     results_file: Annotated[
@@ -177,7 +183,10 @@ def gate(
     failed on). Passing stage checks share one line unless --verbose. Thresholds not
     given here come from the profile's gate: section. Warns when the baseline ran on
     another machine or Chromium. With $GITHUB_STEP_SUMMARY set, the verdict's Markdown
-    is appended there too.
+    is appended there too. With --runs auto the run goes on until the target and success
+    checks are settled at 95 % confidence however often it looks (a line says how), or
+    the percentile is known within 10 % of the target, --max-runs or --budget; the checks
+    themselves are then judged on the sessions it took, as always.
 
     Exit codes: 0 every check passed, 1 a check failed, 2 usage or configuration error
     (a bad threshold, a missing baseline file), 3 environment failure (no Chromium,
@@ -221,6 +230,7 @@ def gate(
         browser_provider, browser_endpoint, replica_bind, replica_port, receiver_bind
     )
     if results_file is None:
+        count = run_count(runs, max_runs, budget, None, default_max=TARGET_MAX_RUNS)
         loaded = on_engine(load_profile(profile), engine)
         world = seeded(load_scenario(scenario), seed)
         load = load_of(concurrency, arrival_rate, seed, world)
@@ -231,12 +241,13 @@ def gate(
         outcome = measure_run(
             loaded,
             world,
-            runs,
+            count,
             warmup,
             output,
             screen,
             load=load,
             browsers=browsers,
+            thresholds=resolve_thresholds(overrides, loaded),
         )
         judged = results.read_run(outcome.results_path)
     else:
@@ -286,7 +297,7 @@ def gate(
 def baseline_save(
     profile: ProfileOption = DEFAULT_PROFILE,
     scenario: ScenarioOption = DEFAULT_SCENARIO,
-    runs: Runs = DEFAULT_RUNS,
+    runs: Runs = str(DEFAULT_RUNS),
     warmup: Warmup = DEFAULT_WARMUP,
     engine: Engine = None,
     concurrency: Concurrency = None,
@@ -314,7 +325,8 @@ def baseline_save(
     destination = baseline_path(baseline_name(loaded.name, loaded.engine), world.name)
     check_results_file(destination, "baseline")
     exports, screen = run_exports(json_file, markdown_file, csv_file, html_file)
-    outcome = measure_run(loaded, world, runs, warmup, None, screen, load=load)
+    count = run_count(runs, None, None, None, default_max=TARGET_MAX_RUNS)
+    outcome = measure_run(loaded, world, count, warmup, None, screen, load=load)
     write_run_exports(exports, loaded, world, outcome)
     if outcome.summary.succeeded == 0:
         raise QrbenchError(f"every session failed; no baseline saved (see {outcome.results_path})")

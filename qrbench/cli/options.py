@@ -10,12 +10,14 @@ import typer
 from pydantic import ValidationError
 from rich.markup import escape
 
+from qrbench.analysis.thresholds import parse_duration_ms
 from qrbench.cli.app import errors
 from qrbench.config.load import Load
 from qrbench.config.models import Browser, BrowserProviderKind, EngineKind, Profile, Scenario
 from qrbench.config.validation import describe
 from qrbench.errors import ConfigError
 from qrbench.measure.plan import RunPlan
+from qrbench.measure.sampling import AdaptiveDesign
 
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 
@@ -27,8 +29,13 @@ DEFAULT_RUNS = 5
 
 DEFAULT_WARMUP = 1
 
-# A comparison calls nothing significant below 5 successful runs a side: 10 leaves room.
-COMPARE_RUNS = 10
+# `--runs auto`'s most runs a side: in benchmarks/sequential_design.py a 100 ms
+# difference on `typical`'s spread settles in a mean of ~28, and 60 leaves room for the
+# slow tail of that distribution.
+AUTO = "auto"
+COMPARE_MAX_RUNS = 60
+# Settling a p95 from above takes ~80 sessions at 95 % (analysis/sequential.py).
+TARGET_MAX_RUNS = 300
 
 # What to run, on every command that measures: one definition each, so a name means one
 # thing everywhere (compare and explain run several profiles: "per profile" there).
@@ -53,15 +60,102 @@ ScenarioOption = Annotated[
 ]
 
 Runs = Annotated[
-    int,
+    str,
     typer.Option(
         "--runs",
         "-n",
-        min=1,
-        metavar="N",
-        help="Measured sessions (per profile, or variant, when several run).",
+        metavar="N|auto",
+        help="Measured sessions (per profile, or variant, when several run), or 'auto': "
+        "as many as the question needs.",
     ),
 ]
+
+
+def _max_runs(default: int) -> object:
+    return Annotated[
+        int | None,
+        typer.Option(
+            "--max-runs",
+            metavar="N",
+            help="With --runs auto: the most sessions per profile.",
+            show_default=str(default),
+        ),
+    ]
+
+
+TargetMaxRuns = _max_runs(TARGET_MAX_RUNS)
+CompareMaxRuns = _max_runs(COMPARE_MAX_RUNS)
+
+BudgetOption = Annotated[
+    str | None,
+    typer.Option(
+        "--budget",
+        metavar="DURATION",
+        help="With --runs auto: stop before this much wall time is spent, settled or not, "
+        "e.g. 10m or 90s.",
+        show_default="none",
+    ),
+]
+
+COMPARE_MARGIN_MS = 50.0
+# explain's question is which knobs matter: the study's table lists nothing under 100 ms.
+EXPLAIN_MARGIN_MS = 100.0
+
+
+def _margin(default_ms: float) -> object:
+    return Annotated[
+        str | None,
+        typer.Option(
+            "--margin",
+            metavar="DURATION",
+            help="With --runs auto: a time-to-QR difference smaller than this counts as "
+            "none; one shown within it stops as 'equivalent'.",
+            show_default=f"{default_ms:g}ms",
+        ),
+    ]
+
+
+CompareMargin = _margin(COMPARE_MARGIN_MS)
+ExplainMargin = _margin(EXPLAIN_MARGIN_MS)
+
+
+def run_count(
+    runs: str,
+    max_runs: int | None,
+    budget: str | None,
+    margin: str | None,
+    *,
+    default_max: int,
+    default_margin_ms: float = COMPARE_MARGIN_MS,
+) -> "int | AdaptiveDesign":
+    """`--runs N` as N, `--runs auto` as its design; raises ConfigError naming the option."""
+    if runs.strip().lower() != AUTO:
+        given = [
+            option
+            for option, value in (
+                ("--max-runs", max_runs),
+                ("--budget", budget),
+                ("--margin", margin),
+            )
+            if value is not None
+        ]
+        if given:
+            raise ConfigError(f"{', '.join(given)}: only with --runs auto")
+        try:
+            count = int(runs)
+        except ValueError:
+            raise ConfigError(
+                f"--runs: expected a number of sessions or 'auto' (got {runs!r})"
+            ) from None
+        if count < 1:
+            raise ConfigError(f"--runs: must be at least 1 (got {count})")
+        return count
+    return AdaptiveDesign(
+        max_runs=default_max if max_runs is None else max_runs,
+        budget_s=None if budget is None else parse_duration_ms(budget, "--budget") / 1000,
+        margin_ms=default_margin_ms if margin is None else parse_duration_ms(margin, "--margin"),
+    )
+
 
 Warmup = Annotated[
     int,

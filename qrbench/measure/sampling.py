@@ -23,10 +23,12 @@ from qrbench.analysis.sequential import (
     TargetSettled,
 )
 from qrbench.analysis.stats import FEW_RUNS, SIGNIFICANCE_LEVEL
+from qrbench.analysis.thresholds import Thresholds
 from qrbench.errors import ConfigError
 from qrbench.records import SessionResult
 
-# Fewer than two looks leave nothing to adapt: the first look is at FEW_RUNS a side.
+# A comparison's first look is at FEW_RUNS a side: fewer than two looks leave nothing
+# to adapt.
 MIN_MAX_RUNS = 2 * FEW_RUNS
 
 
@@ -57,7 +59,6 @@ class Sampling(Protocol):
 
 
 class StopReason(StrEnum):
-    RUNS_DONE = "runs done"
     SETTLED = "settled"
     MAX_RUNS = "max runs reached"
     BUDGET = "budget spent"
@@ -121,9 +122,8 @@ class AdaptiveDesign:
     def __post_init__(self) -> None:
         if self.max_runs < MIN_MAX_RUNS:
             raise ConfigError(
-                f"--max-runs {self.max_runs}: --runs auto needs at least {MIN_MAX_RUNS} "
-                f"(its first look is at {FEW_RUNS} runs a side, and one look is a fixed "
-                "design: use --runs N)"
+                f"--max-runs {self.max_runs}: --runs auto needs at least {MIN_MAX_RUNS}, "
+                "room to look more than once; for fewer, use --runs N"
             )
 
 
@@ -179,16 +179,19 @@ class ShiftSampling:
 
 
 class TargetSampling:
-    """Sessions of one profile until its verdict against the target and success threshold
-    is settled, or its p95 is known within `precision` of the target."""
+    """Sessions of one profile until its verdict against the target (at the thresholds'
+    percentile) and success threshold is settled, or that percentile is known within
+    `precision` of the target."""
 
-    def __init__(
-        self, label: str, target_ms: float, min_success_percent: float, design: AdaptiveDesign
-    ) -> None:
+    def __init__(self, label: str, thresholds: Thresholds, design: AdaptiveDesign) -> None:
         self.label = label
         self.design = design
         self.monitor = TargetMonitor(
-            design.alpha, target_ms, min_success_percent / 100, design.precision
+            design.alpha,
+            thresholds.target_ms,
+            thresholds.min_success_percent / 100,
+            design.precision,
+            thresholds.percentile,
         )
         self.budget = Budget(design.budget_s)
         self.rounds = 0

@@ -59,7 +59,7 @@ def test_durations_parse_with_or_without_a_unit(text: str, expected_ms: float) -
     [
         ({"target": "-1"}, "--target: must be greater than 0 (got -1)"),
         ({"target": "0ms"}, "--target: must be greater than 0 (got 0ms)"),
-        ({"target": "ten"}, "--target: expected a duration like 10s or 800ms (got 'ten')"),
+        ({"target": "ten"}, "--target: expected a duration like 10s, 800ms or 10m (got 'ten')"),
         ({"min_success": "150%"}, "--min-success: must be between 0% and 100% (got 150%)"),
         ({"percentile": "0"}, "--percentile: must be greater than 0 (got 0)"),
         ({"percentile": "101"}, "--percentile: must be between 0% and 100% (got 101)"),

@@ -127,6 +127,6 @@ def test_a_p95_known_within_the_precision_ends_a_run_whose_success_is_not_settle
     monitor = TargetMonitor(0.05, target_ms=1000, min_success=0.98, precision=0.10)
     near = list(np.linspace(900, 960, 120))
     look = monitor.look(near, 120)
-    assert look.p95_high is not None and look.p95_low is not None
-    assert look.p95_high - look.p95_low <= 100
+    assert look.value_high is not None and look.value_low is not None
+    assert look.value_high - look.value_low <= 100
     assert look.settled is TargetSettled.PRECISE

@@ -129,7 +129,7 @@ def test_bad_command_line_values_exit_2(tmp_path: Path) -> None:
     assert done.stderr.strip() == "qrbench: error: --target: must be greater than 0 (got -1)"
     done = qrbench("run", "--target", "ten seconds", cwd=tmp_path)
     assert done.returncode == 2
-    assert "--target: expected a duration like 10s or 800ms" in done.stderr
+    assert "--target: expected a duration like 10s, 800ms or 10m" in done.stderr
 
 
 def test_missing_chromium_says_how_to_install_and_exits_3(tmp_path: Path) -> None:

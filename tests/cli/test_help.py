@@ -128,7 +128,9 @@ def test_defaults_written_into_the_help_are_shown(tmp_path: Path) -> None:
     )
     compare = help_rows(["compare"], tmp_path)
     assert compare["--reference"].endswith("compared with. [default: (the first)]")
-    assert compare["--runs"].endswith("[default: 10]")
+    assert compare["--runs"].endswith("[default: auto]")
+    assert compare["--max-runs"].endswith("[default: (60)]")
+    assert help_rows(["explain"], tmp_path)["--margin"].endswith("[default: (100ms)]")
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from qrbench.analysis.sequential import Settled
+from qrbench.analysis.thresholds import Thresholds
 from qrbench.errors import ConfigError
 from qrbench.measure.runner import Machinery, run_interleaved
 from qrbench.measure.sampling import (
@@ -20,6 +21,10 @@ from qrbench.measure.sampling import (
 )
 from tests.fakes import FakeEngines, FakeProvider, plan_for
 from tests.run_helpers import RecordingListener
+
+THRESHOLDS = Thresholds(
+    target_ms=1000, percentile=95, min_success_percent=98, max_regression_percent=10
+)
 
 
 def _drive(sampling: ShiftSampling | TargetSampling, draws: Mapping[str, np.ndarray]) -> int:
@@ -107,15 +112,15 @@ def test_a_budget_too_small_to_settle_says_so() -> None:
 
 
 def test_max_runs_under_the_design_minimum_is_a_usage_error() -> None:
-    with pytest.raises(ConfigError, match="at least 10"):
+    with pytest.raises(ConfigError, match="needs at least 10, room to look more than once"):
         AdaptiveDesign(max_runs=6)
 
 
 def test_a_target_run_fails_fast_and_a_fast_one_runs_until_its_p95_is_known() -> None:
-    failing = TargetSampling("p", 1000, 98, AdaptiveDesign(max_runs=300))
+    failing = TargetSampling("p", THRESHOLDS, AdaptiveDesign(max_runs=300))
     assert _drive(failing, {"p": np.full(300, 2000.0)}) < 10
     assert failing.stopped is StopReason.SETTLED
-    passing = TargetSampling("p", 1000, 98, AdaptiveDesign(max_runs=300))
+    passing = TargetSampling("p", THRESHOLDS, AdaptiveDesign(max_runs=300))
     rounds = _drive(passing, {"p": np.random.default_rng(5).normal(500, 20, 300)})
     assert passing.stopped is StopReason.SETTLED and passing.last is not None
     assert 60 < rounds < 300

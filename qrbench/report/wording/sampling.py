@@ -1,0 +1,82 @@
+"""Why a `--runs auto` run stopped, in the words the README and docs/statistics.md use."""
+
+from typing import assert_never
+
+from qrbench.analysis.sequential import Settled, ShiftLook, TargetSettled
+from qrbench.measure.sampling import ShiftSampling, StopReason, TargetSampling
+
+
+def shift_lines(sampling: ShiftSampling) -> list[str]:
+    """One line per question: `new vs old: settled: slower, p = ...`."""
+    reason = _unsettled_reason(sampling.stopped, sampling.design.max_runs)
+    return [
+        f"{contrast.sample} vs {contrast.reference}: "
+        + _shift(look, sampling.design.margin_ms, reason)
+        for contrast, look in sampling.looks().items()
+    ]
+
+
+def _shift(look: ShiftLook | None, margin_ms: float, reason: str) -> str:
+    if look is None:
+        return f"{reason}: not settled (no look: fewer than 5 successful runs a side)"
+    interval = (
+        "unbounded"
+        if look.ci_low is None or look.ci_high is None
+        else (f"[{look.ci_low:+,.0f}, {look.ci_high:+,.0f}]")
+    )
+    measured = (
+        f"{look.shift_ms:+,.0f} ms {interval} after {look.n_sample} and {look.n_reference} runs"
+    )
+    match look.settled:
+        case Settled.SLOWER | Settled.FASTER:
+            return (
+                f"settled: {look.settled}, p = {look.p_value:.2g} (this look's bound "
+                f"{look.boundary_p_value:.2g}): {measured}"
+            )
+        case Settled.EQUIVALENT:
+            return f"equivalent within {margin_ms:g} ms: {measured}"
+        case Settled.OPEN:
+            return f"{reason}: not settled: {measured}"
+        case _:
+            assert_never(look.settled)
+
+
+def target_line(sampling: TargetSampling) -> str:
+    """`settled: PASS ...`, or what is known when it did not settle."""
+    look = sampling.last
+    reason = _unsettled_reason(sampling.stopped, sampling.design.max_runs)
+    if look is None:
+        return f"{reason}: not settled (no session measured)"
+    monitor = sampling.monitor
+    name = f"p{look.percentile:g}"
+    low = "-" if look.value_low is None else f"{look.value_low:,.0f}"
+    high = "-" if look.value_high is None else f"{look.value_high:,.0f}"
+    value = "-" if look.value_ms is None else f"{look.value_ms:,.0f}"
+    known = (
+        f"{name} {value} ms [{low}, {high}] against {monitor.target_ms:,.0f} ms, success "
+        f"{look.succeeded}/{look.measured} [{look.success_low:.1%}, {look.success_high:.1%}] "
+        f"against {monitor.min_success:.0%}, after {look.measured} runs"
+    )
+    match look.settled:
+        case TargetSettled.PASS | TargetSettled.FAIL:
+            return f"settled: {look.settled.upper()}: {known}"
+        case TargetSettled.PRECISE:
+            return f"{name} known within {monitor.precision:.0%} of the target: {known}"
+        case TargetSettled.OPEN:
+            return f"{reason}: not settled: {known}"
+        case _:
+            assert_never(look.settled)
+
+
+def _unsettled_reason(stopped: StopReason | None, max_runs: int) -> str:
+    match stopped:
+        case StopReason.MAX_RUNS:
+            return f"max runs reached ({max_runs})"
+        case StopReason.BUDGET:
+            return "budget spent"
+        case StopReason.SETTLED:
+            return str(stopped)
+        case None:
+            return "interrupted"
+        case _:
+            assert_never(stopped)
