@@ -3,9 +3,9 @@
 Two questions, two designs (docs/statistics.md says why each):
 
 - Is B slower than A, or the same within a margin? A group-sequential design on the
-  Mann-Whitney statistic with Lan and DeMets' alpha spending (Pocock type), looked at
-  after every round, and its repeated confidence intervals for the shift (Jennison and
-  Turnbull 1989): `ShiftMonitor`.
+  signed-rank statistic of the paired differences, with Lan and DeMets' alpha spending
+  (Pocock type), looked at after every round, and its repeated confidence intervals for
+  the shift (Jennison and Turnbull 1989): `ShiftMonitor`.
 - Does one run meet its target? Anytime-valid confidence sequences for the p95 and the
   success rate from a beta-binomial mixture martingale (Robbins 1970; Howard and Ramdas
   2022): `TargetMonitor`.
@@ -156,14 +156,14 @@ class Settled(StrEnum):
 
 @dataclass(frozen=True)
 class ShiftLook:
-    """One look at sample - reference: the shift, its repeated confidence interval, the test."""
+    """One look at the paired differences sample - reference: the shift, its repeated
+    confidence interval, the test."""
 
-    n_sample: int
-    n_reference: int
-    # Hodges-Lehmann: the median of every sample - reference difference, in ms.
+    pairs: int
+    # Hodges-Lehmann: the median of the differences' Walsh averages, in ms.
     shift_ms: float
     # The repeated confidence interval: it covers the true shift at every look at once with
-    # probability 1 - alpha. An end is None when too few values exist to bound it.
+    # probability 1 - alpha. An end is None when too few pairs exist to bound it.
     ci_low: float | None
     ci_high: float | None
     z: float
@@ -176,10 +176,13 @@ class ShiftLook:
 
 class ShiftMonitor:
     """Is the sample slower, faster, or within `margin_ms` of the reference? Asked after
-    every round, answered at family-wise level `alpha` however many rounds it takes.
+    every round, answered at level `alpha` however many rounds it takes.
 
-    The information fraction is n_s n_r / (n_s + n_r) over its value at `max_runs` a side,
-    so failed sessions slow the design down instead of fooling it.
+    The two sides are paired by round: both sessions of a pair ran back to back with the
+    same fault and jitter draws, so what the world did to both cancels in their
+    difference. The test is Wilcoxon's signed-rank test of the differences; the
+    information fraction is the pairs over `max_runs`, so a failed session (which
+    leaves its pair out) slows the design down instead of fooling it.
     """
 
     def __init__(self, alpha: float, max_runs: int, margin_ms: float) -> None:
@@ -188,36 +191,29 @@ class ShiftMonitor:
         self.margin_ms = margin_ms
         self.last: ShiftLook | None = None
 
-    def look(
-        self, sample: Sequence[float], reference: Sequence[float], *, final: bool = False
-    ) -> ShiftLook | None:
-        """None when there is nothing new to look at: fewer than FEW_RUNS a side, or no
-        new value since the last look (a failed session adds no information)."""
-        n_sample, n_reference = len(sample), len(reference)
-        if min(n_sample, n_reference) < FEW_RUNS:
-            return None
-        information = n_sample * n_reference / (n_sample + n_reference)
-        fraction = information / (self.max_runs / 2)
-        if min(fraction, 1.0) <= self.design.fraction:
-            return None
-        boundary = self.design.look(fraction, final=final)
-        differences = np.sort(
-            np.subtract.outer(np.asarray(sample, float), np.asarray(reference, float)).ravel()
-        )
+    def look(self, differences: Sequence[float], *, final: bool = False) -> ShiftLook | None:
+        """None when there is nothing new to look at: fewer than FEW_RUNS pairs, or no
+        new pair since the last look."""
         pairs = len(differences)
-        spread = math.sqrt(pairs * (n_sample + n_reference + 1) / 12)
-        above = float(np.count_nonzero(differences > 0) + np.count_nonzero(differences == 0) / 2)
-        z = (above - pairs / 2) / spread
-        # Lehmann's interval for a shift, inverted from the same test at this look's
+        if pairs < FEW_RUNS or min(pairs / self.max_runs, 1.0) <= self.design.fraction:
+            return None
+        boundary = self.design.look(pairs / self.max_runs, final=final)
+        values = np.asarray(differences, dtype=float)
+        # Every (d_i + d_j) / 2, i <= j: the signed-rank statistic counts the positive ones.
+        walsh = np.sort(np.add.outer(values, values)[np.triu_indices(pairs)] / 2)
+        averages = len(walsh)
+        spread = math.sqrt(pairs * (pairs + 1) * (2 * pairs + 1) / 24)
+        above = float(np.count_nonzero(walsh > 0) + np.count_nonzero(walsh == 0) / 2)
+        z = (above - averages / 2) / spread
+        # Tukey's interval for the shift, inverted from the same test at this look's
         # boundary: the shifts that would not be rejected.
-        excluded = math.floor(pairs / 2 - boundary * spread)
-        ci_low = float(differences[excluded]) if excluded >= 0 else None
-        ci_high = float(differences[pairs - 1 - excluded]) if excluded >= 0 else None
+        excluded = math.floor(averages / 2 - boundary * spread)
+        ci_low = float(walsh[excluded]) if excluded >= 0 else None
+        ci_high = float(walsh[averages - 1 - excluded]) if excluded >= 0 else None
         norm = scipy_stats().norm
         found = ShiftLook(
-            n_sample=n_sample,
-            n_reference=n_reference,
-            shift_ms=float(np.median(differences)),
+            pairs=pairs,
+            shift_ms=float(np.median(walsh)),
             ci_low=ci_low,
             ci_high=ci_high,
             z=z,

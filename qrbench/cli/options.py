@@ -30,7 +30,7 @@ DEFAULT_RUNS = 5
 DEFAULT_WARMUP = 1
 
 # `--runs auto`'s most runs a side: in benchmarks/sequential_design.py a 100 ms
-# difference on `typical`'s spread settles in a mean of ~28, and 60 leaves room for the
+# difference on `typical`'s spread settles in a mean of ~30, and 60 leaves room for the
 # slow tail of that distribution.
 AUTO = "auto"
 COMPARE_MAX_RUNS = 60

@@ -37,19 +37,29 @@ class Tally:
     """What one profile's measured sessions so far say: how many, and their times to QR."""
 
     measured: int
-    qr_times: Sequence[float]  # ms, of the successful sessions
+    # Of the successful sessions, by session number: a round's sessions share one.
+    qr_times: Mapping[int, float]  # ms
 
     @classmethod
     def of(cls, sessions: Sequence[SessionResult]) -> "Tally":
         measured = [session for session in sessions if not session.warmup]
         return cls(
             measured=len(measured),
-            qr_times=[
-                session.time_to_qr_ms
+            qr_times={
+                session.number: session.time_to_qr_ms
                 for session in measured
                 if session.ok and session.time_to_qr_ms is not None
-            ],
+            },
         )
+
+    def differences(self, reference: "Tally") -> list[float]:
+        """This profile's time-to-QR minus the reference's, round by round, over the rounds
+        in which both succeeded."""
+        return [
+            time - reference.qr_times[number]
+            for number, time in self.qr_times.items()
+            if number in reference.qr_times
+        ]
 
 
 class Sampling(Protocol):
@@ -147,9 +157,7 @@ class ShiftSampling:
         final = self.rounds >= self.design.max_runs
         for contrast in self.open():
             self.monitors[contrast].look(
-                tallies[contrast.sample].qr_times,
-                tallies[contrast.reference].qr_times,
-                final=final,
+                tallies[contrast.sample].differences(tallies[contrast.reference]), final=final
             )
         still_open = self.open()
         if not still_open:
@@ -199,7 +207,11 @@ class TargetSampling:
 
     def next_round(self, tallies: Mapping[str, Tally]) -> list[str]:
         tally = tallies[self.label]
-        look = self.monitor.look(tally.qr_times, tally.measured) if tally.measured else None
+        look = (
+            self.monitor.look(list(tally.qr_times.values()), tally.measured)
+            if tally.measured
+            else None
+        )
         if look is not None and look.settled is not TargetSettled.OPEN:
             self.stopped = StopReason.SETTLED
         elif self.rounds >= self.design.max_runs:

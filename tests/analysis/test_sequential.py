@@ -59,24 +59,24 @@ def test_information_must_grow_between_looks() -> None:
 
 def test_a_clear_shift_is_settled_with_its_interval_and_direction() -> None:
     rng = np.random.default_rng(1)
-    reference = rng.normal(1000, 50, 12)
+    differences = rng.normal(400, 70, 12)
     monitor = ShiftMonitor(0.05, max_runs=40, margin_ms=50)
-    look = monitor.look(reference + 400, reference[::-1])
+    look = monitor.look(differences)
     assert look is not None and look.settled is Settled.SLOWER
     assert look.ci_low is not None and look.ci_high is not None
     assert 0 < look.ci_low < 400 < look.ci_high
     assert look.p_value < look.boundary_p_value
-    faster = ShiftMonitor(0.05, 40, 50).look(reference - 400, reference)
+    faster = ShiftMonitor(0.05, 40, 50).look(-differences)
     assert faster is not None and faster.settled is Settled.FASTER
 
 
 def test_the_same_profile_twice_is_equivalent_only_once_the_interval_fits_the_margin() -> None:
     rng = np.random.default_rng(2)
-    a, b = rng.normal(1000, 20, 60), rng.normal(1000, 20, 60)
+    differences = rng.normal(1000, 20, 60) - rng.normal(1000, 20, 60)
     monitor = ShiftMonitor(0.05, max_runs=60, margin_ms=30)
     settled = []
     for n in range(5, 61):
-        look = monitor.look(a[:n], b[:n])
+        look = monitor.look(differences[:n])
         assert look is not None
         settled.append(look.settled)
         if look.settled is not Settled.OPEN:
@@ -87,12 +87,25 @@ def test_the_same_profile_twice_is_equivalent_only_once_the_interval_fits_the_ma
     assert -30 < monitor.last.ci_low <= monitor.last.shift_ms <= monitor.last.ci_high < 30
 
 
-def test_no_look_below_five_a_side_or_without_new_information() -> None:
+def test_no_look_below_five_pairs_or_without_a_new_pair() -> None:
     monitor = ShiftMonitor(0.05, max_runs=20, margin_ms=50)
-    assert monitor.look([1.0] * 4, [2.0] * 10) is None
-    assert monitor.look([1.0, 2, 3, 4, 5], [2.0, 3, 4, 5, 6]) is not None
-    # A failed session adds no value: nothing new to look at.
-    assert monitor.look([1.0, 2, 3, 4, 5], [2.0, 3, 4, 5, 6]) is None
+    assert monitor.look([1.0] * 4) is None
+    assert monitor.look([1.0, -2, 3, 4, 5]) is not None
+    # A round with a failed session adds no pair: nothing new to look at.
+    assert monitor.look([1.0, -2, 3, 4, 5]) is None
+
+
+def test_the_interval_is_tukeys_walsh_average_interval_at_the_boundary() -> None:
+    # At a boundary of 1.96 the repeated interval is the fixed design's: for 10 pairs the
+    # signed-rank critical count is 8 (exact tables), so the 9th smallest Walsh average
+    # (of 55) is the lower end: the normal approximation gives floor(27.5 - 1.96 * 9.81) = 8.
+    differences = np.array([3.0, -1, 4, 1, 5, 9, 2, 6, -5, 3])
+    monitor = ShiftMonitor(0.05, max_runs=10, margin_ms=1)
+    look = monitor.look(differences, final=True)
+    walsh = np.sort([(a + b) / 2 for i, a in enumerate(differences) for b in differences[i:]])
+    assert look is not None and look.boundary == pytest.approx(1.96, abs=0.01)
+    assert (look.ci_low, look.ci_high) == (walsh[8], walsh[55 - 1 - 8])
+    assert look.shift_ms == pytest.approx(np.median(walsh))
 
 
 def test_quantile_sequence_brackets_the_p95_and_needs_enough_values_for_an_upper_bound() -> None:

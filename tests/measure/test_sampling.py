@@ -27,11 +27,16 @@ THRESHOLDS = Thresholds(
 )
 
 
+def _tally(draws: np.ndarray, taken: int) -> Tally:
+    """The first `taken` draws as a profile's sessions, one per round from round 1."""
+    return Tally(taken, {number: float(draws[number - 1]) for number in range(1, taken + 1)})
+
+
 def _drive(sampling: ShiftSampling | TargetSampling, draws: Mapping[str, np.ndarray]) -> int:
     """Feed `sampling` the draws its rounds ask for; returns the rounds it ran."""
     taken = dict.fromkeys(draws, 0)
     while labels := sampling.next_round(
-        {label: Tally(taken[label], list(draws[label][: taken[label]])) for label in draws}
+        {label: _tally(draws[label], taken[label]) for label in draws}
     ):
         for label in labels:
             taken[label] += 1
@@ -71,7 +76,7 @@ def test_settled_contrasts_stop_running_their_profiles() -> None:
     asked: list[list[str]] = []
     taken = dict.fromkeys(draws, 0)
     while labels := sampling.next_round(
-        {label: Tally(taken[label], list(draws[label][: taken[label]])) for label in draws}
+        {label: _tally(draws[label], taken[label]) for label in draws}
     ):
         asked.append(labels)
         for label in labels:
@@ -157,7 +162,13 @@ def test_the_runner_runs_the_rounds_and_profiles_sampling_asks_for(tmp_path: Pat
     assert [o.summary.measured for o in outcomes] == [2, 2]
 
 
+def test_differences_pair_the_rounds_both_profiles_succeeded_in() -> None:
+    sample = Tally(4, {1: 110.0, 2: 130.0, 4: 90.0})
+    reference = Tally(4, {1: 100.0, 3: 100.0, 4: 100.0})
+    assert sample.differences(reference) == [10.0, -10.0]
+
+
 def test_fixed_runs_asks_for_every_profile_n_times() -> None:
     fixed = FixedRuns(2)
-    tallies = {"a": Tally(0, []), "b": Tally(0, [])}
+    tallies = {"a": Tally(0, {}), "b": Tally(0, {})}
     assert [fixed.next_round(tallies) for _ in range(3)] == [["a", "b"], ["a", "b"], []]

@@ -18,15 +18,13 @@ def shift_lines(sampling: ShiftSampling) -> list[str]:
 
 def _shift(look: ShiftLook | None, margin_ms: float, reason: str) -> str:
     if look is None:
-        return f"{reason}: not settled (no look: fewer than 5 successful runs a side)"
+        return f"{reason}: not settled (no look: fewer than 5 rounds in which both succeeded)"
     interval = (
         "unbounded"
         if look.ci_low is None or look.ci_high is None
         else (f"[{look.ci_low:+,.0f}, {look.ci_high:+,.0f}]")
     )
-    measured = (
-        f"{look.shift_ms:+,.0f} ms {interval} after {look.n_sample} and {look.n_reference} runs"
-    )
+    measured = f"{look.shift_ms:+,.0f} ms {interval} over {look.pairs} rounds"
     match look.settled:
         case Settled.SLOWER | Settled.FASTER:
             return (
