@@ -5,10 +5,12 @@ or a profile) ends qrbench with one line and exit 130, as during a run: not a tr
 and not Typer's silent exit.
 """
 
+import atexit
 import os
 import signal
 import sys
 from types import FrameType
+from typing import NoReturn
 
 INTERRUPTED_EXIT_CODE = 130
 
@@ -21,9 +23,19 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise _Interrupted
 
 
-def _say_interrupted() -> None:
+def _exit_interrupted() -> NoReturn:
+    """One line, then exit 130.
+
+    Not sys.exit: a KeyboardInterrupt that passed through an extension's init code
+    (NumPy's, which the command line may import late) leaves Python set to kill itself by
+    SIGINT at exit, however it was handled. The exit functions (a private Redis's
+    finalizer) still run first.
+    """
     sys.stderr.write("qrbench: interrupted (SIGINT)\n")
     sys.stderr.flush()
+    sys.stdout.flush()
+    atexit._run_exitfuncs()
+    os._exit(INTERRUPTED_EXIT_CODE)
 
 
 def _interrupted_by(exc: BaseException | None) -> bool:
@@ -47,18 +59,13 @@ def main() -> None:
         # A library may re-raise the interrupt as its own error (`raise ... from`).
         if not _interrupted_by(exc):
             raise
-        _say_interrupted()
-        # Not sys.exit: a KeyboardInterrupt that passed through an extension's init code
-        # (NumPy's) leaves Python set to kill itself by SIGINT at exit, however it was
-        # handled. Nothing has started yet that needs cleaning up.
-        os._exit(INTERRUPTED_EXIT_CODE)
+        _exit_interrupted()
     try:
         run_command_line()
     except (_Interrupted, Exception) as exc:
         if not _interrupted_by(exc):
             raise
-        _say_interrupted()
-        sys.exit(INTERRUPTED_EXIT_CODE)
+        _exit_interrupted()
 
 
 if __name__ == "__main__":

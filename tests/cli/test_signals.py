@@ -136,8 +136,11 @@ def test_sigint_while_the_command_line_loads_is_one_line_and_exit_130(
     proc = _start(scratch, "profiles", "list")
     time.sleep(delay_s)
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=30)
-    if proc.returncode == 0:
+    out, err = proc.communicate(timeout=30)
+    # Python puts SIGINT back to its default while it shuts down: a signal then ends a
+    # command that already printed everything, silently.
+    done = "optimized" in out and not err
+    if proc.returncode == 0 or (done and proc.returncode == -signal.SIGINT):
         pytest.skip("the command finished before the signal")  # a fast machine
     assert proc.returncode == 130, err
     assert err.strip().splitlines() == ["qrbench: interrupted (SIGINT)"]

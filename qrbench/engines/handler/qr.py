@@ -3,49 +3,37 @@ check that the page's canvas really shows that string."""
 
 import base64
 import io
-import math
 from collections.abc import Awaitable, Callable
 
-import qrcode
+import numpy as np
 import zxingcpp
 from PIL import Image
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
-from qrcode.constants import ERROR_CORRECT_H, ERROR_CORRECT_L, ERROR_CORRECT_M, ERROR_CORRECT_Q
 
 from qrbench.browsers.failures import translate
 from qrbench.config.models import QrOptions
 from qrbench.errors import QrMismatch
 
 QR_SELECTOR = "div[data-ref] canvas"
-_ERROR_LEVELS = {
-    "L": ERROR_CORRECT_L,
-    "M": ERROR_CORRECT_M,
-    "Q": ERROR_CORRECT_Q,
-    "H": ERROR_CORRECT_H,
-}
 # node-qrcode's default module size when no width is asked for.
 _DEFAULT_SCALE = 4
 
 
 def encode_png_data_url(text: str, config: QrOptions) -> str:
-    """The QR image the gateway hands to its caller, as node-qrcode's toDataURL makes it."""
-    code = qrcode.QRCode(
-        error_correction=_ERROR_LEVELS[config.error_correction], border=config.margin, box_size=1
+    """The QR image the gateway hands to its caller, as node-qrcode's toDataURL makes it.
+
+    Encoded by zxing-cpp, compiled as node-qrcode runs JIT-compiled: the pure-Python
+    encoder took 21 ms where a gateway spends a few, and that time was on the critical
+    path of every session (benchmarks/overhead.py).
+    """
+    barcode = zxingcpp.create_barcode(
+        text, zxingcpp.BarcodeFormat.QRCode, ec_level=config.error_correction
     )
-    code.add_data(text)
-    code.make(fit=True)
-    modules = code.modules_count + 2 * config.margin
-    if config.width is None:
-        code.box_size = _DEFAULT_SCALE
-        image = code.make_image().get_image()
-    else:
-        code.box_size = max(1, math.ceil(config.width / modules))
-        image = (
-            code.make_image()
-            .get_image()
-            .resize((config.width, config.width), Image.Resampling.NEAREST)
-        )
+    modules = np.asarray(zxingcpp.write_barcode_to_image(barcode, add_quiet_zones=False))
+    framed = np.pad(modules, config.margin, constant_values=255)
+    width = len(framed) * _DEFAULT_SCALE if config.width is None else config.width
+    image = Image.fromarray(framed).resize((width, width), Image.Resampling.NEAREST)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

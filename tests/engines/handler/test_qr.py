@@ -2,6 +2,7 @@ import base64
 from io import BytesIO
 
 import pytest
+import zxingcpp
 from PIL import Image
 
 from qrbench.config.models import QrOptions
@@ -39,3 +40,14 @@ def test_blank_image_decodes_to_nothing() -> None:
     buffer = BytesIO()
     Image.new("RGB", (64, 64), "white").save(buffer, format="PNG")
     assert decode_qr(buffer.getvalue()) == ""
+
+
+@pytest.mark.parametrize("level", ["L", "M", "Q", "H"])
+def test_the_code_has_the_error_correction_and_quiet_zone_asked_for(level: str) -> None:
+    wide = Image.open(BytesIO(png_of(encode_png_data_url(TEXT, QrOptions(error_correction=level)))))  # type: ignore[arg-type]
+    narrow_url = encode_png_data_url(TEXT, QrOptions(error_correction=level, margin=1))  # type: ignore[arg-type]
+    narrow = Image.open(BytesIO(png_of(narrow_url)))
+    found = zxingcpp.read_barcode(wide)
+    assert found is not None and found.ec_level == level
+    # Four modules of quiet zone a side against one, at node-qrcode's 4 px a module.
+    assert wide.size[0] - narrow.size[0] == 2 * 3 * 4
