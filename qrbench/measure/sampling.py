@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from qrbench.analysis.sequential import (
+    FIRST_LOOK_PAIRS,
     Settled,
     ShiftLook,
     ShiftMonitor,
@@ -22,14 +23,14 @@ from qrbench.analysis.sequential import (
     TargetMonitor,
     TargetSettled,
 )
-from qrbench.analysis.stats import FEW_RUNS, SIGNIFICANCE_LEVEL
+from qrbench.analysis.stats import SIGNIFICANCE_LEVEL
 from qrbench.analysis.thresholds import Thresholds
 from qrbench.errors import ConfigError
 from qrbench.records import SessionResult
 
-# A comparison's first look is at FEW_RUNS a side: fewer than two looks leave nothing
-# to adapt.
-MIN_MAX_RUNS = 2 * FEW_RUNS
+# A comparison's first look is at FIRST_LOOK_PAIRS rounds: fewer than two looks leave
+# nothing to adapt.
+MIN_MAX_RUNS = 2 * FIRST_LOOK_PAIRS
 
 
 @dataclass(frozen=True)
@@ -89,24 +90,26 @@ class FixedRuns:
 
 
 class Budget:
-    """A wall-clock allowance from its creation: a round starts only if the rounds so far
-    say it will end in time, so a run stops under its budget instead of just over it. The
-    first round always runs: a run that measured nothing would have nothing to report."""
+    """A wall-clock allowance from its creation: a round starts only if the longest round
+    so far would still end in time, so a run stops under its budget instead of just over
+    it (one failed session can make a round ten times longer). The first round always
+    runs: a run that measured nothing would have nothing to report."""
 
     def __init__(self, seconds: float | None, clock: Callable[[], float] = time.monotonic) -> None:
         self.seconds = seconds
         self._clock = clock
         self._start = clock()
-        self._first_round: float | None = None
+        self._last_asked: float | None = None
+        self._longest_round = 0.0
 
     def allows(self, rounds_done: int) -> bool:
         now = self._clock()
-        if self._first_round is None:
-            self._first_round = now
+        if self._last_asked is not None:
+            self._longest_round = max(self._longest_round, now - self._last_asked)
+        self._last_asked = now
         if self.seconds is None or not rounds_done:
             return True
-        per_round = (now - self._first_round) / rounds_done
-        return now - self._start + per_round <= self.seconds
+        return now - self._start + self._longest_round <= self.seconds
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ def test_a_large_shift_stops_early_as_settled() -> None:
     sampling = ShiftSampling([Contrast("b", "a")], AdaptiveDesign(max_runs=60))
     rounds = _drive(sampling, draws)
     assert sampling.stopped is StopReason.SETTLED
-    assert 5 <= rounds < 15
+    assert 10 <= rounds < 15
     look = sampling.looks()[Contrast("b", "a")]
     assert look is not None and look.settled is Settled.SLOWER
 
@@ -57,8 +57,8 @@ def test_a_large_shift_stops_early_as_settled() -> None:
 def test_max_runs_ends_a_question_that_stays_open() -> None:
     rng = np.random.default_rng(2)
     draws = {"a": rng.normal(1000, 300, 100), "b": rng.normal(1000, 300, 100)}
-    sampling = ShiftSampling([Contrast("b", "a")], AdaptiveDesign(max_runs=12, margin_ms=5))
-    assert _drive(sampling, draws) == 12
+    sampling = ShiftSampling([Contrast("b", "a")], AdaptiveDesign(max_runs=24, margin_ms=5))
+    assert _drive(sampling, draws) == 24
     assert sampling.stopped is StopReason.MAX_RUNS
 
 
@@ -99,6 +99,18 @@ def test_a_budget_stops_before_the_round_that_would_overrun_it() -> None:
     assert Budget(None).allows(5)
 
 
+def test_a_budget_plans_for_its_longest_round_not_its_average() -> None:
+    now = [0.0]
+    budget = Budget(100.0, clock=lambda: now[0])
+    assert budget.allows(0)
+    now[0] = 10.0
+    assert budget.allows(1)
+    now[0] = 50.0  # a round of 40 s: a session that timed out
+    assert budget.allows(2)  # 50 + 40 <= 100
+    now[0] = 70.0
+    assert not budget.allows(3)  # 70 + 40 > 100, where the mean round (23 s) would run it
+
+
 def test_the_first_round_runs_whatever_the_budget() -> None:
     now = [0.0]
     budget = Budget(100.0, clock=lambda: now[0])
@@ -117,8 +129,8 @@ def test_a_budget_too_small_to_settle_says_so() -> None:
 
 
 def test_max_runs_under_the_design_minimum_is_a_usage_error() -> None:
-    with pytest.raises(ConfigError, match="needs at least 10, room to look more than once"):
-        AdaptiveDesign(max_runs=6)
+    with pytest.raises(ConfigError, match="needs at least 20, room to look more than once"):
+        AdaptiveDesign(max_runs=12)
 
 
 def test_a_target_run_fails_fast_and_a_fast_one_runs_until_its_p95_is_known() -> None:

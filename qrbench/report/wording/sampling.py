@@ -2,7 +2,7 @@
 
 from typing import assert_never
 
-from qrbench.analysis.sequential import Settled, ShiftLook, TargetSettled
+from qrbench.analysis.sequential import FIRST_LOOK_PAIRS, Settled, ShiftLook, TargetSettled
 from qrbench.measure.sampling import ShiftSampling, StopReason, TargetSampling
 
 
@@ -18,12 +18,11 @@ def shift_lines(sampling: ShiftSampling) -> list[str]:
 
 def _shift(look: ShiftLook | None, margin_ms: float, reason: str) -> str:
     if look is None:
-        return f"{reason}: not settled (no look: fewer than 5 rounds in which both succeeded)"
-    interval = (
-        "unbounded"
-        if look.ci_low is None or look.ci_high is None
-        else (f"[{look.ci_low:+,.0f}, {look.ci_high:+,.0f}]")
-    )
+        return (
+            f"{reason}: not settled (no look: fewer than {FIRST_LOOK_PAIRS} rounds in which "
+            "both succeeded)"
+        )
+    interval = f"[{look.ci_low:+,.0f}, {look.ci_high:+,.0f}]"
     measured = f"{look.shift_ms:+,.0f} ms {interval} over {look.pairs} rounds"
     match look.settled:
         case Settled.SLOWER | Settled.FASTER:
