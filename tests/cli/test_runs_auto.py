@@ -15,9 +15,9 @@ from tests.helpers import SMALL_WORLD, qrbench, write_yaml
         (["run", "--runs", "0"], "--runs: must be at least 1 (got 0)"),
         (
             ["run", "--runs", "auto", "--max-runs", "6"],
-            "--max-runs 6: --runs auto needs at least 20",
+            "--max-runs 6: --runs auto needs at least 30",
         ),
-        (["compare", "old", "new", "--max-runs", "12"], "--runs auto needs at least 20"),
+        (["compare", "old", "new", "--max-runs", "12"], "--runs auto needs at least 30"),
         (["run", "--budget", "5m"], "--budget: only with --runs auto"),
         (["gate", "--runs", "5", "--max-runs", "20"], "--max-runs: only with --runs auto"),
         (["explain", "old", "new", "--runs", "3", "--margin", "50ms"], "--margin: only with"),
@@ -79,4 +79,4 @@ def test_compare_auto_stops_once_a_blocking_webhook_is_settled_slower(tmp_path: 
     assert "blocking vs background: settled: slower, p = " in done.stdout
     files = sorted((tmp_path / "results").glob("*.json"))
     assert len(files) == 2
-    assert all(10 <= _measured(path) < 30 for path in files)
+    assert all(15 <= _measured(path) < 30 for path in files)

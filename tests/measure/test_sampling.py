@@ -49,7 +49,7 @@ def test_a_large_shift_stops_early_as_settled() -> None:
     sampling = ShiftSampling([Contrast("b", "a")], AdaptiveDesign(max_runs=60))
     rounds = _drive(sampling, draws)
     assert sampling.stopped is StopReason.SETTLED
-    assert 10 <= rounds < 15
+    assert 15 <= rounds < 20
     look = sampling.looks()[Contrast("b", "a")]
     assert look is not None and look.settled is Settled.SLOWER
 
@@ -57,8 +57,8 @@ def test_a_large_shift_stops_early_as_settled() -> None:
 def test_max_runs_ends_a_question_that_stays_open() -> None:
     rng = np.random.default_rng(2)
     draws = {"a": rng.normal(1000, 300, 100), "b": rng.normal(1000, 300, 100)}
-    sampling = ShiftSampling([Contrast("b", "a")], AdaptiveDesign(max_runs=24, margin_ms=5))
-    assert _drive(sampling, draws) == 24
+    sampling = ShiftSampling([Contrast("b", "a")], AdaptiveDesign(max_runs=30, margin_ms=5))
+    assert _drive(sampling, draws) == 30
     assert sampling.stopped is StopReason.MAX_RUNS
 
 
@@ -129,7 +129,7 @@ def test_a_budget_too_small_to_settle_says_so() -> None:
 
 
 def test_max_runs_under_the_design_minimum_is_a_usage_error() -> None:
-    with pytest.raises(ConfigError, match="needs at least 20, room to look more than once"):
+    with pytest.raises(ConfigError, match="needs at least 30, room to look more than once"):
         AdaptiveDesign(max_runs=12)
 
 

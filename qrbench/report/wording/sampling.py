@@ -22,8 +22,8 @@ def _shift(look: ShiftLook | None, margin_ms: float, reason: str) -> str:
             f"{reason}: not settled (no look: fewer than {FIRST_LOOK_PAIRS} rounds in which "
             "both succeeded)"
         )
-    interval = f"[{look.ci_low:+,.0f}, {look.ci_high:+,.0f}]"
-    measured = f"{look.shift_ms:+,.0f} ms {interval} over {look.pairs} rounds"
+    interval = f"[{_ms(look.ci_low)}, {_ms(look.ci_high)}]"
+    measured = f"{_ms(look.shift_ms)} ms {interval} over {look.pairs} rounds"
     match look.settled:
         case Settled.SLOWER | Settled.FASTER:
             return (
@@ -36,6 +36,11 @@ def _shift(look: ShiftLook | None, margin_ms: float, reason: str) -> str:
             return f"{reason}: not settled: {measured}"
         case _:
             assert_never(look.settled)
+
+
+def _ms(value: float) -> str:
+    """Signed whole ms; a -0.4 is "+0", not "-0"."""
+    return f"{round(value) + 0:+,d}"
 
 
 def target_line(sampling: TargetSampling) -> str:

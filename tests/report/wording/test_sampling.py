@@ -47,14 +47,14 @@ def test_each_ending_of_a_comparison_reads_as_the_docs_say() -> None:
 
 def test_an_open_question_says_why_the_run_ended() -> None:
     rng = np.random.default_rng(2)
-    draws = {"a": rng.normal(1000, 300, 20), "b": rng.normal(1000, 300, 20)}
-    at_max = ShiftSampling([Contrast("b", "a")], AdaptiveDesign(max_runs=20, margin_ms=1))
+    draws = {"a": rng.normal(1000, 300, 30), "b": rng.normal(1000, 300, 30)}
+    at_max = ShiftSampling([Contrast("b", "a")], AdaptiveDesign(max_runs=30, margin_ms=1))
     _run(at_max, draws)
-    assert shift_lines(at_max)[0].startswith("b vs a: max runs reached (20): not settled: ")
-    budget = ShiftSampling([Contrast("b", "a")], AdaptiveDesign(max_runs=20, budget_s=0))
+    assert shift_lines(at_max)[0].startswith("b vs a: max runs reached (30): not settled: ")
+    budget = ShiftSampling([Contrast("b", "a")], AdaptiveDesign(max_runs=30, budget_s=0))
     _run(budget, draws)
     assert shift_lines(budget) == [
-        "b vs a: budget spent: not settled (no look: fewer than 10 rounds in which both succeeded)"
+        "b vs a: budget spent: not settled (no look: fewer than 15 rounds in which both succeeded)"
     ]
 
 
