@@ -112,6 +112,17 @@ class Budget:
         return now - self._start + self._longest_round <= self.seconds
 
 
+def _stop(*, settled: bool, at_max: bool, budget: Budget, rounds: int) -> StopReason | None:
+    """Why a sampling stops before its next round, in that order; None to go on."""
+    if settled:
+        return StopReason.SETTLED
+    if at_max:
+        return StopReason.MAX_RUNS
+    if not budget.allows(rounds):
+        return StopReason.BUDGET
+    return None
+
+
 @dataclass(frozen=True)
 class Contrast:
     """One question a shift design answers: is `sample` slower than `reference`?"""
@@ -163,12 +174,9 @@ class ShiftSampling:
                 tallies[contrast.sample].differences(tallies[contrast.reference]), final=final
             )
         still_open = self.open()
-        if not still_open:
-            self.stopped = StopReason.SETTLED
-        elif final:
-            self.stopped = StopReason.MAX_RUNS
-        elif not self.budget.allows(self.rounds):
-            self.stopped = StopReason.BUDGET
+        self.stopped = _stop(
+            settled=not still_open, at_max=final, budget=self.budget, rounds=self.rounds
+        )
         if self.stopped is not None:
             return []
         self.rounds += 1
@@ -215,12 +223,12 @@ class TargetSampling:
             if tally.measured
             else None
         )
-        if look is not None and look.settled is not TargetSettled.OPEN:
-            self.stopped = StopReason.SETTLED
-        elif self.rounds >= self.design.max_runs:
-            self.stopped = StopReason.MAX_RUNS
-        elif not self.budget.allows(self.rounds):
-            self.stopped = StopReason.BUDGET
+        self.stopped = _stop(
+            settled=look is not None and look.settled is not TargetSettled.OPEN,
+            at_max=self.rounds >= self.design.max_runs,
+            budget=self.budget,
+            rounds=self.rounds,
+        )
         if self.stopped is not None:
             return []
         self.rounds += 1
