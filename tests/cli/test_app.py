@@ -224,13 +224,12 @@ def test_serve_args_prints_the_flags_of_a_replica_at_a_fixed_port(tmp_path: Path
     state = {"QRBENCH_STATE_DIR": str(tmp_path / "state")}
     first = qrbench("serve", "--replica-port", "9443", "--args", cwd=tmp_path, env=state)
     assert first.returncode == 0, first.stderr
-    rules, pin, features = first.stdout.splitlines()
+    rules, pin = first.stdout.splitlines()
     assert rules == (
         "--host-resolver-rules=MAP web.whatsapp.com 127.0.0.1:9443, "
         "MAP static.whatsapp.net 127.0.0.1:9444, MAP versions.wa-replica.test 127.0.0.1:9445"
     )
     assert pin.startswith("--ignore-certificate-errors-spki-list=")
-    assert features == "--disable-features=LocalNetworkAccessChecks"
     # Kept: a browser started with these flags serves later runs too.
     again = qrbench("serve", "--replica-port", "9443", "--args", cwd=tmp_path, env=state)
     assert again.stdout == first.stdout
@@ -239,12 +238,7 @@ def test_serve_args_prints_the_flags_of_a_replica_at_a_fixed_port(tmp_path: Path
     flags = new.stdout.splitlines()
     assert "--disable-web-security" in flags
     assert "--disable-background-networking" in flags
-    # The profile's feature list and the replica's, as one switch: Chromium keeps the last.
-    assert flags[-3:] == [
-        rules,
-        pin,
-        "--disable-features=VizDisplayCompositor,LocalNetworkAccessChecks",
-    ]
+    assert flags[-2:] == [rules, pin]
 
 
 def test_serve_args_without_a_fixed_port_is_refused(tmp_path: Path) -> None:

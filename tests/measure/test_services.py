@@ -45,10 +45,9 @@ def _opened(profile: Profile, tmp_path: Path, **options: str) -> tuple[SessionSe
 def test_a_local_browser_is_sent_to_the_stable_names_it_maps(tmp_path: Path) -> None:
     setup, status = _opened(load_profile("optimized"), tmp_path)
     assert setup.target_url == "https://web.whatsapp.com/"
-    rules, certificate, features = setup.extra_args
+    rules, certificate = setup.extra_args
     assert rules.startswith("--host-resolver-rules=MAP web.whatsapp.com 127.0.0.1:")
     assert certificate.startswith("--ignore-certificate-errors-spki-list=")
-    assert features == "--disable-features=LocalNetworkAccessChecks"
     assert status == 200
 
 
