@@ -46,28 +46,12 @@ def check_executable(executable_path: str) -> None:
         )
 
 
-_FEATURE_LISTS = ("--disable-features=", "--enable-features=")
-
-
 def launch_args(config: Browser, extra_args: list[str]) -> list[str]:
     args = [*HARNESS_ARGS, *config.args, *extra_args]
     # Chromium refuses to run as root without it; the profile may already say so.
     if os.geteuid() == 0 and "--no-sandbox" not in args:
         args.append("--no-sandbox")
-    return _merged_features(list(dict.fromkeys(args)))
-
-
-def _merged_features(args: list[str]) -> list[str]:
-    """One --disable-features (and --enable-features) holding every list given: Chromium
-    keeps only the last of a repeated switch, so the profile's and the replica's would
-    silently drop each other's."""
-    merged = []
-    for prefix in _FEATURE_LISTS:
-        given = [arg.removeprefix(prefix) for arg in args if arg.startswith(prefix)]
-        names = dict.fromkeys(name for value in given for name in value.split(",") if name)
-        if names:
-            merged.append(prefix + ",".join(names))
-    return [arg for arg in args if not arg.startswith(_FEATURE_LISTS)] + merged
+    return list(dict.fromkeys(args))
 
 
 async def launch(

@@ -27,14 +27,3 @@ def test_harness_args_come_first_and_duplicates_are_dropped() -> None:
     assert args.count("--no-first-run") == 1
     assert args.count("--single-process") == 1
     assert "--host-resolver-rules=MAP a 127.0.0.1:1" in args
-
-
-def test_feature_lists_of_the_profile_and_the_replica_become_one_switch() -> None:
-    # Chromium keeps only the last --disable-features: two would drop one list.
-    config = Browser(args=["--disable-features=VizDisplayCompositor", "--enable-features=A,B"])
-    args = launch_args(config, ["--disable-features=LocalNetworkAccessChecks,VizDisplayCompositor"])
-    disabled = [arg for arg in args if arg.startswith("--disable-features=")]
-    assert disabled == ["--disable-features=VizDisplayCompositor,LocalNetworkAccessChecks"]
-    assert [arg for arg in args if arg.startswith("--enable-features=")] == [
-        "--enable-features=A,B"
-    ]

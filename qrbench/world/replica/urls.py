@@ -45,18 +45,10 @@ class ReplicaUrls:
         return ", ".join(f"MAP {host} {address}" for host, address in self.loopback.items())
 
     def chromium_args(self) -> list[str]:
-        """What a Chromium needs to open the replica at the stable names over TLS.
-
-        The real hosts are public; here they resolve to loopback. An index a web-version
-        cache serves by request interception has no address of its own, so Chromium's
-        Local Network Access checks would block its bundles from loopback (a page loaded
-        from the network is itself loopback and never meets the check): off, as the
-        public hosts would never trigger it.
-        """
+        """What a Chromium needs to open the replica at the stable names over TLS."""
         return [
             f"--host-resolver-rules={self.host_resolver_rules()}",
             f"--ignore-certificate-errors-spki-list={self.spki_sha256}",
-            "--disable-features=LocalNetworkAccessChecks",
         ]
 
     def to_loopback(self, url: str) -> str:

@@ -37,6 +37,7 @@ from tests.helpers import REPLICA_TLS
 
 # What qrbench adds to every launch, and what root needs.
 CHROMIUM_ARGS = [*HARNESS_ARGS, "--no-sandbox"]
+ALLOW_LOOPBACK_FROM_FULFILLED_PAGES = "--disable-features=LocalNetworkAccessChecks"
 # Small enough to start fast wherever size is not what a test checks.
 SMALL = ReplicaConfig(index_kb=64, bundle_kb=256)
 SCRIPT_SRC = re.compile(r'<script src="([^"]+)"></script>')
@@ -222,7 +223,6 @@ def test_urls_map_stable_names_to_loopback() -> None:
         assert urls.chromium_args() == [
             f"--host-resolver-rules={urls.host_resolver_rules()}",
             f"--ignore-certificate-errors-spki-list={urls.spki_sha256}",
-            "--disable-features=LocalNetworkAccessChecks",
         ]
         assert urls.to_loopback("wss://web.whatsapp.com/ws/chat?x=1") == (
             f"wss://{whatsapp}/ws/chat?x=1"
@@ -613,9 +613,8 @@ def test_index_cached_in_another_run_boots_through_route_interception(
     # Built by a replica that never listened: only the stable names tie it to this run.
     cached = Replica(SMALL).index_html("2.3000.999")
     with Replica(SMALL) as urls:
-        # A fulfilled document counts as public: the replica's flags let it reach its
-        # loopback bundles, as the public hosts it stands for would.
-        browser = launch_chromium(urls.chromium_args())
+        # A fulfilled document counts as public, and Chromium blocks its loopback bundles.
+        browser = launch_chromium([*urls.chromium_args(), ALLOW_LOOPBACK_FROM_FULFILLED_PAGES])
         page = browser.new_page()
         page.route(
             urls.whatsapp, lambda route: route.fulfill(body=cached, content_type="text/html")
