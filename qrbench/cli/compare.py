@@ -121,8 +121,8 @@ def compare_profiles(
 
     Given profiles, it runs their sessions interleaved (A B A B ...) under one scenario,
     each into its own results file; given results files, it compares them without
-    running anything. With --concurrency or --arrival-rate the measured sessions of
-    every profile share the load, still started in turns. Each profile is labelled with
+    running anything. With --concurrency or --arrival-rate (and --runs N) the measured
+    sessions of every profile share the load, still started in turns. Each profile is labelled with
     its name (a repeated name becomes NAME#2). Against the reference, each other profile
     gets the ratio of medians with a 95 % bootstrap CI and a Mann-Whitney U test:
     "slower"/"faster" only when p < 0.05 with at least 5 successful runs per profile,

@@ -86,6 +86,7 @@ def run_profiles(
 ) -> list[Path]:
     """Run the profiles in turns; returns their results files. With `--runs auto`, until
     each profile is settled against `reference` (a label), and says so."""
+    _check_sampled_alone(runs, load)
     profiles = [browsers.apply(profile) for profile in profiles]
     labels = unique_labels([profile.name for profile in profiles])
     plans = [
@@ -105,6 +106,17 @@ def run_profiles(
     ]
     contrasts = [Contrast(label, reference) for label in labels if label != reference]
     return run_plans(plans, screen, contrasts, runs)
+
+
+def _check_sampled_alone(runs: "int | AdaptiveDesign", load: Load) -> None:
+    """--runs auto looks at the data between rounds, on the event loop the sessions are
+    timed on: with sessions in flight its arithmetic would land inside their stages."""
+    if isinstance(runs, AdaptiveDesign) and load != ONE_AT_A_TIME:
+        raise ConfigError(
+            "--runs auto runs one session at a time (its looks between rounds would be "
+            "timed inside sessions in flight): with --concurrency or --arrival-rate, give "
+            "--runs N"
+        )
 
 
 def max_runs(runs: "int | AdaptiveDesign") -> int:
@@ -163,6 +175,7 @@ def measure_run(
     for a gateway, what its spans say (the spans themselves when `verbose`). With
     `--runs auto`, until the verdict against `thresholds` (default: the profile's target
     and `gate:` section) is settled, and a line says how it stood."""
+    _check_sampled_alone(runs, load)
     plan = browsers.placed(
         RunPlan(
             profile=browsers.apply(profile),

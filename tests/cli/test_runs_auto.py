@@ -23,6 +23,8 @@ from tests.helpers import SMALL_WORLD, qrbench, write_yaml
         (["explain", "old", "new", "--runs", "3", "--margin", "50ms"], "--margin: only with"),
         (["run", "--runs", "auto", "--budget", "soon"], "--budget: expected a duration like 10s"),
         (["compare", "a.json", "b.json", "--budget", "1m"], "--budget: only for profiles run now"),
+        (["compare", "old", "new", "--concurrency", "2"], "--runs auto runs one session at a time"),
+        (["run", "--runs", "auto", "--arrival-rate", "10"], "give --runs N"),
     ],
 )
 def test_bad_adaptive_options_are_usage_errors_before_any_session(
