@@ -4,7 +4,8 @@ For each size N, generates two results files of N sessions each (a real session 
 the committed baseline, its times scaled by seeded noise, one session in fifty failed),
 then runs `qrbench compare a.json b.json`, `qrbench gate --results a.json` and `qrbench
 report a.json b.json` in subprocesses and prints each one's wall time and peak memory
-(the child's own ru_maxrss, from wait4), and the HTML page's size.
+(the child's own ru_maxrss, from wait4), and the HTML page's size; then `compare` of a
+file whose middle session is malformed, which must be a one-line error (exit 2), as fast.
 
     .venv/bin/python benchmarks/results_scale.py --sessions 1000 10000 100000
 
@@ -68,8 +69,11 @@ def _failed(session: dict[str, Any]) -> dict[str, Any]:
     return failed
 
 
-def generate(path: Path, sessions: int, median_factor: float, seed: int) -> None:
-    """A results file of `sessions` measured sessions, written a session at a time."""
+def generate(
+    path: Path, sessions: int, median_factor: float, seed: int, malformed: int | None = None
+) -> None:
+    """A results file of `sessions` measured sessions, written a session at a time; the
+    session numbered `malformed` has a stage duration that is a string."""
     template = json.loads(TEMPLATE.read_text(encoding="utf-8"))
     model = next(s for s in template["sessions"] if s["ok"] and not s["warmup"])
     header = {k: v for k, v in template.items() if k not in ("sessions", "summary")}
@@ -81,6 +85,8 @@ def generate(path: Path, sessions: int, median_factor: float, seed: int) -> None
             if number % FAILED_EVERY == 0:
                 record = _failed(record)
             record.update(number=number, session_id=f"{header['run_id']}-{number}")
+            if number == malformed:
+                record["stages"][2]["duration_ms"] = "slow"
             out.write(("" if number == 1 else ",\n") + json.dumps(record))
         # A summary is what a finished run writes; its figures are not read back.
         out.write("\n], " + json.dumps({"summary": template["summary"]})[1:] + "\n")
@@ -121,13 +127,16 @@ def main(argv: list[str] | None = None) -> int:
             directory = options.keep or Path(scratch)
             directory.mkdir(parents=True, exist_ok=True)
             a, b = directory / "a.json", directory / "b.json"
+            bad = directory / "bad.json"
             html = directory / "report.html"
             generate(a, sessions, 1.0, SEED)
             generate(b, sessions, 1.02, SEED + 1)
+            generate(bad, sessions, 1.02, SEED + 1, malformed=sessions // 2)
             rows = [
                 measure(["compare", str(a), str(b)]),
                 measure(["gate", "--results", str(a)]),
                 measure(["report", str(a), str(b), "-o", str(html)]),
+                measure(["compare", str(a), str(bad)]),
             ]
             html_mb = f"{html.stat().st_size / 1e6:.2f}" if html.exists() else "-"
             for row in rows:
@@ -137,8 +146,11 @@ def main(argv: list[str] | None = None) -> int:
                     f"{sessions:>8} {name.removeprefix('qrbench '):<26} {row.exit_code:>4} "
                     f"{row.seconds:>8.1f} {row.peak_mb:>8.0f} {page:>8}"
                 )
-            # compare and report exit 0; gate 0 or 1 (a verdict); else the command broke.
-            broken |= any(row.exit_code not in (0, 1) for row in rows)
+            # compare and report exit 0; gate 0 or 1 (a verdict); the malformed file 2 (a
+            # located error); else the command broke.
+            broken |= any(row.exit_code not in (0, 1) for row in rows[:3]) or (
+                rows[3].exit_code != 2
+            )
     return 1 if broken else 0
 
 

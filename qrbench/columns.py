@@ -9,13 +9,67 @@ takes the runner's in-memory sessions, so there is one analysis path for both.
 """
 
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
-from qrbench.records import RecordError, SessionError, SessionResult
+from qrbench.records import RecordError
 
 # array("q") holds a session number up to this; a results file's number has no bound.
 _MAX_NUMBER = 2**63 - 1
+
+
+class SessionView(Protocol):
+    """What picks a session: a `SessionResult`, or the few of its fields a reader decodes
+    (`qrbench.session_decoding`)."""
+
+    @property
+    def number(self) -> int: ...
+    @property
+    def warmup(self) -> bool: ...
+    @property
+    def ok(self) -> bool: ...
+
+
+class _StageView(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def duration_ms(self) -> float: ...
+    @property
+    def critical(self) -> bool: ...
+
+
+class _SpanView(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def start_ms(self) -> float: ...
+    @property
+    def duration_ms(self) -> float: ...
+
+
+class _ErrorView(Protocol):
+    @property
+    def stage(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+
+
+class SessionColumnsView(SessionView, Protocol):
+    """What the columns read of a session: a `SessionResult`, or the struct a reader
+    decodes it into (`qrbench.session_decoding`), which has its fields."""
+
+    @property
+    def time_to_qr_ms(self) -> float | None: ...
+    @property
+    def error(self) -> _ErrorView | None: ...
+    @property
+    def stages(self) -> Sequence[_StageView]: ...
+    @property
+    def spans(self) -> Sequence[_SpanView]: ...
 
 
 @dataclass(frozen=True)
@@ -33,7 +87,7 @@ class FailureTally:
         # Insertion order is first-seen order: ties keep it, as Counter.most_common does.
         self._counts: dict[tuple[str, str], list[int | str]] = {}
 
-    def add(self, error: SessionError) -> None:
+    def add(self, error: _ErrorView) -> None:
         entry = self._counts.setdefault((error.stage, error.type), [0, error.message])
         entry[0] = int(entry[0]) + 1
 
@@ -59,7 +113,7 @@ class StageTally:
         self._durations: dict[str, array[float]] = {}
         self._critical: dict[str, bool] = {}
 
-    def add(self, session: SessionResult) -> None:
+    def add(self, session: SessionColumnsView) -> None:
         for stage in session.stages:
             durations = self._durations.get(stage.name)
             if durations is None:
@@ -81,7 +135,7 @@ class SpanTally:
     def __init__(self) -> None:
         self._durations: dict[str, array[float]] = {}
 
-    def add(self, session: SessionResult) -> None:
+    def add(self, session: SessionColumnsView) -> None:
         seen: set[str] = set()
         for span in sorted(session.spans, key=lambda span: span.start_ms):
             if span.name in seen:
@@ -118,7 +172,7 @@ class MeasuredSessions:
         return len(self.numbers)
 
     @classmethod
-    def of(cls, sessions: Iterable[SessionResult]) -> "MeasuredSessions":
+    def of(cls, sessions: Iterable[SessionColumnsView]) -> "MeasuredSessions":
         """Columns of `sessions`, warmups left out (a list, or sessions as they are read)."""
         builder = ColumnsBuilder()
         for session in sessions:
@@ -139,7 +193,7 @@ class ColumnsBuilder:
         self._spans = SpanTally()
         self._failures = FailureTally()
 
-    def add(self, session: SessionResult) -> None:
+    def add(self, session: SessionColumnsView) -> None:
         if session.warmup:
             return
         if session.number > _MAX_NUMBER:

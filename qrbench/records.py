@@ -82,7 +82,7 @@ _SCALARS: dict[type, tuple[Callable[[object], bool], str]] = {
 
 
 @functools.cache
-def _shape(kind: Any) -> tuple[Any, bool, Any]:
+def field_shape(kind: Any) -> tuple[Any, bool, Any]:
     """`kind` without `| None`, whether it allows None, and its item type if it is a list.
 
     Cached: taking a type apart costs more than checking a value, once per field of every
@@ -121,7 +121,7 @@ class Fields:
         """The value at `key` as `kind`: str, bool, int, float, dict, a record, a list of
         records, or any of them `| None`."""
         value = self._value(key)
-        kind, nullable, item = _shape(kind)
+        kind, nullable, item = field_shape(kind)
         if nullable and value is None:
             return None
         expected = " or null" if nullable else ""
@@ -150,7 +150,7 @@ class Fields:
         return value
 
 
-class _Record:
+class Record:
     """A record of a results file: written with `to_dict`, read back with `from_dict`."""
 
     def to_dict(self) -> dict[str, Any]:
@@ -160,11 +160,11 @@ class _Record:
     def from_dict(cls, data: object, where: str = "") -> Self:
         """`data` as this record, each field checked against its type; raises RecordError."""
         fields = Fields(data, where)
-        return cls(**{name: fields.read(name, kind) for name, kind in _field_types(cls)})
+        return cls(**{name: fields.read(name, kind) for name, kind in field_types(cls)})
 
 
 @functools.cache
-def _field_types(record: type[_Record]) -> tuple[tuple[str, Any], ...]:
+def field_types(record: type[Record]) -> tuple[tuple[str, Any], ...]:
     # Resolving the annotations costs more than checking a record: a file of 100k sessions
     # would resolve them a million times.
     types = get_type_hints(record)
@@ -176,7 +176,7 @@ def _field_types(record: type[_Record]) -> tuple[tuple[str, Any], ...]:
 UNKNOWN = "unknown"
 
 
-class _OnSessionClock(_Record):
+class _OnSessionClock(Record):
     """A record that starts and lasts on the session's clock (a stage, a span)."""
 
     start_ms: float
@@ -222,14 +222,14 @@ class StageTiming(_OnSessionClock):
 
 
 @dataclass(frozen=True)
-class ResourceUsage(_Record):
+class ResourceUsage(Record):
     peak_rss_mb: float
     cpu_time_s: float
     processes: int
 
 
 @dataclass(frozen=True)
-class SessionError(_Record):
+class SessionError(Record):
     stage: str
     type: str
     message: str
@@ -237,7 +237,7 @@ class SessionError(_Record):
 
 
 @dataclass(frozen=True)
-class AttemptRecord(_Record):
+class AttemptRecord(Record):
     """One attempt of a session, on the session's clock (see qrbench.measure.attempts)."""
 
     number: int
@@ -263,9 +263,13 @@ _ADDED_IN_SCHEMA_1: dict[str, object] = {
 # When the scheduler meant a session to start and when it did (results/README.md).
 _STARTS = ("scheduled_start_ms", "started_ms")
 
+# What a session's keys hold when a file written before them lacks them; `refs_delivered`
+# aside, which is then `refs_seen`.
+OLDER_FILE_DEFAULTS: dict[str, object] = {**_ADDED_IN_SCHEMA_1, **dict.fromkeys(_STARTS)}
+
 
 @dataclass(frozen=True)
-class SessionResult(_Record):
+class SessionResult(Record):
     number: int
     session_id: str
     warmup: bool
@@ -313,11 +317,7 @@ class SessionResult(_Record):
     def from_dict(cls, data: object, where: str = "") -> Self:
         known = Fields(data, where).data
         # Before dedupe existed, the gateway passed on every ref it saw.
-        older = {
-            **_ADDED_IN_SCHEMA_1,
-            **dict.fromkeys(_STARTS),
-            "refs_delivered": known.get("refs_seen"),
-        }
+        older = {**OLDER_FILE_DEFAULTS, "refs_delivered": known.get("refs_seen")}
         return super().from_dict({**older, **known}, where)
 
 

@@ -184,7 +184,8 @@ def results_document(
         "plan": {"runs": len(times), "warmup": 0 if warmup_ms is None else 1},
         "profile": {"name": profile},
         "scenario": {"name": "lan"},
-        "environment": environment or ENVIRONMENT,
+        # A copy: a test that edits its document leaves the next one its own.
+        "environment": dict(environment or ENVIRONMENT),
         "sessions": sessions,
         "summary": None,
     }

@@ -1,4 +1,8 @@
-"""The streaming reader: what json.loads reads, read a value at a time, at any chunk size."""
+"""The streaming reader: what json.loads reads, read a value at a time, at any chunk size.
+
+A results file msgspec decodes is read mapped (`results._mapped`); one it cannot, such as
+one with a lone surrogate escape anywhere (valid JSON to Python), by the streaming reader.
+The reading tests run both ways and must agree."""
 
 import io
 import json
@@ -83,18 +87,50 @@ def test_syntax_errors_are_worded_and_placed_as_json_loads_does(
     assert (raised.value.msg, raised.value.lineno) == (expected.value.msg, expected.value.lineno)
 
 
-def _write(path: Path, document: dict[str, Any]) -> Path:
+READERS = ["mapped", "streamed"]
+
+
+def _read_back(path: Path) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return document
+
+
+def _write(path: Path, document: dict[str, Any], reader: str = "mapped") -> Path:
+    """`document` as a results file that `reader` reads."""
+    if reader == "streamed":
+        document = {**document, "note": "\ud800"}
     path.write_text(json.dumps(document, indent=2), encoding="utf-8")
     return path
 
 
+def test_both_readers_give_the_same_run_and_the_same_chosen_records(tmp_path: Path) -> None:
+    document = results_document("x", [1000.0, None, 1200.5, 900.0], warmup_ms=9.0)
+    mapped = _write(tmp_path / "mapped.json", document)
+    streamed = _write(tmp_path / "streamed.json", document, "streamed")
+    assert "\\ud800" in streamed.read_text(encoding="utf-8")
+    runs = [read_run(mapped), read_run(streamed)]
+    assert runs[0].columns == runs[1].columns
+    assert runs[0].session_count == runs[1].session_count == 5
+    seen: list[MeasuredSessions] = []
+
+    def fastest_and_failed(columns: MeasuredSessions) -> results.Keep:
+        seen.append(columns)
+        fastest = columns.qr_numbers[columns.qr_times.index(min(columns.qr_times))]
+        return lambda session: session.number == fastest or not session.ok
+
+    chosen = [results.read_some(path, fastest_and_failed) for path in (mapped, streamed)]
+    assert seen == [runs[0].columns, runs[0].columns]
+    assert [[s.number for s in saved.sessions] for saved in chosen] == [[3, 5], [3, 5]]
+    assert chosen[0].sessions == chosen[1].sessions
+
+
+@pytest.mark.parametrize("reader", READERS)
 def test_read_run_gives_the_columns_load_gives(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reader: str
 ) -> None:
     monkeypatch.setattr(jsonstream, "CHUNK_CHARS", 97)
-    path = _write(
-        tmp_path / "run.json", results_document("x", [1000.0, None, 1200.5], warmup_ms=9.0)
-    )
+    document = results_document("x", [1000.0, None, 1200.5], warmup_ms=9.0)
+    path = _write(tmp_path / "run.json", document, reader)
     whole, streamed = load(path), read_run(path)
     assert streamed.columns == MeasuredSessions.of(whole.sessions)
     assert streamed.session_count == len(whole.sessions) == 4
@@ -104,38 +140,43 @@ def test_read_run_gives_the_columns_load_gives(
     assert [f.count for f in streamed.columns.failures] == [1]
 
 
+@pytest.mark.parametrize("reader", READERS)
 def test_a_value_over_the_limit_is_refused_with_where_it_is(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reader: str
 ) -> None:
     monkeypatch.setattr(results, "MAX_VALUE_MB", 1)
     monkeypatch.setattr(jsonstream, "CHUNK_CHARS", 4096)
     document = results_document("x", [1000.0, 1100.0])
     document["sessions"][1]["session_id"] = "x" * (2 << 20)
-    path = _write(tmp_path / "big.json", document)
+    path = _write(tmp_path / "big.json", document, reader)
     with pytest.raises(ResultsError, match=r"big\.json: session 2: larger than 1 MB"):
         read_run(path)
     document = results_document("x", [1000.0])
     document["environment"]["chromium"] = "x" * (2 << 20)
-    path = _write(tmp_path / "big.json", document)
+    path = _write(tmp_path / "big.json", document, reader)
     with pytest.raises(ResultsError, match=r"big\.json: environment: larger than 1 MB"):
         load(path)
 
 
-def test_a_syntax_error_after_a_bad_session_is_the_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize("reader", READERS)
+def test_a_syntax_error_after_a_bad_session_is_the_error(tmp_path: Path, reader: str) -> None:
     # As when the whole file was parsed first: invalid JSON is the error, wherever it is.
     document = results_document("x", [1000.0, 1100.0])
     document["sessions"][0]["ok"] = 1
-    path = tmp_path / "bad.json"
-    path.write_text(json.dumps(document)[:-1] + ",}", encoding="utf-8")
-    with pytest.raises(ResultsError, match="not valid JSON"):
+    path = _write(tmp_path / "bad.json", document, reader)
+    path.write_text(path.read_text(encoding="utf-8")[:-1] + ",}", encoding="utf-8")
+    with pytest.raises(ResultsError, match=r"bad\.json:\d+: not valid JSON"):
         read_run(path)
-    path.write_text(json.dumps(document), encoding="utf-8")
+    _write(path, document, reader)
     with pytest.raises(ResultsError, match=r"session 1: ok: expected true or false"):
         read_run(path)
 
 
-def test_the_last_of_a_key_given_twice_counts_as_in_json_loads(tmp_path: Path) -> None:
-    document = results_document("x", [1000.0, 1100.0])
+@pytest.mark.parametrize("reader", READERS)
+def test_the_last_of_a_key_given_twice_counts_as_in_json_loads(tmp_path: Path, reader: str) -> None:
+    document = _read_back(
+        _write(tmp_path / "once.json", results_document("x", [1000.0, 1100.0]), reader)
+    )
     text = json.dumps(document)
     sessions = json.dumps(document["sessions"][:1])
     path = tmp_path / "twice.json"
@@ -146,10 +187,17 @@ def test_the_last_of_a_key_given_twice_counts_as_in_json_loads(tmp_path: Path) -
         read_run(path)
 
 
-def test_too_many_top_level_keys_are_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize("reader", READERS)
+def test_too_many_top_level_keys_are_refused(tmp_path: Path, reader: str) -> None:
     path = tmp_path / "keys.json"
-    path.write_text(json.dumps({f"k{n}": n for n in range(results.MAX_KEYS + 1)}), "utf-8")
+    keys = {f"k{n}": n for n in range(results.MAX_KEYS + 1)}
+    _write(path, keys, reader)
     with pytest.raises(ResultsError, match=r"keys\.json: not a qrbench results file \(more than"):
+        read_run(path)
+    # A key given twice counts once, as the document json.loads gives has it once.
+    text = json.dumps({f"k{n}": n for n in range(results.MAX_KEYS - 1)})
+    path.write_text(text[:-1] + ', "k0": 1, "k1": 2}', "utf-8")
+    with pytest.raises(ResultsError, match="no schema_version"):
         read_run(path)
     path.write_text("{}", "utf-8")
     with pytest.raises(ResultsError, match="no schema_version"):

@@ -218,6 +218,21 @@ def test_a_large_samples_median_ci_matches_resampling_without_its_memory() -> No
     assert low < float(np.median(sample)) < high
 
 
+@pytest.mark.parametrize("n", [stats.RESAMPLED_LIMIT + 1, 20_000, 100_000])
+def test_drawing_ranks_near_the_middle_only_draws_what_the_whole_distribution_draws(
+    n: int,
+) -> None:
+    sample = np.random.default_rng(3).lognormal(np.log(2000), 0.1, n)
+    ordered = np.sort(sample)
+    every_rank = stats.scipy_stats().binom.sf(n // 2, n, np.arange(1, n + 1) / n)
+    draws = np.random.default_rng(11).random(stats.BOOTSTRAP_RESAMPLES)
+    expected = ordered[np.minimum(np.searchsorted(every_rank, draws), n - 1)]
+
+    drawn = stats._drawn_medians(sample, np.random.default_rng(11))
+
+    assert np.array_equal(drawn, expected)
+
+
 def test_holm_multiplies_the_ith_smallest_p_by_m_minus_i_and_keeps_the_order() -> None:
     # Sorted: 0.005 x 4, 0.01 x 3, 0.03 x 2, 0.04 x 1 (raised to 0.06: never below an earlier).
     assert holm_adjusted([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])

@@ -1,8 +1,8 @@
 """The report's parts from what the commands have in hand: results files, a comparison, an
 explanation, a gate's verdict. A results file is read with `results.read_run` and
-`results.read_some` (the records its waterfall draws)."""
+`results.read_some` (the records its waterfall draws, chosen from the columns)."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,9 +14,9 @@ from qrbench.analysis.compare import Comparison, compare, run_from_results, uniq
 from qrbench.analysis.explain.attribution import Explanation
 from qrbench.analysis.gate import GateReport
 from qrbench.analysis.stats import summarize
+from qrbench.columns import SessionView
 from qrbench.config.models import Profile
 from qrbench.config.validation import describe
-from qrbench.records import SessionResult
 from qrbench.report.html import sampling
 from qrbench.report.html.model import ExplanationPart, GatePart, RunData, RunsPart
 from qrbench.report.wording.caveats import caveat_hint, caveat_message, run_warning
@@ -27,8 +27,8 @@ def run_data(path: Path, label: str | None = None) -> RunData:
     """A results file's columns and the records of the sessions its waterfall draws
     (`sampling`), labelled with its profile's name unless `label` says otherwise; raises
     ResultsError naming the file. Memory is the columns and those records, not the file."""
-    roles = sampling.chosen_roles(results.read_run(path).columns)
-    saved = results.read_some(path, _drawn(roles))
+    saved = results.read_some(path, lambda columns: _drawn(sampling.chosen_roles(columns)))
+    roles = sampling.chosen_roles(saved.columns)
     try:
         target_s = Profile.model_validate(saved.profile).target.deadline_s
     except ValidationError as exc:
@@ -40,12 +40,12 @@ def run_data(path: Path, label: str | None = None) -> RunData:
     )
 
 
-def _drawn(roles: dict[int, str] | None) -> Callable[[SessionResult], bool]:
+def _drawn(roles: dict[int, str] | None) -> results.Keep:
     """Which measured sessions to keep: every one without roles, else those with a role
     and the first failed ones."""
     failed = 0
 
-    def keep(session: SessionResult) -> bool:
+    def keep(session: SessionView) -> bool:
         nonlocal failed
         if session.warmup:
             return False
