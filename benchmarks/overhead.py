@@ -117,7 +117,7 @@ async def bare_session(
             user_data_dir,
             executable_path=browser.executable_path,
             headless=browser.headless,
-            args=launch_args(browser, [f"--host-resolver-rules={urls.host_resolver_rules()}"]),
+            args=launch_args(browser, urls.chromium_args()),
             timeout=browser.timeout_ms,
             user_agent=browser.user_agent,
         )
