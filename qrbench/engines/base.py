@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import aiohttp
 from playwright.async_api import Error as PlaywrightError
@@ -84,6 +85,20 @@ class PreparedSession:
         if self.setup.replica is None:
             return self.setup.target_url
         return self.setup.replica.session_url(self.setup.target_url, self.session_id)
+
+    @property
+    def replica_origin(self) -> str | None:
+        """The page's origin when it is the replica's, for Chromium to allow it loopback.
+
+        A page answered by interception (a web-version cache hit) has no address, so
+        Chromium's Local Network Access checks take it for a public page and block its
+        requests to the replica's loopback hosts. The real hosts are public and never meet
+        the check; on the replica the page is allowed them, as a person allowing the prompt
+        would be. None off the replica."""
+        if self.setup.replica is None:
+            return None
+        parts = urlsplit(self.page_url)
+        return f"{parts.scheme}://{parts.netloc}"
 
     def error(self, exc: BaseException, stage: str | None = None) -> SessionError:
         """`exc` as the session's record: the stage it escaped from, in qrbench's terms."""

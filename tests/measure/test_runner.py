@@ -79,6 +79,24 @@ def test_remote_cache_is_fetched_from_the_replica_version_host(
     assert session.web_cache == "hit"
 
 
+@pytest.mark.parametrize("engine", ["model", "whatsapp-web.js"])
+def test_a_cached_index_reaches_the_replica_without_disabling_web_security(
+    tmp_path: Path, small_world: Path, engine: str
+) -> None:
+    # `old`'s flags keep web security on: Chromium's Local Network Access checks then see
+    # an index answered by interception as a public page and, unless allowed, block its
+    # requests to the replica's loopback hosts (every session timed out).
+    profile = (
+        f"extends: old\nengine: {engine}\nweb_version_cache:\n  type: remote\n"
+        '  remote_path: "http://versions.wa-replica.test/html/{version}.html"\n'
+        "browser:\n  timeout_ms: 15000\n  protocol_timeout_ms: 15000\n"
+    )
+    outcome, _ = run_profile(tmp_path, profile, small_world, runs=1)
+    (session,) = outcome.sessions
+    assert session.ok, session.error
+    assert session.web_cache == "hit"
+
+
 def test_profiles_are_removed_unless_kept(tmp_path: Path, small_world: Path) -> None:
     data = tmp_path / "data"
     profile = f"extends: optimized\nauth:\n  data_path: {data}\n"

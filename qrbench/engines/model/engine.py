@@ -108,10 +108,13 @@ class ModelEngine:
             watcher = PageWatcher(timer.now_ms)
             await watcher.install(context, page)
             with timer.harness():
-                if setup.replica is not None:
+                if session.replica_origin is not None:
                     # Every request of the page names its session, bundles included, so the
                     # replica strikes each with its own fault however many run at once.
                     await context.set_extra_http_headers({SESSION_HEADER: session.session_id})
+                    await context.grant_permissions(
+                        ["local-network-access"], origin=session.replica_origin
+                    )
                 await emulation.apply(context, page, setup.network, setup.cpu)
         if self._remote:
             self._backup_loop = asyncio.create_task(self._backup_sync())

@@ -49,6 +49,7 @@ from qrbench.records import ResourceUsage, Stage
 from qrbench.world import emulation
 from qrbench.world.faults import Fault
 from qrbench.world.replica.server import SESSION_HEADER
+from qrbench.world.replica.urls import DISABLE_LOOPBACK_CHECKS
 from qrbench.world.stores.base import StoreUnavailable
 from qrbench.world.stores.redis import RedisStore
 
@@ -159,6 +160,7 @@ class WwebjsEngine:
         return {
             "session_id": session.session_id,
             "session_header": SESSION_HEADER,
+            "replica_origin": session.replica_origin,
             "auth": {
                 "strategy": self.auth,
                 "data_path": str(setup.data_path),
@@ -171,7 +173,7 @@ class WwebjsEngine:
             },
             "client_options": options.client_options(
                 profile,
-                setup.extra_args,
+                [*setup.extra_args, *([DISABLE_LOOPBACK_CHECKS] if session.replica_origin else [])],
                 options.remote_path_loopback(profile, setup.to_loopback),
                 self._endpoint,
             ),

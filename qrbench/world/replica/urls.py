@@ -12,6 +12,14 @@ VERSION_HOST = "versions.wa-replica.test"
 TLS_HOSTS = (WHATSAPP_HOST, STATIC_HOST)
 
 
+# What lets a replica page answered by interception reach the replica's loopback hosts
+# (see Session.replica_origin), for a launcher that merges --disable-features lists, as
+# puppeteer does. Playwright keeps only the last such flag, which would replace its own
+# list: the model engine grants the Local Network Access permission instead, which
+# puppeteer 24 with Chromium 156 did not honour (measured: every session still failed).
+DISABLE_LOOPBACK_CHECKS = "--disable-features=LocalNetworkAccessChecks"
+
+
 @dataclass(frozen=True)
 class ReplicaUrls:
     whatsapp: str
