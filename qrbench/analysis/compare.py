@@ -14,6 +14,7 @@ from typing import Any
 
 from qrbench import results
 from qrbench.analysis.caveats import Caveat, CaveatKind, stability_caveats
+from qrbench.analysis.sequential import AutoStop
 from qrbench.analysis.stats import (
     Difference,
     MetricSummary,
@@ -92,6 +93,8 @@ class Comparison:
     # The same for a traced gateway's spans: their own family, so that a gateway sending
     # twenty spans does not take the power to call time-to-QR from its comparison.
     span_families: dict[str, list[str]] = field(default_factory=dict)
+    # How `--runs auto` stopped, when the profiles ran so; None for --runs N or files.
+    auto_stop: AutoStop | None = None
 
     def to_dict(self) -> dict[str, Any]:
         document: dict[str, Any] = asdict(self)

@@ -308,6 +308,35 @@ def share_sequence(
     return low, high
 
 
+class StopReason(StrEnum):
+    """Why a `--runs auto` run stopped; None where it did not (interrupted)."""
+
+    SETTLED = "settled"
+    MAX_RUNS = "max runs reached"
+    BUDGET = "budget spent"
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question of a `--runs auto` comparison, and where its last look left it (None:
+    no look, too few rounds in which both succeeded)."""
+
+    sample: str
+    reference: str
+    look: ShiftLook | None
+
+
+@dataclass(frozen=True)
+class AutoStop:
+    """How a `--runs auto` comparison ended: what the exports and the console report."""
+
+    rounds: int
+    stopped: StopReason | None
+    max_runs: int
+    margin_ms: float
+    questions: list[Question]
+
+
 class TargetSettled(StrEnum):
     PASS = "pass"
     FAIL = "fail"

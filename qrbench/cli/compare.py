@@ -1,5 +1,6 @@
 """`qrbench compare` and `qrbench explain`."""
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -181,7 +182,7 @@ def compare_profiles(
         ] + browsers.given()
         if given:
             raise ConfigError(f"{', '.join(given)}: only for profiles run now, not results files")
-        paths = [Path(f) for f in files]
+        paths, stop = [Path(f) for f in files], None
     else:
         world = seeded(load_scenario(scenario), seed)
         load = load_of(concurrency, arrival_rate, seed, world)
@@ -193,9 +194,11 @@ def compare_profiles(
         given = [target for target in targets for _ in range(runs_per_target)]
         reference = planned_reference(reference, given, labels)
         count = run_count(runs, max_runs, budget, margin, default_max=COMPARE_MAX_RUNS)
-        paths = run_profiles(profiles, world, count, warmup, screen, reference, load, browsers)
+        paths, stop = run_profiles(
+            profiles, world, count, warmup, screen, reference, load, browsers
+        )
     compared = load_runs(paths)
-    comparison = compare(compared, resolve_reference(reference, compared))
+    comparison = replace(compare(compared, resolve_reference(reference, compared)), auto_stop=stop)
     print_comparison(screen, comparison)
     for exporter, destination in exports:
         write(exporter.render_comparison(comparison), destination)
@@ -333,12 +336,12 @@ def explain_gap(
     # Every switched group's saving, and the whole gap: the family --runs auto settles.
     contrasts = [Contrast(switch.fast_side, switch.slow_side) for switch in plan.switches]
     contrasts.append(Contrast(plan.fast, plan.slow))
-    paths = run_plans(plans, screen, contrasts, count)
+    paths, stop = run_plans(plans, screen, contrasts, count)
     measured = [
         run_from_results(results.read_run(path), configuration.label)
         for path, configuration in zip(paths, plan.configurations, strict=True)
     ]
-    explanation = explain(plan, measured, world.name, guesses)
+    explanation = replace(explain(plan, measured, world.name, guesses), auto_stop=stop)
     print_explanation(screen, explanation)
     for exporter, destination in exports:
         write(exporter.render_explanation(explanation), destination)

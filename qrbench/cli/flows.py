@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from qrbench.analysis.compare import unique_labels
+from qrbench.analysis.sequential import AutoStop
 from qrbench.analysis.thresholds import ThresholdOverrides, Thresholds, resolve_thresholds
 from qrbench.cli.app import console, errors
 from qrbench.cli.options import AS_PROFILED, BrowserChoice, on_engine
@@ -29,7 +30,7 @@ from qrbench.report.export import html as html_export
 from qrbench.report.export import json as json_export
 from qrbench.report.export import markdown as markdown_export
 from qrbench.report.wording.run import spans_note
-from qrbench.report.wording.sampling import shift_lines, target_line
+from qrbench.report.wording.sampling import auto_heading, shift_lines, target_line
 from qrbench.results import release, reserve_default_path
 
 # What tells a results file this run wrote from one that was there before: an atomic
@@ -83,9 +84,9 @@ def run_profiles(
     reference: str,
     load: Load = ONE_AT_A_TIME,
     browsers: BrowserChoice = AS_PROFILED,
-) -> list[Path]:
+) -> tuple[list[Path], AutoStop | None]:
     """Run the profiles in turns; returns their results files. With `--runs auto`, until
-    each profile is settled against `reference` (a label), and says so."""
+    each profile is settled against `reference` (a label), and how that ended."""
     _check_sampled_alone(runs, load)
     profiles = [browsers.apply(profile) for profile in profiles]
     labels = unique_labels([profile.name for profile in profiles])
@@ -129,11 +130,12 @@ def run_plans(
     screen: Console,
     contrasts: list[Contrast] | None = None,
     runs: "int | AdaptiveDesign | None" = None,
-) -> list[Path]:
+) -> tuple[list[Path], AutoStop | None]:
     """Run the plans' sessions in turns under one progress bar; returns their results files.
 
     With an adaptive `runs`, the rounds go on until every contrast is settled (or the most
-    runs or the budget are spent), and a line per contrast says where it stood."""
+    runs or the budget are spent), and a line per contrast says where it stood; that is
+    returned too, for the exports."""
     sampling = ShiftSampling(contrasts or [], runs) if isinstance(runs, AdaptiveDesign) else None
     for plan in plans:
         check_results_file(plan.results_path, "results file")
@@ -150,11 +152,14 @@ def run_plans(
     finally:
         for plan in plans:
             release(plan.results_path)  # a name reserved for a run that wrote nothing
-    if sampling is not None:
-        screen.print(f"--runs auto, {sampling.rounds} rounds:", highlight=False)
-        for line in shift_lines(sampling):
-            screen.print(f"  {escape(line)}", highlight=False, soft_wrap=True)
-    return [plan.results_path for plan in plans]
+    paths = [plan.results_path for plan in plans]
+    if sampling is None:
+        return paths, None
+    stop = sampling.outcome()
+    screen.print(auto_heading(stop), highlight=False)
+    for line in shift_lines(stop):
+        screen.print(f"  {escape(line)}", highlight=False, soft_wrap=True)
+    return paths, stop
 
 
 def measure_run(

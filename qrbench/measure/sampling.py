@@ -11,14 +11,16 @@ overrun. Data only: no printing, no sessions, so a benchmark can drive them with
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Protocol
 
 from qrbench.analysis.sequential import (
     FIRST_LOOK_PAIRS,
+    AutoStop,
+    Question,
     Settled,
     ShiftLook,
     ShiftMonitor,
+    StopReason,
     TargetLook,
     TargetMonitor,
     TargetSettled,
@@ -67,12 +69,6 @@ class Sampling(Protocol):
     def next_round(self, tallies: Mapping[str, Tally]) -> list[str]:
         """The labels whose next session runs in the coming round; none ends the run."""
         ...
-
-
-class StopReason(StrEnum):
-    SETTLED = "settled"
-    MAX_RUNS = "max runs reached"
-    BUDGET = "budget spent"
 
 
 class FixedRuns:
@@ -195,6 +191,19 @@ class ShiftSampling:
     def looks(self) -> dict[Contrast, ShiftLook | None]:
         """Each contrast's last look: where it stands at the end."""
         return {contrast: monitor.last for contrast, monitor in self.monitors.items()}
+
+    def outcome(self) -> AutoStop:
+        """Where every question stands, and why the rounds stopped."""
+        return AutoStop(
+            rounds=self.rounds,
+            stopped=self.stopped,
+            max_runs=self.design.max_runs,
+            margin_ms=self.design.margin_ms,
+            questions=[
+                Question(contrast.sample, contrast.reference, look)
+                for contrast, look in self.looks().items()
+            ],
+        )
 
 
 class TargetSampling:

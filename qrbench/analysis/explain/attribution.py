@@ -16,6 +16,7 @@ from qrbench.analysis.caveats import Caveat, CaveatKind
 from qrbench.analysis.compare import LabelledRun, MetricKind, compare
 from qrbench.analysis.explain.knobs import KnobChange
 from qrbench.analysis.explain.plan import Direction, ExplainPlan
+from qrbench.analysis.sequential import AutoStop
 from qrbench.analysis.stats import (
     Significance,
     decide,
@@ -97,6 +98,8 @@ class Explanation:
     sources: dict[str, str]
     caveats: list[Caveat]
     estimates_source: str | None
+    # How `--runs auto` stopped; None for --runs N.
+    auto_stop: AutoStop | None = None
 
     def to_dict(self) -> dict[str, Any]:
         document: dict[str, Any] = asdict(self)

@@ -1,15 +1,18 @@
 """The JSON summary of a run or a comparison: the form every later command's exports share."""
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from qrbench.analysis.caveats import Caveat
 from qrbench.analysis.compare import Comparison
 from qrbench.analysis.explain.attribution import Explanation
+from qrbench.analysis.sequential import AutoStop
 from qrbench.analysis.summary import RunSummary
 from qrbench.report.wording.caveats import caveat_hint, caveat_message, run_warning
 from qrbench.report.wording.compare import headlines
+from qrbench.report.wording.sampling import auto_heading, shift_lines
 
 SUMMARY_SCHEMA_VERSION = 1
 
@@ -31,6 +34,7 @@ def render_comparison(comparison: Comparison) -> str:
     phrased = comparison.to_dict() | {
         "caveats": [_caveat(caveat) for caveat in comparison.caveats],
         "headlines": headlines(comparison),
+        "auto_stop": _auto_stop(comparison.auto_stop),
     }
     document = {"schema_version": SUMMARY_SCHEMA_VERSION, "comparison": phrased}
     return json.dumps(document, indent=2) + "\n"
@@ -39,10 +43,18 @@ def render_comparison(comparison: Comparison) -> str:
 def render_explanation(explanation: Explanation) -> str:
     """Savings in ms, positive where the fast values are faster (the screen writes `-`)."""
     phrased = explanation.to_dict() | {
-        "caveats": [_caveat(caveat) for caveat in explanation.caveats]
+        "caveats": [_caveat(caveat) for caveat in explanation.caveats],
+        "auto_stop": _auto_stop(explanation.auto_stop),
     }
     document = {"schema_version": SUMMARY_SCHEMA_VERSION, "explanation": phrased}
     return json.dumps(document, indent=2) + "\n"
+
+
+def _auto_stop(stop: AutoStop | None) -> dict[str, Any] | None:
+    """Each question's last look, with the line the console printed for it."""
+    if stop is None:
+        return None
+    return asdict(stop) | {"heading": auto_heading(stop), "lines": shift_lines(stop)}
 
 
 def _caveat(caveat: Caveat) -> dict[str, Any]:

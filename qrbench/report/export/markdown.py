@@ -8,6 +8,7 @@ from qrbench.analysis.caveats import Caveat
 from qrbench.analysis.compare import Comparison, MetricComparison
 from qrbench.analysis.explain.attribution import DirectionEffects, Explanation
 from qrbench.analysis.gate import GateReport
+from qrbench.analysis.sequential import AutoStop
 from qrbench.analysis.summary import RunSummary, Verdict
 from qrbench.report.wording.caveats import grouped_warnings, run_warning
 from qrbench.report.wording.compare import (
@@ -32,6 +33,7 @@ from qrbench.report.wording.gate import (
     headline,
 )
 from qrbench.report.wording.numbers import format_ms
+from qrbench.report.wording.sampling import auto_heading, shift_lines
 
 
 def _cell(text: str) -> str:
@@ -137,6 +139,7 @@ def render_comparison(comparison: Comparison) -> str:
     parts = [
         f"### qrbench compare: {', '.join(comparison.labels)} (reference: {reference})\n",
         "".join(f"- **{headline}**\n" for headline in headlines(comparison).values()),
+        *_auto_stop(comparison.auto_stop),
         _table(header, right_aligned, rows),
         "".join(f"- {note}\n" for note in comparison_significance_notes(comparison))
         + "".join(f"- {label}: `{source}`\n" for label, source in comparison.sources.items()),
@@ -157,6 +160,13 @@ def render_comparison(comparison: Comparison) -> str:
         )
     parts += _warnings(comparison.caveats)
     return "\n".join(parts)
+
+
+def _auto_stop(stop: AutoStop | None) -> list[str]:
+    if stop is None:
+        return []
+    lines = "".join(f"- {_cell(line)}\n" for line in shift_lines(stop))
+    return [f"**{auto_heading(stop)}**\n\n{lines}"]
 
 
 def _warnings(caveats: Sequence[Caveat]) -> list[str]:
@@ -196,6 +206,7 @@ def render_explanation(explanation: Explanation) -> str:
         f"### qrbench explain: {explanation.slow} -> {explanation.fast} "
         f"on {explanation.scenario}\n",
         f"**{explanation_headline(explanation)}**\n",
+        *_auto_stop(explanation.auto_stop),
         *(_effects_table(explanation, effects) for effects in explanation.directions),
         "".join(f"- {label}: `{source}`\n" for label, source in explanation.sources.items())
         + (

@@ -89,9 +89,23 @@ def _explanation(document: dict[str, Any], path: Path) -> ReportPart:
             f"{caveat.read('message', str)} ({caveat.read('hint', str)})"
             for caveat in _each(fields, "caveats")
         ]
-        return explanation_part(_read_explanation(fields), caveats)
+        return explanation_part(_read_explanation(fields), caveats, _stopping(fields))
     except RecordError as exc:
         raise results.ResultsError(f"{path}: not an explain export ({exc})") from None
+
+
+def _stopping(fields: Fields) -> list[str]:
+    """The export's `--runs auto` heading and lines; none in an export without them."""
+    stop = _optional(fields, "auto_stop") if "auto_stop" in fields.data else None
+    if stop is None:
+        return []
+    lines = stop.items("lines")
+    for index, line in enumerate(lines):
+        if not isinstance(line, str):
+            raise RecordError(
+                f"{stop.path('lines')}[{index}]: expected a string, got {shown(line)}"
+            )
+    return [stop.read("heading", str), *lines]
 
 
 def _each(fields: Fields, key: str) -> list[Fields]:

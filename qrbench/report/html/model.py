@@ -5,7 +5,7 @@ by `qrbench.results`, and an attribution as bars, whether it came from `explain`
 or from its `--json` export read back.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from qrbench.analysis.explain.attribution import Explanation
@@ -46,6 +46,8 @@ class RunsPart:
     runs: list[RunData]
     # Phrased already (report/wording): what a reader should know before trusting it.
     caveats: list[str]
+    # Phrased: how `--runs auto` stopped, its heading first; empty for --runs N.
+    stopping: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,8 @@ class ExplanationPart:
     explanation: Explanation
     # Phrased already: the export keeps caveats as sentences, not figures.
     caveats: list[str]
+    # As RunsPart's.
+    stopping: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -121,6 +121,19 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequen
     return element("table", {}, head + body)
 
 
+def _stopping(phrases: Sequence[str]) -> str:
+    """Why `--runs auto` stopped: its heading, a line per question; nothing for --runs N."""
+    if not phrases:
+        return ""
+    heading, *lines = phrases
+    listed = "".join(element("li", {}, text(line)) for line in lines)
+    return (
+        element("h3", {}, text("Stopping"))
+        + element("p", {}, text(heading))
+        + element("ul", {}, listed)
+    )
+
+
 def _caveats(caveats: Sequence[str]) -> str:
     if not caveats:
         return element("p", {"class": "note"}, text("No caveats."))
@@ -176,6 +189,7 @@ def _runs_section(part: RunsPart) -> str:
         parts.append(element("h4", {}, text(name)) + distributions.stage_strip(name, runs))
     parts.append(element("h3", {}, text("Environment")))
     parts.append(_environment_table(runs))
+    parts.append(_stopping(part.stopping))
     parts.append(element("h3", {}, text("Caveats")))
     parts.append(_caveats(part.caveats))
     return "".join(parts)
@@ -312,6 +326,7 @@ def _explanation_section(part: ExplanationPart) -> str:
             element("li", {}, text(f"{label}: {source}")) for label, source in sources.items()
         )
         parts.append(element("h3", {}, text("Files")) + element("ul", {}, listed))
+    parts.append(_stopping(part.stopping))
     parts.append(element("h3", {}, text("Caveats")))
     parts.append(_caveats(part.caveats))
     return "".join(parts)

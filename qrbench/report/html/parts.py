@@ -21,6 +21,7 @@ from qrbench.report.html import sampling
 from qrbench.report.html.model import ExplanationPart, GatePart, RunData, RunsPart
 from qrbench.report.wording.caveats import caveat_hint, caveat_message, run_warning
 from qrbench.report.wording.gate import check_measured, check_threshold, check_why, headline
+from qrbench.report.wording.sampling import stop_phrases
 
 
 def run_data(path: Path, label: str | None = None) -> RunData:
@@ -102,15 +103,22 @@ def comparison_part(comparison: Comparison) -> RunsPart:
     """The compared runs, read back from their results files, with the comparison's caveats."""
     runs = [run_data(Path(comparison.sources[label]), label) for label in comparison.labels]
     title = f"compare {', '.join(comparison.labels)} (reference: {comparison.reference})"
-    return runs_part(runs, title, phrased(comparison.caveats))
+    part = runs_part(runs, title, phrased(comparison.caveats))
+    return replace(part, stopping=stop_phrases(comparison.auto_stop))
 
 
-def explanation_part(explanation: Explanation, caveats: list[str] | None = None) -> ExplanationPart:
-    """`caveats` phrased already when the explanation was read back from its export."""
+def explanation_part(
+    explanation: Explanation,
+    caveats: list[str] | None = None,
+    stopping: list[str] | None = None,
+) -> ExplanationPart:
+    """`caveats` and `stopping` phrased already when the explanation was read back from
+    its export."""
     return ExplanationPart(
         title=f"explain {explanation.slow} -> {explanation.fast} on {explanation.scenario}",
         explanation=explanation,
         caveats=phrased(explanation.caveats) if caveats is None else caveats,
+        stopping=stop_phrases(explanation.auto_stop) if stopping is None else stopping,
     )
 
 

@@ -2,17 +2,33 @@
 
 from typing import assert_never
 
-from qrbench.analysis.sequential import FIRST_LOOK_PAIRS, Settled, ShiftLook, TargetSettled
-from qrbench.measure.sampling import ShiftSampling, StopReason, TargetSampling
+from qrbench.analysis.sequential import (
+    FIRST_LOOK_PAIRS,
+    AutoStop,
+    Settled,
+    ShiftLook,
+    StopReason,
+    TargetSettled,
+)
+from qrbench.measure.sampling import TargetSampling
 
 
-def shift_lines(sampling: ShiftSampling) -> list[str]:
+def auto_heading(stop: AutoStop) -> str:
+    return f"--runs auto, {stop.rounds} rounds:"
+
+
+def stop_phrases(stop: AutoStop | None) -> list[str]:
+    """The heading, then a line per question; none for --runs N."""
+    return [] if stop is None else [auto_heading(stop), *shift_lines(stop)]
+
+
+def shift_lines(stop: AutoStop) -> list[str]:
     """One line per question: `new vs old: settled: slower, p = ...`."""
-    reason = _unsettled_reason(sampling.stopped, sampling.design.max_runs)
+    reason = _unsettled_reason(stop.stopped, stop.max_runs)
     return [
-        f"{contrast.sample} vs {contrast.reference}: "
-        + _shift(look, sampling.design.margin_ms, reason)
-        for contrast, look in sampling.looks().items()
+        f"{question.sample} vs {question.reference}: "
+        + _shift(question.look, stop.margin_ms, reason)
+        for question in stop.questions
     ]
 
 

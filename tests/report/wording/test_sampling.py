@@ -37,7 +37,7 @@ def test_each_ending_of_a_comparison_reads_as_the_docs_say() -> None:
         [Contrast("slow", "a"), Contrast("same", "a")], AdaptiveDesign(max_runs=40, margin_ms=30)
     )
     _run(sampling, draws)
-    slow, same = shift_lines(sampling)
+    slow, same = shift_lines(sampling.outcome())
     assert slow.startswith("slow vs a: settled: slower, p = ")
     assert re.search(
         r"\(this look's bound 0\.\d+\): \+\d+ ms \[\+\d+, \+\d+\] over \d+ rounds$", slow
@@ -50,10 +50,12 @@ def test_an_open_question_says_why_the_run_ended() -> None:
     draws = {"a": rng.normal(1000, 300, 30), "b": rng.normal(1000, 300, 30)}
     at_max = ShiftSampling([Contrast("b", "a")], AdaptiveDesign(max_runs=30, margin_ms=1))
     _run(at_max, draws)
-    assert shift_lines(at_max)[0].startswith("b vs a: max runs reached (30): not settled: ")
+    assert shift_lines(at_max.outcome())[0].startswith(
+        "b vs a: max runs reached (30): not settled: "
+    )
     budget = ShiftSampling([Contrast("b", "a")], AdaptiveDesign(max_runs=30, budget_s=0))
     _run(budget, draws)
-    assert shift_lines(budget) == [
+    assert shift_lines(budget.outcome()) == [
         "b vs a: budget spent: not settled (no look: fewer than 15 rounds in which both succeeded)"
     ]
 

@@ -1,0 +1,84 @@
+"""How `--runs auto` stopped, in every export: the console's lines, and the looks behind them."""
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+from qrbench.analysis.sequential import AutoStop, Question, Settled, ShiftLook, StopReason
+from qrbench.report.export import json as json_export
+from qrbench.report.export import markdown
+from qrbench.report.html import page
+from qrbench.report.html.inputs import read_report
+from qrbench.report.html.model import ExplanationPart
+from qrbench.report.html.parts import explanation_part
+from qrbench.report.wording.sampling import shift_lines
+from tests.helpers import synthetic_explanation
+from tests.report.export.test_markdown import _comparison
+
+SLOWER = ShiftLook(
+    pairs=17,
+    shift_ms=412.4,
+    ci_low=301.0,
+    ci_high=523.9,
+    t=9.1,
+    boundary=3.2,
+    p_value=1e-6,
+    boundary_p_value=0.006,
+    settled=Settled.SLOWER,
+)
+STOP = AutoStop(
+    rounds=17,
+    stopped=StopReason.BUDGET,
+    max_runs=60,
+    margin_ms=100,
+    questions=[Question("new", "old", SLOWER), Question("old+webhook", "old", None)],
+)
+LINES = [
+    "new vs old: settled: slower, p = 1e-06 (this look's bound 0.006): +412 ms [+301, +524] "
+    "over 17 rounds",
+    "old+webhook vs old: budget spent: not settled (no look: fewer than 15 rounds in which "
+    "both succeeded)",
+]
+
+
+def test_the_lines_say_each_questions_ending() -> None:
+    assert shift_lines(STOP) == LINES
+
+
+def test_a_comparisons_json_keeps_the_looks_and_the_lines() -> None:
+    comparison = replace(_comparison(), auto_stop=STOP)
+    stop = json.loads(json_export.render_comparison(comparison))["comparison"]["auto_stop"]
+    assert stop["rounds"] == 17 and stop["stopped"] == "budget spent"
+    assert stop["questions"][0]["look"]["settled"] == "slower"
+    assert stop["questions"][0]["look"]["ci_low"] == 301.0
+    assert stop["questions"][1] == {"sample": "old+webhook", "reference": "old", "look": None}
+    assert stop["heading"] == "--runs auto, 17 rounds:"
+    assert stop["lines"] == LINES
+    # --runs N has no stopping to report.
+    assert (
+        json.loads(json_export.render_comparison(_comparison()))["comparison"]["auto_stop"] is None
+    )
+
+
+def test_markdown_lists_the_lines_under_the_headline() -> None:
+    text = markdown.render_comparison(replace(_comparison(), auto_stop=STOP))
+    assert "**--runs auto, 17 rounds:**" in text
+    for line in LINES:
+        assert f"- {line}\n" in text
+    assert "--runs auto" not in markdown.render_comparison(_comparison())
+    explained = markdown.render_explanation(replace(synthetic_explanation(3), auto_stop=STOP))
+    assert f"- {LINES[0]}\n" in explained
+
+
+def test_the_html_report_has_a_stopping_section_also_when_read_back(tmp_path: Path) -> None:
+    explanation = replace(synthetic_explanation(3), auto_stop=STOP)
+    html = page.render("t", [explanation_part(explanation)])
+    assert "<h3>Stopping</h3>" in html and "--runs auto, 17 rounds:" in html
+    assert "+412 ms [+301, +524] over 17 rounds" in html
+    assert "Stopping" not in page.render("t", [explanation_part(synthetic_explanation(3))])
+
+    export = tmp_path / "explain.json"
+    export.write_text(json_export.render_explanation(explanation), encoding="utf-8")
+    (part,) = read_report([export])
+    assert isinstance(part, ExplanationPart)
+    assert part.stopping == ["--runs auto, 17 rounds:", *LINES]
