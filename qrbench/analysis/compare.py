@@ -33,7 +33,9 @@ from qrbench.errors import ConfigError
 
 TIME_TO_QR = "time-to-QR"
 # What must match for two runs' timings to be comparable at all.
-ENVIRONMENT_KEYS = ("chromium", "cpu_model", "cpu_cores")
+ENVIRONMENT_KEYS = ("chromium", "cpu_model", "cpu_cores", "world")
+# What a file written before a key recorded: every run was on the replica.
+_OLDER_ENVIRONMENT = {"world": "replica"}
 
 
 @dataclass(frozen=True)
@@ -314,7 +316,7 @@ def _run_caveats(run: LabelledRun, time_to_qr: MetricComparison) -> list[Caveat]
 def _environment_caveats(runs: Sequence[LabelledRun]) -> list[Caveat]:
     caveats = []
     for key in ENVIRONMENT_KEYS:
-        values = {run.label: run.environment.get(key) for run in runs}
+        values = {run.label: run.environment.get(key, _OLDER_ENVIRONMENT.get(key)) for run in runs}
         if len({str(value) for value in values.values()}) > 1:
             caveats.append(Caveat(CaveatKind.ENVIRONMENTS_DIFFER, None, setting=key, values=values))
     return caveats

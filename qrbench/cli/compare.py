@@ -48,6 +48,7 @@ from qrbench.cli.options import (
     ScenarioOption,
     Seed,
     Warmup,
+    WorldOption,
     browser_choice,
     load_of,
     on_engine,
@@ -109,6 +110,7 @@ def compare_profiles(
             show_default="each profile's engine",
         ),
     ] = None,
+    world_kind: WorldOption = None,
     concurrency: Concurrency = None,
     arrival_rate: ArrivalRate = None,
     seed: Seed = None,
@@ -177,6 +179,7 @@ def compare_profiles(
                 "--arrival-rate": arrival_rate,
                 "--seed": seed,
                 "--engine": engines,
+                "--world": world_kind,
             }.items()
             if value is not None
         ] + browsers.given()
@@ -187,7 +190,7 @@ def compare_profiles(
         world = seeded(load_scenario(scenario), seed)
         load = load_of(concurrency, arrival_rate, seed, world)
         # Checked before any session runs: a typo must not cost a benchmark first.
-        profiles = planned_profiles(targets, engines or [])
+        profiles = planned_profiles(targets, engines or [], world_kind)
         labels = unique_labels([profile.name for profile in profiles])
         # Each target as many times as it runs, so a reference given by target finds it.
         runs_per_target = max(1, len(engines or []))

@@ -12,10 +12,10 @@ from qrbench.analysis.compare import unique_labels
 from qrbench.analysis.sequential import AutoStop
 from qrbench.analysis.thresholds import ThresholdOverrides, Thresholds, resolve_thresholds
 from qrbench.cli.app import console, errors
-from qrbench.cli.options import AS_PROFILED, BrowserChoice, on_engine
+from qrbench.cli.options import AS_PROFILED, BrowserChoice, on_engine, on_world
 from qrbench.config.load import ONE_AT_A_TIME, Load
 from qrbench.config.loader import load_profile
-from qrbench.config.models import EngineKind, Profile, Scenario
+from qrbench.config.models import EngineKind, Profile, Scenario, World
 from qrbench.errors import ConfigError
 from qrbench.measure.plan import RunOutcome, RunPlan
 from qrbench.measure.sampling import AdaptiveDesign, Contrast, ShiftSampling, TargetSampling
@@ -62,9 +62,12 @@ def interrupted(exc: Interrupted, before: dict[Path, _FileState]) -> NoReturn:
     raise typer.Exit(130)
 
 
-def planned_profiles(profile_refs: list[str], engines: list[EngineKind]) -> list[Profile]:
-    """The profiles `compare` runs: each on each engine asked for (none: its own)."""
-    loaded = [load_profile(ref) for ref in profile_refs]
+def planned_profiles(
+    profile_refs: list[str], engines: list[EngineKind], world: World | None = None
+) -> list[Profile]:
+    """The profiles `compare` runs: each on each engine asked for (none: its own), in
+    `world` when one was asked for."""
+    loaded = [on_world(load_profile(ref), world) for ref in profile_refs]
     if len(engines) <= 1:
         return [on_engine(profile, engines[0] if engines else None) for profile in loaded]
     # The same profile on several engines: labelled NAME@ENGINE, side by side.

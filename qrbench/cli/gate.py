@@ -41,10 +41,12 @@ from qrbench.cli.options import (
     Seed,
     TargetMaxRuns,
     Warmup,
+    WorldOption,
     browser_choice,
     given_on_command_line,
     load_of,
     on_engine,
+    on_world,
     run_count,
     seeded,
 )
@@ -146,6 +148,7 @@ def gate(
     ] = False,
     html_file: HtmlExport = None,
     engine: Engine = None,
+    world_kind: WorldOption = None,
     concurrency: Concurrency = None,
     arrival_rate: ArrivalRate = None,
     seed: Seed = None,
@@ -231,7 +234,7 @@ def gate(
     )
     if results_file is None:
         count = run_count(runs, max_runs, budget, None, default_max=TARGET_MAX_RUNS)
-        loaded = on_engine(load_profile(profile), engine)
+        loaded = on_world(on_engine(load_profile(profile), engine), world_kind)
         world = seeded(load_scenario(scenario), seed)
         load = load_of(concurrency, arrival_rate, seed, world)
         if save_baseline:
@@ -257,6 +260,7 @@ def gate(
             "--arrival-rate": arrival_rate,
             "--seed": seed,
             "--engine": engine,
+            "--world": world_kind,
         }
         given = given_on_command_line(ctx, _RUN_SHAPE)
         given += [option for option, value in run_options.items() if value is not None]

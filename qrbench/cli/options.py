@@ -13,7 +13,14 @@ from rich.markup import escape
 from qrbench.analysis.thresholds import parse_duration_ms
 from qrbench.cli.app import errors
 from qrbench.config.load import Load
-from qrbench.config.models import Browser, BrowserProviderKind, EngineKind, Profile, Scenario
+from qrbench.config.models import (
+    Browser,
+    BrowserProviderKind,
+    EngineKind,
+    Profile,
+    Scenario,
+    World,
+)
 from qrbench.config.validation import describe
 from qrbench.errors import ConfigError
 from qrbench.measure.plan import RunPlan
@@ -251,6 +258,23 @@ Engine = Annotated[
         show_default="the profile's engine: model",
     ),
 ]
+
+
+WorldOption = Annotated[
+    World | None,
+    typer.Option(
+        "--world",
+        help="What the sessions reach: 'replica' (qrbench's local WhatsApp Web, no network "
+        "needed) or 'live' (the real web.whatsapp.com; engines whatsapp-web.js and gateway; "
+        "checked before the first session, docs/live.md).",
+        show_default="the profile's world: replica",
+    ),
+]
+
+
+def on_world(profile: Profile, world: World | None) -> Profile:
+    """`profile` in `world`, when one was asked for."""
+    return profile if world is None else profile.model_copy(update={"world": world})
 
 
 def on_engine(profile: Profile, engine: EngineKind | None) -> Profile:

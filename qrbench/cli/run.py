@@ -34,9 +34,11 @@ from qrbench.cli.options import (
     Seed,
     TargetMaxRuns,
     Warmup,
+    WorldOption,
     browser_choice,
     load_of,
     on_engine,
+    on_world,
     run_count,
     seeded,
 )
@@ -75,6 +77,7 @@ def run(
         bool, typer.Option(help="Keep the Chromium user-data dirs (and say where).")
     ] = False,
     engine: Engine = None,
+    world: WorldOption = None,
     concurrency: Concurrency = None,
     arrival_rate: ArrivalRate = None,
     seed: Seed = None,
@@ -109,6 +112,7 @@ def run(
       qrbench run --profile optimized --runs 10
       qrbench run --profile optimized --runs auto --budget 5m
       qrbench run --profile optimized --engine whatsapp-web.js
+      qrbench run --profile optimized --engine whatsapp-web.js --world live
       qrbench run --concurrency 4 --runs 20
       qrbench run --arrival-rate 30 --runs 20 --seed 7
       qrbench run --runs 10 --target 5s --html report.html
@@ -117,7 +121,7 @@ def run(
         --replica-bind 10.0.0.5
     """
     count = run_count(runs, max_runs, budget, None, default_max=TARGET_MAX_RUNS)
-    loaded = on_engine(load_profile(profile), engine)
+    loaded = on_world(on_engine(load_profile(profile), engine), world)
     if target is not None:
         deadline_s = parse_duration_ms(target, "--target") / 1000
         loaded = loaded.model_copy(

@@ -35,6 +35,13 @@ class EngineKind(StrEnum):
     GATEWAY = "gateway"  # the user's own gateway, timed from outside over HTTP
 
 
+class World(StrEnum):
+    """What the sessions' browser reaches (docs/live.md)."""
+
+    REPLICA = "replica"  # qrbench's local WhatsApp Web, at the real names, on loopback
+    LIVE = "live"  # the real https://web.whatsapp.com/ over the internet
+
+
 class AuthStrategy(StrEnum):
     LOCALAUTH = "localauth"
     REMOTEAUTH = "remoteauth"
@@ -257,6 +264,8 @@ class Profile(StrictModel):
     description: str = ""
     # Who drives the browser to the QR; `--engine` overrides it (docs/engines.md).
     engine: EngineKind = EngineKind.MODEL
+    # `--world` overrides it; the model engine runs on the replica only.
+    world: World = World.REPLICA
     target: Target = Field(default_factory=Target)
     auth: Auth = Field(default_factory=Auth)
     browser: Browser = Field(default_factory=Browser)

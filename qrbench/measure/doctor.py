@@ -11,7 +11,6 @@ import contextlib
 import os
 import shutil
 import socket
-import ssl
 import statistics
 import subprocess
 import tempfile
@@ -33,12 +32,14 @@ from qrbench.config.models import (
     Profile,
     Scenario,
     StoreBackend,
+    World,
 )
 from qrbench.engines.model.auth import uses_remote_auth
 from qrbench.engines.registry import check_engine
 from qrbench.engines.wwebjs import install
 from qrbench.errors import BrowserLaunchFailed, EnvironmentProblem, QrbenchError
 from qrbench.measure.environment import chromium_version
+from qrbench.world import live
 from qrbench.world.stores import REDIS_URL_ENV
 from qrbench.world.stores.private_redis import redis_server_path
 
@@ -52,8 +53,6 @@ SHM_ADVICE = (
     f"default is 64 MB) it crashes under load: add {DISABLE_DEV_SHM} to browser.args, "
     "or give the container a larger /dev/shm (docker run --shm-size=1g)"
 )
-LIVE_HOST = "web.whatsapp.com"
-LIVE_TIMEOUT_S = 5.0
 _MB = 1024 * 1024
 
 
@@ -116,6 +115,8 @@ def preflight(
     # point in fixing the network for a run that cannot happen.
     if profiles_engine:
         check_engine(profile, scenario)
+    if profile.world is World.LIVE:
+        live.probe(live.live_url())
     provider.check(profile.browser)
     return [check for check in (_shm(profile),) if check.status is Status.WARN]
 
@@ -142,7 +143,7 @@ async def diagnose(
         _ports(replica_bind, profile.browser.replica_port),
         _endpoints(profile),
     ]
-    if live:
+    if live or profile.world is World.LIVE:
         checks.append(await asyncio.to_thread(_live))
     return Diagnosis(profile.name, profile.engine, checks)
 
@@ -343,31 +344,9 @@ def _endpoints(profile: Profile) -> Check:
 
 
 def _live() -> Check:
-    """Whether the real WhatsApp Web resolves and answers over HTTPS from here."""
+    """Whether the live world's host answers over HTTPS from here (`world.live.probe`)."""
     try:
-        socket.setdefaulttimeout(LIVE_TIMEOUT_S)
-        address = socket.getaddrinfo(LIVE_HOST, 443, type=socket.SOCK_STREAM)[0][4]
-    except OSError as error:
-        problem = EnvironmentProblem(
-            f"{LIVE_HOST} does not resolve from this machine ({error}): the live world "
-            "needs a network that reaches WhatsApp; the local replica needs none"
-        )
-        return _check(CheckName.LIVE, True, "does not resolve", problem)
-    finally:
-        socket.setdefaulttimeout(None)
-    try:
-        context = ssl.create_default_context()
-        with (
-            socket.create_connection(address[:2], timeout=LIVE_TIMEOUT_S) as raw,
-            context.wrap_socket(raw, server_hostname=LIVE_HOST) as tls,
-        ):
-            tls.sendall(
-                f"HEAD / HTTP/1.1\r\nHost: {LIVE_HOST}\r\nConnection: close\r\n\r\n".encode()
-            )
-            status_line = tls.recv(64).split(b"\r\n", 1)[0].decode("ascii", "replace")
-    except OSError as error:
-        problem = EnvironmentProblem(
-            f"{LIVE_HOST} resolves to {address[0]} but does not answer over HTTPS ({error})"
-        )
-        return _check(CheckName.LIVE, True, f"resolves to {address[0]}, no answer", problem)
-    return Check(CheckName.LIVE, Status.OK, True, f"{address[0]}: {status_line}")
+        reached = live.probe(live.live_url())
+    except live.LiveUnreachable as problem:
+        return _check(CheckName.LIVE, True, f"{problem.host}: {problem.step} failed", problem)
+    return Check(CheckName.LIVE, Status.OK, True, f"{reached.address}: {reached.status_line}")

@@ -300,7 +300,10 @@ def _header(plan: RunPlan, run_id: str, store_description: str | None) -> dict[s
         },
         "profile": profile_to_dict(plan.profile),
         "scenario": profile_to_dict(plan.scenario),
-        "environment": environment.describe(plan.profile.browser.executable_path),
+        "environment": {
+            **environment.describe(plan.profile.browser.executable_path),
+            "world": plan.profile.world.value,
+        },
         "engine": describe_engine(plan.profile.engine),
         "auth_store": store_description,
     }

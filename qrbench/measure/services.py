@@ -28,6 +28,7 @@ from qrbench.config.models import (
     Profile,
     Scenario,
     WebhookMode,
+    World,
 )
 from qrbench.engines.base import SessionSetup
 from qrbench.engines.gateway.engine import gateway_of, gateway_of_profile, service_values
@@ -37,6 +38,7 @@ from qrbench.engines.handler.db import GatewayDb
 from qrbench.engines.model.auth import uses_remote_auth
 from qrbench.errors import ConfigError
 from qrbench.world.faults import Fault, probability
+from qrbench.world.live import LIVE_URL
 from qrbench.world.loopback import BIND_ADDRESS
 from qrbench.world.otlp import OtlpReceiver
 from qrbench.world.receiver import Receiver
@@ -81,7 +83,7 @@ async def open_services(
     profile = _with_gateway_port(_with_webhook_secret(profile))
     urls: ReplicaUrls | None = None
     replica: Replica | None = None
-    if profile.target.url is None:
+    if _on_replica(profile):
         replica = Replica(_replica_config(profile, scenario, replica_bind))
         urls = replica.start()
         services.callback(replica.stop)
@@ -236,17 +238,25 @@ def _replica_config(profile: Profile, scenario: Scenario, bind_address: str) -> 
 
 
 def check_faults_reachable(profile: Profile, scenario: Scenario) -> None:
-    """Page faults are the replica's to inject; a profile with its own target.url has none."""
-    if profile.target.url is None:
+    """Page faults are the replica's to inject; a profile with its own target.url, or in
+    the live world, has none."""
+    if _on_replica(profile):
         return
     page_faults = [
         f.value for f in Fault if f in REPLICA_FAULTS and probability(scenario.faults, f)
     ]
     if page_faults:
+        elsewhere = (
+            "sets target.url" if profile.world is World.REPLICA else "runs in the live world"
+        )
         raise ConfigError(
             f"scenario {scenario.name} injects {', '.join(page_faults)}, which only the "
-            f"local replica can; profile {profile.name} sets target.url"
+            f"local replica can; profile {profile.name} {elsewhere}"
         )
+
+
+def _on_replica(profile: Profile) -> bool:
+    return profile.world is World.REPLICA and profile.target.url is None
 
 
 def _maps_host_names(profile: Profile) -> bool:
@@ -258,6 +268,8 @@ def _maps_host_names(profile: Profile) -> bool:
 
 
 def _page_url(urls: ReplicaUrls | None, profile: Profile) -> str:
+    if profile.world is World.LIVE:
+        return LIVE_URL
     if urls is None:
         return str(profile.target.url)
     return urls.whatsapp if _maps_host_names(profile) else urls.index_url_loopback

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from qrbench.world.live import LIVE_URL_ENV
 from tests.helpers import free_ports, qrbench, qrbench_with_small_shm, write_yaml
 
 
@@ -119,8 +120,20 @@ def test_live_says_plainly_whether_web_whatsapp_com_answers(tmp_path: Path) -> N
     live = [line for line in done.stdout.splitlines() if line.startswith("web.whatsapp.com")]
     assert live, done.stdout
     # This machine has no route out; a machine with one says ok instead.
-    assert "does not resolve" in shown or "does not answer" in shown or " ok " in live[0]
+    assert "web.whatsapp.com: DNS lookup failed" in shown or " ok " in live[0]
     assert done.returncode == 3  # Chromium is missing either way
+
+
+def test_a_live_profile_is_checked_for_the_live_world_without_being_asked(tmp_path: Path) -> None:
+    (tmp_path / "live.yaml").write_text(
+        "extends: optimized\nengine: whatsapp-web.js\nworld: live\n", encoding="utf-8"
+    )
+    done = qrbench(
+        "doctor", "-p", "live.yaml", cwd=tmp_path, env={LIVE_URL_ENV: "https://nowhere.invalid/"}
+    )
+    shown = " ".join(done.stdout.split())
+    assert "nowhere.invalid: DNS lookup failed" in shown
+    assert done.returncode == 3
 
 
 @pytest.mark.browser

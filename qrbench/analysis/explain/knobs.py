@@ -64,6 +64,7 @@ NOT_KNOBS: tuple[str, ...] = (
     "name",
     "description",
     "engine",  # the instrument, not the gateway: explain runs every variant on one
+    "world",  # where the sessions go, as the engine: every variant runs in one
     "target.*",
     "gate.*",
     "browser.executable_path",

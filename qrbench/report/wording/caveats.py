@@ -9,7 +9,12 @@ from qrbench.analysis.stats import FEW_RUNS, FIRST_RUN_SLOW_FACTOR, NOISY_CV, OU
 from qrbench.report.wording.numbers import format_ms
 
 # The environment keys a comparison holds alike (results/README.md), as people name them.
-ENVIRONMENT_NAMES = {"chromium": "Chromium", "cpu_model": "CPU model", "cpu_cores": "CPU cores"}
+ENVIRONMENT_NAMES = {
+    "chromium": "Chromium",
+    "cpu_model": "CPU model",
+    "cpu_cores": "CPU cores",
+    "world": "the world (replica or live)",
+}
 
 
 def caveat_message(caveat: Caveat) -> str:
@@ -87,6 +92,11 @@ def caveat_hint(caveat: Caveat) -> str:
             return "raise --warmup so cold caches and first-launch costs stay out of the numbers"
         case CaveatKind.MACHINE_BUSY:
             return "wait until the machine is idle (load below the core count) and measure again"
+        case CaveatKind.ENVIRONMENTS_DIFFER if caveat.setting == "world":
+            return (
+                "the replica and the real WhatsApp Web are different networks and pages: "
+                "compare runs of one world (--world)"
+            )
         case CaveatKind.ENVIRONMENTS_DIFFER:
             return (
                 "compare runs from one machine and one Chromium build; otherwise the "
