@@ -358,6 +358,18 @@ class TargetLook:
     settled: TargetSettled
 
 
+@dataclass(frozen=True)
+class TargetStop:
+    """How a `--runs auto` run against its target ended: what its summary records."""
+
+    stopped: StopReason | None
+    max_runs: int
+    target_ms: float
+    min_success: float
+    precision: float
+    look: TargetLook | None
+
+
 class TargetMonitor:
     """Does a run meet its target (time-to-QR at a percentile) and success threshold? Or
     is that percentile known within `precision` of the target? Each interval at alpha / 2:

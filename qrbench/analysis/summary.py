@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from qrbench.analysis.caveats import Caveat, stability_caveats
+from qrbench.analysis.sequential import TargetStop
 from qrbench.analysis.spans import SpanRow, span_rows
 from qrbench.analysis.stats import MetricSummary, summarize
 from qrbench.columns import (
@@ -67,11 +68,14 @@ class RunSummary:
     otlp_refused: dict[str, int] = field(default_factory=dict)
     # A traced gateway's spans, a row per span path (analysis.spans); engine gateway.
     spans: list[SpanRow] = field(default_factory=list)
+    # How `--runs auto` ended; None for --runs N.
+    auto_stop: TargetStop | None = None
 
     def to_dict(self) -> dict[str, Any]:
         rounded: dict[str, Any] = _rounded(asdict(self))
-        # Only a traced gateway's runs have them; other summaries stay as they were.
-        for key in ("otlp_refused", "spans"):
+        # Only a traced gateway's runs have them, and only --runs auto the last; other
+        # summaries stay as they were.
+        for key in ("otlp_refused", "spans", "auto_stop"):
             if not rounded[key]:
                 del rounded[key]
         return rounded
@@ -110,6 +114,7 @@ def summarize_run(
     deadline_ms: float,
     webhook_rejected: dict[str, int] | None = None,
     otlp_refused: dict[str, int] | None = None,
+    auto_stop: TargetStop | None = None,
 ) -> RunSummary:
     """Statistics over the measured (non-warmup) sessions; timings over successful ones."""
     measured = [s for s in sessions if not s.warmup]
@@ -154,6 +159,7 @@ def summarize_run(
         ),
         webhook_rejected=dict(webhook_rejected or {}),
         otlp_refused=dict(otlp_refused or {}),
+        auto_stop=auto_stop,
         spans=span_rows(measured),
     )
 

@@ -223,10 +223,9 @@ def measure_run(
     if warmup:
         title += f" ({warmup} warmup discarded)"
     print_run(screen, title, outcome.summary)
-    if sampling is not None:
-        screen.print(
-            f"--runs auto: {escape(target_line(sampling))}", highlight=False, soft_wrap=True
-        )
+    if outcome.summary.auto_stop is not None:
+        line = target_line(outcome.summary.auto_stop)
+        screen.print(f"--runs auto: {escape(line)}", highlight=False, soft_wrap=True)
     if profile.engine is EngineKind.GATEWAY:
         _print_spans(screen, outcome, verbose=verbose)
     screen.print(f"[dim]results written to {outcome.results_path}[/dim]")

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import qrbench
+from qrbench.analysis.sequential import TargetStop
 from qrbench.analysis.summary import summarize_run
 from qrbench.browsers.base import BrowserProvider
 from qrbench.browsers.local import PlaywrightDriver
@@ -31,7 +32,7 @@ from qrbench.measure import environment
 from qrbench.measure.attempts import run_attempts
 from qrbench.measure.doctor import preflight
 from qrbench.measure.plan import RunListener, RunOutcome, RunPlan
-from qrbench.measure.sampling import FixedRuns, Sampling, Tally
+from qrbench.measure.sampling import FixedRuns, Sampling, Tally, TargetSampling
 from qrbench.measure.scheduler import (
     ClosedLoop,
     Job,
@@ -161,8 +162,18 @@ async def run_interleaved(
             await machinery.scheduler(plans[0].load).run(measured())
             status = RunStatus.COMPLETE
     finally:
-        outcomes = [profile_run.close(status) for profile_run in profile_runs]
+        outcomes = [
+            profile_run.close(status, _target_stop(sampling, profile_run.label))
+            for profile_run in profile_runs
+        ]
     return outcomes
+
+
+def _target_stop(sampling: Sampling | None, label: str) -> TargetStop | None:
+    """How `--runs auto` ended for the profile it judged against its target, if any."""
+    if isinstance(sampling, TargetSampling) and sampling.label == label:
+        return sampling.outcome()
+    return None
 
 
 def _drives_browsers(plan: RunPlan, machinery: Machinery) -> bool:
@@ -262,8 +273,9 @@ class _ProfileRun:
         results.add_session(result)
         listener.session_finished(label, result)
 
-    def close(self, status: RunStatus) -> RunOutcome:
-        """Write the summary and clean up; safe after a failure or cancellation."""
+    def close(self, status: RunStatus, auto_stop: TargetStop | None = None) -> RunOutcome:
+        """Write the summary (with how `--runs auto` ended, if it judged this run) and
+        clean up; safe after a failure or cancellation."""
         plan = self.plan
         otlp = None if self._setup is None else self._setup.otlp
         summary = summarize_run(
@@ -271,6 +283,7 @@ class _ProfileRun:
             plan.profile.target.deadline_s * 1000,
             self._webhook_rejections(),
             otlp_refused=None if otlp is None else otlp.refusals,
+            auto_stop=auto_stop,
         )
         try:
             if self._results is not None and self.sessions:

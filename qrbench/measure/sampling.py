@@ -24,6 +24,7 @@ from qrbench.analysis.sequential import (
     TargetLook,
     TargetMonitor,
     TargetSettled,
+    TargetStop,
 )
 from qrbench.analysis.stats import SIGNIFICANCE_LEVEL
 from qrbench.analysis.thresholds import Thresholds
@@ -246,3 +247,14 @@ class TargetSampling:
     @property
     def last(self) -> TargetLook | None:
         return self.monitor.last
+
+    def outcome(self) -> TargetStop:
+        """Where the verdict stands, and why the runs stopped."""
+        return TargetStop(
+            stopped=self.stopped,
+            max_runs=self.design.max_runs,
+            target_ms=self.monitor.target_ms,
+            min_success=self.monitor.min_success,
+            precision=self.monitor.precision,
+            look=self.last,
+        )

@@ -2,6 +2,7 @@
 distributions, the time-to-QR ECDF, explain's attribution. The summaries in hand name the
 results files; their sessions are read back from there, every stage of every session."""
 
+from dataclasses import replace
 from pathlib import Path
 
 from qrbench.analysis.compare import Comparison
@@ -20,11 +21,14 @@ from qrbench.report.html.parts import (
     runs_part,
 )
 from qrbench.report.wording.caveats import run_warning
+from qrbench.report.wording.sampling import target_line
 
 
 def render_run(profile: str, scenario: str, results_path: Path, summary: RunSummary) -> str:
     run = run_data(results_path, profile)
     part = runs_part([run], caveats=[run_warning(caveat) for caveat in summary.caveats])
+    if summary.auto_stop is not None:
+        part = replace(part, stopping=["--runs auto:", target_line(summary.auto_stop)])
     return page.render(f"qrbench run: {profile} on {scenario}", [part])
 
 

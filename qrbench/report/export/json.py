@@ -12,7 +12,7 @@ from qrbench.analysis.sequential import AutoStop
 from qrbench.analysis.summary import RunSummary
 from qrbench.report.wording.caveats import caveat_hint, caveat_message, run_warning
 from qrbench.report.wording.compare import headlines
-from qrbench.report.wording.sampling import auto_heading, shift_lines
+from qrbench.report.wording.sampling import auto_heading, shift_lines, target_line
 
 SUMMARY_SCHEMA_VERSION = 1
 
@@ -20,6 +20,8 @@ SUMMARY_SCHEMA_VERSION = 1
 def render_run(profile: str, scenario: str, results_path: Path, summary: RunSummary) -> str:
     # The export keeps its `warnings`, one sentence each, where the summary has caveats.
     phrased = summary.to_dict() | {"caveats": [run_warning(c) for c in summary.caveats]}
+    if summary.auto_stop is not None:
+        phrased["auto_stop"] |= {"line": target_line(summary.auto_stop)}
     document = {
         "schema_version": SUMMARY_SCHEMA_VERSION,
         "profile": profile,

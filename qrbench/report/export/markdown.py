@@ -33,7 +33,7 @@ from qrbench.report.wording.gate import (
     headline,
 )
 from qrbench.report.wording.numbers import format_ms
-from qrbench.report.wording.sampling import auto_heading, shift_lines
+from qrbench.report.wording.sampling import auto_heading, shift_lines, target_line
 
 
 def _cell(text: str) -> str:
@@ -82,6 +82,11 @@ def render_run(profile: str, scenario: str, results_path: Path, summary: RunSumm
         f"**{verdict}**: {summary.within_deadline}/{summary.measured} sessions showed a "
         f"verified QR within {summary.deadline_ms / 1000:g} s "
         f"({summary.succeeded} succeeded in all). Results: `{results_path}`\n",
+        *(
+            []
+            if summary.auto_stop is None
+            else [f"--runs auto: {_cell(target_line(summary.auto_stop))}\n"]
+        ),
         _table(
             ["stage", "kind", "n", "median ms", "p95 ms", "max ms"],
             [False, False, True, True, True, True],

@@ -9,8 +9,8 @@ from qrbench.analysis.sequential import (
     ShiftLook,
     StopReason,
     TargetSettled,
+    TargetStop,
 )
-from qrbench.measure.sampling import TargetSampling
 
 
 def auto_heading(stop: AutoStop) -> str:
@@ -59,27 +59,27 @@ def _ms(value: float) -> str:
     return f"{round(value) + 0:+,d}"
 
 
-def target_line(sampling: TargetSampling) -> str:
+def target_line(stop: TargetStop) -> str:
     """`settled: PASS ...`, or what is known when it did not settle."""
-    look = sampling.last
-    reason = _unsettled_reason(sampling.stopped, sampling.design.max_runs)
+    look = stop.look
+    reason = _unsettled_reason(stop.stopped, stop.max_runs)
     if look is None:
         return f"{reason}: not settled (no session measured)"
-    monitor = sampling.monitor
+
     name = f"p{look.percentile:g}"
     low = "-" if look.value_low is None else f"{look.value_low:,.0f}"
     high = "-" if look.value_high is None else f"{look.value_high:,.0f}"
     value = "-" if look.value_ms is None else f"{look.value_ms:,.0f}"
     known = (
-        f"{name} {value} ms [{low}, {high}] against {monitor.target_ms:,.0f} ms, success "
+        f"{name} {value} ms [{low}, {high}] against {stop.target_ms:,.0f} ms, success "
         f"{look.succeeded}/{look.measured} [{look.success_low:.1%}, {look.success_high:.1%}] "
-        f"against {monitor.min_success:.0%}, after {look.measured} runs"
+        f"against {stop.min_success:.0%}, after {look.measured} runs"
     )
     match look.settled:
         case TargetSettled.PASS | TargetSettled.FAIL:
             return f"settled: {look.settled.upper()}: {known}"
         case TargetSettled.PRECISE:
-            return f"{name} known within {monitor.precision:.0%} of the target: {known}"
+            return f"{name} known within {stop.precision:.0%} of the target: {known}"
         case TargetSettled.OPEN:
             return f"{reason}: not settled: {known}"
         case _:

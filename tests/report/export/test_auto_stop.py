@@ -4,7 +4,17 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from qrbench.analysis.sequential import AutoStop, Question, Settled, ShiftLook, StopReason
+from qrbench.analysis.sequential import (
+    AutoStop,
+    Question,
+    Settled,
+    ShiftLook,
+    StopReason,
+    TargetLook,
+    TargetSettled,
+    TargetStop,
+)
+from qrbench.analysis.summary import summarize_run
 from qrbench.report.export import json as json_export
 from qrbench.report.export import markdown
 from qrbench.report.html import page
@@ -12,7 +22,7 @@ from qrbench.report.html.inputs import read_report
 from qrbench.report.html.model import ExplanationPart
 from qrbench.report.html.parts import explanation_part
 from qrbench.report.wording.sampling import shift_lines
-from tests.helpers import synthetic_explanation
+from tests.helpers import session, synthetic_explanation
 from tests.report.export.test_markdown import _comparison
 
 SLOWER = ShiftLook(
@@ -82,3 +92,40 @@ def test_the_html_report_has_a_stopping_section_also_when_read_back(tmp_path: Pa
     (part,) = read_report([export])
     assert isinstance(part, ExplanationPart)
     assert part.stopping == ["--runs auto, 17 rounds:", *LINES]
+
+
+FAILED_TARGET = TargetStop(
+    stopped=StopReason.SETTLED,
+    max_runs=300,
+    target_ms=50.0,
+    min_success=0.98,
+    precision=0.10,
+    look=TargetLook(
+        measured=3,
+        succeeded=3,
+        percentile=95,
+        value_ms=1945.0,
+        value_low=1479.0,
+        value_high=None,
+        success_low=0.288,
+        success_high=1.0,
+        settled=TargetSettled.FAIL,
+    ),
+)
+TARGET_LINE = (
+    "settled: FAIL: p95 1,945 ms [1,479, -] against 50 ms, success 3/3 [28.8%, 100.0%] "
+    "against 98%, after 3 runs"
+)
+
+
+def test_a_runs_summary_records_how_it_stopped_and_its_exports_say_it() -> None:
+    sessions = [session(number, 1500.0 + number) for number in (1, 2, 3)]
+    summary = summarize_run(sessions, 50.0, auto_stop=FAILED_TARGET)
+    recorded = summary.to_dict()["auto_stop"]
+    assert recorded["stopped"] == "settled" and recorded["look"]["settled"] == "fail"
+    assert "auto_stop" not in summarize_run(sessions, 50.0).to_dict()
+
+    exported = json.loads(json_export.render_run("p", "lan", Path("r.json"), summary))
+    assert exported["summary"]["auto_stop"]["line"] == TARGET_LINE
+    text = markdown.render_run("p", "lan", Path("r.json"), summary)
+    assert f"--runs auto: {TARGET_LINE}\n" in text

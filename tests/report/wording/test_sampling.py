@@ -63,6 +63,6 @@ def test_an_open_question_says_why_the_run_ended() -> None:
 def test_a_target_line_gives_the_percentile_its_interval_and_the_success_rate() -> None:
     failing = TargetSampling("p", THRESHOLDS, AdaptiveDesign(max_runs=50))
     _run(failing, {"p": np.full(50, 3000.0)})
-    line = target_line(failing)
+    line = target_line(failing.outcome())
     assert line.startswith("settled: FAIL: p95 3,000 ms [3,000, -] against 1,000 ms, success ")
     assert line.endswith(f"against 98%, after {failing.rounds} runs")
