@@ -31,6 +31,7 @@ from qrbench.engines.model.auth import uses_remote_auth
 from qrbench.engines.wwebjs import options
 from qrbench.errors import GatewayFailed, QrTimeout, SessionFailure
 from qrbench.records import UNKNOWN, ResourceUsage, Stage
+from qrbench.world.replica.urls import DISABLE_LOOPBACK_CHECKS
 from qrbench.world.stores.redis import RedisStore
 
 REFERENCE_GATEWAY = Path(__file__).parents[2] / "gateways" / "reference" / "server.js"
@@ -43,14 +44,16 @@ def service_values(setup: SessionSetup) -> dict[str, str]:
     browser = profile.browser
     remote = uses_remote_auth(profile, restoring=setup.restoring)
     store = setup.store
+    # As the real library's own engine gives its puppeteer (see DISABLE_LOOPBACK_CHECKS).
+    extra_args = [*setup.extra_args, *([DISABLE_LOOPBACK_CHECKS] if setup.replica else [])]
     client_options = options.client_options(
-        profile, setup.extra_args, options.remote_path_loopback(profile, setup.to_loopback)
+        profile, extra_args, options.remote_path_loopback(profile, setup.to_loopback)
     )
     return {
         "url": gateway.url,
         "port": str(_port(gateway.url)),
         "chromium": browser.executable_path,
-        "chromium_args": json.dumps(launch_args(browser, setup.extra_args)),
+        "chromium_args": json.dumps(launch_args(browser, extra_args)),
         # The profile's knobs as the study's SessionManager passes them to `new Client()`.
         "client_options": json.dumps(client_options),
         "auth": "remoteauth" if remote else "localauth",
