@@ -258,6 +258,7 @@ _ADDED_IN_SCHEMA_1: dict[str, object] = {
     "background_errors": [],
     "attempts": [],
     "spans": [],
+    "profile_dir_mb": None,
 }
 
 # When the scheduler meant a session to start and when it did (results/README.md).
@@ -295,6 +296,9 @@ class SessionResult(Record):
     started_ms: float | None = None
     # engine gateway: the spans its gateway exported for this session, oldest first.
     spans: list[SpanTiming] = field(default_factory=list)
+    # The browser profile the session left on disk (its LocalAuth or RemoteAuth dir), after
+    # the browser closed; None where it is not on this machine (a gateway's own).
+    profile_dir_mb: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The session as the results file records it (results/README.md)."""
@@ -311,6 +315,8 @@ class SessionResult(Record):
         # Only a traced gateway's sessions have spans; the others' records stay as they were.
         if not self.spans:
             del recorded["spans"]
+        if self.profile_dir_mb is None:
+            del recorded["profile_dir_mb"]
         return recorded
 
     @classmethod

@@ -70,6 +70,8 @@ class RunSummary:
     spans: list[SpanRow] = field(default_factory=list)
     # How `--runs auto` ended; None for --runs N.
     auto_stop: TargetStop | None = None
+    # The profile directory each successful session left (MB), where it is on this machine.
+    profile_dir_mb: MetricSummary | None = None
 
     def to_dict(self) -> dict[str, Any]:
         rounded: dict[str, Any] = _rounded(asdict(self))
@@ -160,6 +162,9 @@ def summarize_run(
         webhook_rejected=dict(webhook_rejected or {}),
         otlp_refused=dict(otlp_refused or {}),
         auto_stop=auto_stop,
+        profile_dir_mb=summarize(
+            [s.profile_dir_mb for s in succeeded if s.profile_dir_mb is not None]
+        ),
         spans=span_rows(measured),
     )
 

@@ -3,10 +3,12 @@
 The runner never prints; a `RunListener` hears about progress.
 """
 
+import asyncio
 import bisect
 import contextlib
 import dataclasses
 import functools
+import os
 import shutil
 import time
 import uuid
@@ -263,10 +265,14 @@ class _ProfileRun:
         )
         if setup.store is not None:
             await store_quietly(setup.store.delete(remote_session_name(session_id)))
+        # After the browser closed, off the session's clock and off the event loop (other
+        # sessions may be in flight): what its profile left on disk.
+        profile_dir_mb = await asyncio.to_thread(_size_mb, self._user_data_dirs[-2:])
         result = dataclasses.replace(
             result,
             scheduled_start_ms=round((start.scheduled - origin) * 1000, 1),
             started_ms=round((start.actual - origin) * 1000, 1),
+            profile_dir_mb=profile_dir_mb,
         )
         # Sessions in flight together finish in any order; the run keeps the order started.
         bisect.insort(self.sessions, result, key=lambda session: session.number)
@@ -320,6 +326,19 @@ def _header(plan: RunPlan, run_id: str, store_description: str | None) -> dict[s
         "engine": describe_engine(plan.profile.engine),
         "auth_store": store_description,
     }
+
+
+def _size_mb(directories: list[Path]) -> float | None:
+    """The bytes under `directories`, in MB; None when none of them exists (the profile
+    is somewhere else, a gateway's own)."""
+    total, found = 0, False
+    for directory in directories:
+        for root, _, files in os.walk(directory):
+            found = True
+            for name in files:
+                with contextlib.suppress(OSError):  # Chromium's sockets and locks come and go
+                    total += os.lstat(os.path.join(root, name)).st_size
+    return round(total / 2**20, 2) if found else None
 
 
 def _remove_profiles(data_path: Path, user_data_dirs: list[Path], *, whole: bool) -> None:

@@ -35,7 +35,10 @@ def test_run_writes_the_results_contract_and_tells_the_listener(
         assert record["time_to_qr_ms"] > 0
         assert record["resources"]["peak_rss_mb"] > 0
         assert record["resources"]["cpu_time_s"] > 0
+        # The LocalAuth profile Chromium left: a real profile dir is megabytes.
+        assert record["profile_dir_mb"] > 0.1
     assert document["summary"]["time_to_qr_ms"]["n"] == 2
+    assert document["summary"]["profile_dir_mb"]["n"] == 2
     assert listener.events[0] == ("run", 3)
     assert ("start", "profile", 1, True) in listener.events
     assert ("stage", "profile", 2, "qr_wait") in listener.events

@@ -88,9 +88,15 @@ def resources_line(summary: RunSummary) -> Text | None:
         return None
     rss: MetricSummary = summary.peak_rss_mb
     cpu: MetricSummary = summary.cpu_time_s
+    profile = summary.profile_dir_mb
+    on_disk = (
+        ""
+        if profile is None
+        else f"; profile dir on disk median {profile.median:,.1f} MB (max {profile.max:,.1f})"
+    )
     return Text(
         f"Chromium process tree per session: peak RSS median {rss.median:,.0f} MB "
-        f"(max {rss.max:,.0f}), CPU time median {cpu.median:.2f} s (max {cpu.max:.2f})",
+        f"(max {rss.max:,.0f}), CPU time median {cpu.median:.2f} s (max {cpu.max:.2f})" + on_disk,
         style="dim",
     )
 
