@@ -19,7 +19,15 @@ class _Interrupted(BaseException):
     """SIGINT outside a run. Not a KeyboardInterrupt, which Typer turns into a silent exit."""
 
 
+# Whether a SIGINT arrived: a library may turn the exception it raised into its own
+# without a cause (pydantic-core builds a SchemaError from its message), so the exception
+# that reaches `main` cannot always say so itself.
+_signalled = False
+
+
 def _interrupt(signum: int, frame: FrameType | None) -> None:
+    global _signalled
+    _signalled = True
     raise _Interrupted
 
 
@@ -39,6 +47,8 @@ def _exit_interrupted() -> NoReturn:
 
 
 def _interrupted_by(exc: BaseException | None) -> bool:
+    if _signalled:
+        return True
     seen: set[int] = set()
     while exc is not None and id(exc) not in seen:
         if isinstance(exc, KeyboardInterrupt | _Interrupted):

@@ -14,6 +14,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+import qrbench.__main__ as qrbench_main
 from qrbench.leftovers import sweep
 from tests.helpers import SMALL_WORLD, write_yaml
 
@@ -196,3 +197,16 @@ def _interrupt_once_running(
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     _wait_for(lambda: not _running_from(scratch), f"{what}: all gone", 10)
+
+
+def test_an_error_a_library_made_of_the_interrupt_still_reads_as_the_interrupt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # pydantic-core, interrupted while it builds a schema, raises a SchemaError of its own
+    # with no cause: seen in CI as a traceback and exit 1 instead of exit 130.
+    monkeypatch.setattr(qrbench_main, "_signalled", False)
+    rebuilt = ValueError('Error building "enum" validator: _Interrupted')
+    assert not qrbench_main._interrupted_by(rebuilt)
+    with pytest.raises(qrbench_main._Interrupted):
+        qrbench_main._interrupt(signal.SIGINT, None)
+    assert qrbench_main._interrupted_by(rebuilt)
