@@ -23,6 +23,7 @@ from qrbench.analysis.compare import (
     run_from_results,
     unique_labels,
 )
+from qrbench.analysis.sequential import TargetStop
 from qrbench.analysis.stats import Difference, MetricSummary, Significance
 from qrbench.analysis.summary import FailureCount, Verdict
 from qrbench.analysis.thresholds import ThresholdOverrides, Thresholds, resolve_thresholds
@@ -128,6 +129,8 @@ class GateReport:
     # The stages whose regression checks were judged as one Holm family (time-to-QR, the
     # primary test, is judged alone); empty without a baseline.
     stage_family: list[str]
+    # How `--runs auto` ended when the gate ran its sessions so; None otherwise.
+    auto_stop: TargetStop | None = None
 
     @property
     def failed(self) -> list[Check]:

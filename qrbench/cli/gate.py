@@ -1,6 +1,7 @@
 """`qrbench gate` and `qrbench baseline save`."""
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -252,7 +253,7 @@ def gate(
             browsers=browsers,
             thresholds=resolve_thresholds(overrides, loaded),
         )
-        judged = results.read_run(outcome.results_path)
+        judged, auto_stop = results.read_run(outcome.results_path), outcome.summary.auto_stop
     else:
         run_options = {
             "--output": output,
@@ -269,8 +270,8 @@ def gate(
             raise ConfigError(
                 f"{', '.join(given)}: only for a gate that runs sessions, not with --results"
             )
-        judged = results.read_run(results_file)
-    report = judge(judged, overrides, reference)
+        judged, auto_stop = results.read_run(results_file), None
+    report = replace(judge(judged, overrides, reference), auto_stop=auto_stop)
     print_gate(screen, report, verbose=verbose)
     markdown = markdown_export.render_gate(report)
     if markdown_file is not None:

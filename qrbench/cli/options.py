@@ -264,6 +264,7 @@ WorldOption = Annotated[
     World | None,
     typer.Option(
         "--world",
+        metavar="replica|live",
         help="What the sessions reach: 'replica' (qrbench's local WhatsApp Web, no network "
         "needed) or 'live' (the real web.whatsapp.com; engines whatsapp-web.js and gateway; "
         "checked before the first session, docs/live.md).",

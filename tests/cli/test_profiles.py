@@ -25,7 +25,7 @@ def test_validate_reports_every_problem_sorted_by_line(tmp_path: Path) -> None:
         "headless, timeout_ms, protocol_timeout_ms, navigation_timeout_ms, auth_timeout_ms, "
         "args, user_agent, provider, endpoints, pool, replica_port)",
         "✗ three.yaml:5: timeouts: unknown key 'timeouts' (allowed: description, engine, "
-        "target, auth, browser, web_version, web_version_cache, qr, webhook, db, routing, "
+        "world, target, auth, browser, web_version, web_version_cache, qr, webhook, db, routing, "
         "chat_sync, retry, gate, gateway, extends)",
     ]
     assert done.stdout.strip() == "✓ optimized"

@@ -21,14 +21,13 @@ from qrbench.report.html.parts import (
     runs_part,
 )
 from qrbench.report.wording.caveats import run_warning
-from qrbench.report.wording.sampling import target_line
+from qrbench.report.wording.sampling import target_phrases
 
 
 def render_run(profile: str, scenario: str, results_path: Path, summary: RunSummary) -> str:
     run = run_data(results_path, profile)
     part = runs_part([run], caveats=[run_warning(caveat) for caveat in summary.caveats])
-    if summary.auto_stop is not None:
-        part = replace(part, stopping=["--runs auto:", target_line(summary.auto_stop)])
+    part = replace(part, stopping=target_phrases(summary.auto_stop))
     return page.render(f"qrbench run: {profile} on {scenario}", [part])
 
 

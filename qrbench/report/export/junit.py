@@ -12,6 +12,7 @@ from qrbench.analysis.gate import GateReport
 from qrbench.analysis.summary import Verdict
 from qrbench.report.wording.caveats import caveat_hint, caveat_message
 from qrbench.report.wording.gate import check_measured, check_threshold, check_why, headline
+from qrbench.report.wording.sampling import target_line
 
 
 def render_gate(report: GateReport) -> str:
@@ -27,6 +28,8 @@ def render_gate(report: GateReport) -> str:
     recorded = {"results": str(report.source), "verdict": headline(report)}
     if report.baseline is not None:
         recorded["baseline"] = str(report.baseline)
+    if report.auto_stop is not None:
+        recorded["runs_auto"] = target_line(report.auto_stop)
     for name, value in recorded.items():
         ElementTree.SubElement(properties, "property", name=name, value=value)
     classname = f"qrbench.gate.{report.profile}.{report.scenario}"

@@ -8,7 +8,7 @@ from qrbench.analysis.caveats import Caveat
 from qrbench.analysis.compare import Comparison, MetricComparison
 from qrbench.analysis.explain.attribution import DirectionEffects, Explanation
 from qrbench.analysis.gate import GateReport
-from qrbench.analysis.sequential import AutoStop
+from qrbench.analysis.sequential import AutoStop, TargetStop
 from qrbench.analysis.summary import RunSummary, Verdict
 from qrbench.report.wording.caveats import grouped_warnings, run_warning
 from qrbench.report.wording.compare import (
@@ -82,11 +82,7 @@ def render_run(profile: str, scenario: str, results_path: Path, summary: RunSumm
         f"**{verdict}**: {summary.within_deadline}/{summary.measured} sessions showed a "
         f"verified QR within {summary.deadline_ms / 1000:g} s "
         f"({summary.succeeded} succeeded in all). Results: `{results_path}`\n",
-        *(
-            []
-            if summary.auto_stop is None
-            else [f"--runs auto: {_cell(target_line(summary.auto_stop))}\n"]
-        ),
+        *_target_stop(summary.auto_stop),
         _table(
             ["stage", "kind", "n", "median ms", "p95 ms", "max ms"],
             [False, False, True, True, True, True],
@@ -167,6 +163,10 @@ def render_comparison(comparison: Comparison) -> str:
     return "\n".join(parts)
 
 
+def _target_stop(stop: TargetStop | None) -> list[str]:
+    return [] if stop is None else [f"--runs auto: {_cell(target_line(stop))}\n"]
+
+
 def _auto_stop(stop: AutoStop | None) -> list[str]:
     if stop is None:
         return []
@@ -239,6 +239,7 @@ def render_gate(report: GateReport) -> str:
     parts = [
         f"### qrbench gate: {report.profile} on {report.scenario}\n",
         f"**{verdict}**: {headline(report)}\n",
+        *_target_stop(report.auto_stop),
         _table(
             ["check", "threshold", "measured", "result", "why"],
             [False, False, True, False, False],

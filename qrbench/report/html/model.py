@@ -88,6 +88,8 @@ class GatePart:
     passed: bool
     checks: list[tuple[str, str, str, str, str]]
     caveats: list[str]
+    # As RunsPart's.
+    stopping: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -362,10 +362,14 @@ def _gate_section(part: GatePart) -> str:
         {"class": "pass" if part.passed else "fail"},
         text("PASS" if part.passed else "FAIL"),
     )
-    return element("p", {}, verdict + text(f": {part.headline}")) + _table(
-        ["check", "threshold", "measured", "result", "why"],
-        part.checks,
-        [False, False, True, False, False],
+    return (
+        element("p", {}, verdict + text(f": {part.headline}"))
+        + _table(
+            ["check", "threshold", "measured", "result", "why"],
+            part.checks,
+            [False, False, True, False, False],
+        )
+        + _stopping(part.stopping)
     )
 
 

@@ -21,7 +21,7 @@ from qrbench.report.html import sampling
 from qrbench.report.html.model import ExplanationPart, GatePart, RunData, RunsPart
 from qrbench.report.wording.caveats import caveat_hint, caveat_message, run_warning
 from qrbench.report.wording.gate import check_measured, check_threshold, check_why, headline
-from qrbench.report.wording.sampling import stop_phrases
+from qrbench.report.wording.sampling import stop_phrases, target_phrases
 
 
 def run_data(path: Path, label: str | None = None) -> RunData:
@@ -138,4 +138,5 @@ def gate_part(report: GateReport) -> GatePart:
             for check in report.checks
         ],
         caveats=phrased(report.caveats),
+        stopping=target_phrases(report.auto_stop),
     )

@@ -86,6 +86,11 @@ def target_line(stop: TargetStop) -> str:
             assert_never(look.settled)
 
 
+def target_phrases(stop: TargetStop | None) -> list[str]:
+    """As `stop_phrases`, for a run judged against its target: a heading and its line."""
+    return [] if stop is None else ["--runs auto:", target_line(stop)]
+
+
 def _unsettled_reason(stopped: StopReason | None, max_runs: int) -> str:
     match stopped:
         case StopReason.MAX_RUNS:

@@ -1,6 +1,7 @@
 """How `--runs auto` stopped, in every export: the console's lines, and the looks behind them."""
 
 import json
+import xml.etree.ElementTree as ElementTree
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,13 +17,14 @@ from qrbench.analysis.sequential import (
 )
 from qrbench.analysis.summary import summarize_run
 from qrbench.report.export import json as json_export
-from qrbench.report.export import markdown
+from qrbench.report.export import junit, markdown
 from qrbench.report.html import page
 from qrbench.report.html.inputs import read_report
 from qrbench.report.html.model import ExplanationPart
-from qrbench.report.html.parts import explanation_part
+from qrbench.report.html.parts import explanation_part, gate_part
 from qrbench.report.wording.sampling import shift_lines
 from tests.helpers import session, synthetic_explanation
+from tests.report.export.test_junit import _report_with_failures
 from tests.report.export.test_markdown import _comparison
 
 SLOWER = ShiftLook(
@@ -129,3 +131,18 @@ def test_a_runs_summary_records_how_it_stopped_and_its_exports_say_it() -> None:
     assert exported["summary"]["auto_stop"]["line"] == TARGET_LINE
     text = markdown.render_run("p", "lan", Path("r.json"), summary)
     assert f"--runs auto: {TARGET_LINE}\n" in text
+
+
+def test_a_gate_that_ran_with_runs_auto_says_how_it_stopped_in_every_export() -> None:
+    report = replace(_report_with_failures(), auto_stop=FAILED_TARGET)
+    assert f"--runs auto: {TARGET_LINE}\n" in markdown.render_gate(report)
+    suite = ElementTree.fromstring(junit.render_gate(report))
+    recorded = {item.get("name"): item.get("value") for item in suite.iter("property")}
+    assert recorded["runs_auto"] == TARGET_LINE
+    html = page.render("t", [gate_part(report)])
+    assert "<h3>Stopping</h3>" in html and "p95 1,945 ms [1,479, -] against 50 ms" in html
+
+    fixed = _report_with_failures()  # --runs N, or --results
+    assert "runs_auto" not in junit.render_gate(fixed)
+    assert "--runs auto" not in markdown.render_gate(fixed)
+    assert "Stopping" not in page.render("t", [gate_part(fixed)])
