@@ -245,10 +245,11 @@ class _ProfileRun:
         # A cancellation swallowed in the last session (or start-up) still ends the run here.
         stop_if_asked()
         session_id = f"{self._run_id}-{number}"
-        self._user_data_dirs += [
+        user_data_dirs = [
             self._data_path / local_session_name(session_id),
             self._data_path / remote_session_name(session_id),
         ]
+        self._user_data_dirs += user_data_dirs
         setup.db.create_account(number, session_id)
         if self._preloaded is not None and setup.store is not None:
             await store_quietly(setup.store.save(remote_session_name(session_id), self._preloaded))
@@ -267,7 +268,7 @@ class _ProfileRun:
             await store_quietly(setup.store.delete(remote_session_name(session_id)))
         # After the browser closed, off the session's clock and off the event loop (other
         # sessions may be in flight): what its profile left on disk.
-        profile_dir_mb = await asyncio.to_thread(_size_mb, self._user_data_dirs[-2:])
+        profile_dir_mb = await asyncio.to_thread(_size_mb, user_data_dirs)
         result = dataclasses.replace(
             result,
             scheduled_start_ms=round((start.scheduled - origin) * 1000, 1),
