@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from qrbench.records import RecordError
+from qrbench.records import PAGE_SERVICE, RecordError
 
 # array("q") holds a session number up to this; a results file's number has no bound.
 _MAX_NUMBER = 2**63 - 1
@@ -43,6 +43,8 @@ class _StageView(Protocol):
 class _SpanView(Protocol):
     @property
     def name(self) -> str: ...
+    @property
+    def service(self) -> str: ...
     @property
     def start_ms(self) -> float: ...
     @property
@@ -129,8 +131,9 @@ class StageTally:
 
 
 class SpanTally:
-    """Each span name's duration in the successful sessions that have it (its first, by
-    start, when a session has several), names in the order they first appear."""
+    """Each gateway span name's duration in the successful sessions that have it (its
+    first, by start, when a session has several), names in the order they first appear.
+    The replica page's own spans are not compared: its stage (qr_wait) is."""
 
     def __init__(self) -> None:
         self._durations: dict[str, array[float]] = {}
@@ -138,7 +141,7 @@ class SpanTally:
     def add(self, session: SessionColumnsView) -> None:
         seen: set[str] = set()
         for span in sorted(session.spans, key=lambda span: span.start_ms):
-            if span.name in seen:
+            if span.name in seen or span.service == PAGE_SERVICE:
                 continue
             seen.add(span.name)
             durations = self._durations.get(span.name)

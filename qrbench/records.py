@@ -171,6 +171,10 @@ def field_types(record: type[Record]) -> tuple[tuple[str, Any], ...]:
     return tuple((f.name, types[f.name]) for f in dataclass_fields(record))
 
 
+# The service of the replica page's own spans (its work between load and socket, which
+# the page reports), beside a traced gateway's: docs/replica.md.
+PAGE_SERVICE = "web.whatsapp.com"
+
 # A session's `auth` and `web_cache` when its engine cannot see them (a gateway timed from
 # outside).
 UNKNOWN = "unknown"

@@ -351,7 +351,11 @@ def run_summary(**given: Any) -> RunSummary:
 
 
 # The lan scenario with a lighter page, so real-browser tests stay quick.
-SMALL_WORLD = "extends: lan\nreplica:\n  index_kb: 100\n  bundle_kb: 256\n"
+# A light page, and little of the page's work: real-browser tests stay quick.
+SMALL_WORLD = (
+    "extends: lan\nreplica:\n  index_kb: 100\n  bundle_kb: 256\n"
+    "  page:\n    assets: 8\n    asset_kb: 4\n"
+)
 
 
 def qrbench(

@@ -1,5 +1,6 @@
-"""The gateway's spans across a run's sessions: each span, known by its path of names from
-its trace's top, summarised where it starts and how long it takes (docs/tracing.md)."""
+"""The spans across a run's sessions (a traced gateway's, the replica page's own work):
+each span, known by its path of names from its trace's top, summarised where it starts
+and how long it takes (docs/tracing.md, docs/replica.md)."""
 
 from collections import defaultdict
 from collections.abc import Sequence
@@ -16,6 +17,7 @@ class SpanRow:
     path: tuple[str, ...]
     # The stage it started in, in most sessions.
     stage: str | None
+    service: str
     sessions: int
     start_ms: float  # median, on the session's clock
     duration: MetricSummary
@@ -35,6 +37,7 @@ def span_rows(sessions: Sequence[SessionResult]) -> list[SpanRow]:
     starts: dict[tuple[str, ...], list[float]] = defaultdict(list)
     durations: dict[tuple[str, ...], list[float]] = defaultdict(list)
     stages: dict[tuple[str, ...], list[str | None]] = defaultdict(list)
+    services: dict[tuple[str, ...], str] = {}
     for session in sessions:
         if session.warmup or not session.ok:
             continue
@@ -46,6 +49,7 @@ def span_rows(sessions: Sequence[SessionResult]) -> list[SpanRow]:
             starts[path].append(span.start_ms)
             durations[path].append(span.duration_ms)
             stages[path].append(span.stage)
+            services.setdefault(path, span.service)
     rows = []
     for path, times in starts.items():
         summary = summarize(durations[path])
@@ -55,6 +59,7 @@ def span_rows(sessions: Sequence[SessionResult]) -> list[SpanRow]:
             SpanRow(
                 path=path,
                 stage=max(set(named), key=lambda stage: (named.count(stage), stage or "")),
+                service=services[path],
                 sessions=len(times),
                 start_ms=median(times),
                 duration=summary,

@@ -21,6 +21,7 @@ from qrbench.measure.plan import RunOutcome, RunPlan
 from qrbench.measure.sampling import AdaptiveDesign, Contrast, ShiftSampling, TargetSampling
 from qrbench.measure.signals import Interrupted, run_until_signalled
 from qrbench.outputs import check_results_file, check_writable
+from qrbench.records import PAGE_SERVICE
 from qrbench.report.console.progress import RichRunListener
 from qrbench.report.console.spans import spans_table
 from qrbench.report.console.tables import print_run
@@ -180,7 +181,8 @@ def measure_run(
     thresholds: Thresholds | None = None,
 ) -> RunOutcome:
     """Run sessions as `qrbench run` does: progress, the run's table, its results file;
-    for a gateway, what its spans say (the spans themselves when `verbose`). With
+    with `verbose`, the spans (the replica page's work, a traced gateway's); for a
+    gateway, whether it sent any. With
     `--runs auto`, until the verdict against `thresholds` (default: the profile's target
     and `gate:` section) is settled, and a line says how it stood."""
     _check_sampled_alone(runs, load)
@@ -226,18 +228,19 @@ def measure_run(
     if outcome.summary.auto_stop is not None:
         line = target_line(outcome.summary.auto_stop)
         screen.print(f"--runs auto: {escape(line)}", highlight=False, soft_wrap=True)
-    if profile.engine is EngineKind.GATEWAY:
-        _print_spans(screen, outcome, verbose=verbose)
+    _print_spans(screen, outcome, verbose=verbose, gateway=profile.engine is EngineKind.GATEWAY)
     screen.print(f"[dim]results written to {outcome.results_path}[/dim]")
     return outcome
 
 
-def _print_spans(screen: Console, outcome: RunOutcome, *, verbose: bool) -> None:
+def _print_spans(screen: Console, outcome: RunOutcome, *, verbose: bool, gateway: bool) -> None:
     rows = outcome.summary.spans
     if rows and verbose:
         screen.print()
         screen.print(spans_table(rows, screen.width))
-    screen.print(f"[dim]{escape(spans_note(len(rows), shown=verbose))}[/dim]")
+    if gateway:
+        kinds = sum(row.service != PAGE_SERVICE for row in rows)
+        screen.print(f"[dim]{escape(spans_note(kinds, shown=verbose))}[/dim]")
 
 
 _Format = TypeVar("_Format")

@@ -91,8 +91,8 @@ def run(
         typer.Option(
             "--verbose",
             "-v",
-            help="engine gateway: also the gateway's own spans (OpenTelemetry), nested under "
-            "the stages they start in.",
+            help="Also the spans, with the stages they start in: the replica page's work "
+            "(keys, IndexedDB, workers, assets) and a traced gateway's own (OpenTelemetry).",
         ),
     ] = False,
 ) -> None:
@@ -227,6 +227,7 @@ def serve(
         version=version,
         index_kb=world.replica.index_kb,
         bundle_kb=world.replica.bundle_kb,
+        page=world.replica.page,
         bind_address=bind_address,
         port=replica_port,
     )

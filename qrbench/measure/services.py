@@ -226,6 +226,7 @@ def _replica_config(profile: Profile, scenario: Scenario, bind_address: str) -> 
         version=profile.web_version,
         index_kb=scenario.replica.index_kb,
         bundle_kb=scenario.replica.bundle_kb,
+        page=scenario.replica.page,
         refs=scenario.qr.refs,
         first_ttl_s=scenario.qr.first_ttl_s,
         next_ttl_s=scenario.qr.next_ttl_s,

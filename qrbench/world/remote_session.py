@@ -1,8 +1,10 @@
 """The session a scenario says is already in the RemoteAuth store (`remote_session`).
 
-Built once per run, before any timing, from a real Chromium profile that loaded the page
-and wrote the kind of storage a logged-in WhatsApp Web keeps, plus filler up to the
-scenario's size: restoring it costs what restoring such a session really costs.
+Built once per run, before any timing, from a real Chromium profile that loaded the page,
+let it do its work up to its QR (its keys in IndexedDB, its service worker, its assets in
+Cache Storage: docs/replica.md) and wrote the kind of storage a logged-in WhatsApp Web
+keeps, plus filler up to the scenario's size: restoring it costs what restoring such a
+session really costs.
 """
 
 import asyncio
@@ -13,7 +15,8 @@ from qrbench.browsers.base import BrowserProvider
 from qrbench.config.models import Browser
 from qrbench.world.stores.archive import build_remote_session_zip
 
-# whatsapp-web.js's legacy session keys and an IndexedDB like WhatsApp Web's `wawc`.
+# whatsapp-web.js's legacy session keys, and the user's data in WhatsApp Web's `wawc`
+# (the store the replica's page made, its keys given out of line).
 _LOGGED_IN_STORAGE = """
 async () => {
   const random = (n) => btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(n))));
@@ -24,11 +27,11 @@ async () => {
   localStorage.setItem('last-wid-md', JSON.stringify('6281234567890:12@c.us'));
   await new Promise((resolve, reject) => {
     const opening = indexedDB.open('wawc', 1);
-    opening.onupgradeneeded = () => opening.result.createObjectStore('user', {keyPath: 'key'});
+    opening.onupgradeneeded = () => opening.result.createObjectStore('user');
     opening.onerror = () => reject(opening.error);
     opening.onsuccess = () => {
       const tx = opening.result.transaction('user', 'readwrite');
-      for (let i = 0; i < 200; i++) tx.objectStore('user').put({key: 'k' + i, value: random(512)});
+      for (let i = 0; i < 200; i++) tx.objectStore('user').put(random(512), 'k' + i);
       tx.oncomplete = () => { opening.result.close(); resolve(); };
       tx.onerror = () => reject(tx.error);
     };
@@ -52,6 +55,7 @@ async def build_preloaded_session(
         context = browser.context
         page = context.pages[0] if context.pages else await context.new_page()
         await page.goto(target_url, wait_until="load")
+        await page.wait_for_selector("div[data-ref]", timeout=config.timeout_ms)
         await page.evaluate(_LOGGED_IN_STORAGE)
     finally:
         await browser.close()

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from qrbench.records import PAGE_SERVICE
 from tests.helpers import SMALL_WORLD, write_yaml
 from tests.run_helpers import run_profile
 
@@ -43,6 +44,41 @@ def test_run_writes_the_results_contract_and_tells_the_listener(
     assert ("start", "profile", 1, True) in listener.events
     assert ("stage", "profile", 2, "qr_wait") in listener.events
     assert listener.events[-1] == ("done", "profile", 3, True)
+
+
+def _world(tmp_path: Path, name: str, assets: int, asset_kb: int) -> Path:
+    page = f"  page:\n    assets: {assets}\n    asset_kb: {asset_kb}\n"
+    text = "extends: lan\nreplica:\n  index_kb: 100\n  bundle_kb: 256\n" + page
+    return write_yaml(tmp_path / f"{name}.yaml", text)
+
+
+def test_the_pages_work_is_on_the_sessions_timeline_and_grows_its_profile(
+    tmp_path: Path,
+) -> None:
+    sizes = {}
+    for name, assets in (("lean", 0), ("heavy", 100)):
+        outcome, _ = run_profile(
+            tmp_path / name, "extends: optimized\n", _world(tmp_path, name, assets, 32), runs=1
+        )
+        [session] = outcome.sessions
+        assert session.ok
+        assert session.profile_dir_mb is not None
+        sizes[name] = session.profile_dir_mb
+    # 100 assets of 32 KB: 3.2 MB in Cache Storage, and the disk cache keeps them too.
+    assert sizes["heavy"] - sizes["lean"] >= 3.2
+    spans = {span.name: span for span in session.spans}
+    stages = {stage.name: stage for stage in session.stages}
+    boot = spans["page boot"]
+    assert {span.service for span in session.spans} == {PAGE_SERVICE}
+    assert {"fetch assets", "Cache.put wa-static-assets", "new Worker crypto-worker.js"} < set(
+        spans
+    )
+    # The work starts with the page's load event and the QR comes after it.
+    assert stages["page_load"].start_ms < boot.start_ms < stages["qr_wait"].end_ms
+    assert boot.end_ms <= stages["qr_wait"].end_ms
+    # Every piece lies inside it, up to the rounding of epoch milliseconds held in doubles.
+    for span in spans.values():
+        assert boot.start_ms - 0.01 <= span.start_ms <= span.end_ms <= boot.end_ms + 0.01
 
 
 def test_local_cache_persisted_after_load_is_a_hit_next_time(

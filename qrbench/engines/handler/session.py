@@ -12,10 +12,20 @@ from typing import Any, assert_never
 
 from qrbench.config.models import EngineKind, WebhookMode
 from qrbench.engines.base import Engine, EngineFactory, PreparedSession, QrPage
+from qrbench.engines.gateway.tracing import SessionTrace, placed
 from qrbench.engines.handler.db import Assignment
 from qrbench.engines.handler.qr import encode_png_data_url
 from qrbench.errors import QrRetriesExhausted, SessionFailure
-from qrbench.records import ResourceUsage, SessionError, SessionResult, Stage, within_deadline
+from qrbench.records import (
+    PAGE_SERVICE,
+    ResourceUsage,
+    SessionError,
+    SessionResult,
+    SpanTiming,
+    Stage,
+    within_deadline,
+)
+from qrbench.world.otlp import ReceivedSpan
 from qrbench.world.webhook import QR_CODE_GENERATED, post_event, qr_code_generated_payload
 
 
@@ -190,6 +200,8 @@ class _Attempt:
             # Background deliveries give up by themselves after webhook.timeout_ms.
             await asyncio.gather(*self.tasks, return_exceptions=True)
         self.resources = await self.engine.close()
+        spans = self.session.spans
+        spans[:] = sorted([*spans, *_page_spans(self.session)], key=lambda span: span.start_ms)
 
     def result(self, *, number: int, warmup: bool) -> SessionResult:
         ok = self.error is None and self.time_to_qr_ms is not None
@@ -219,3 +231,25 @@ class _Attempt:
 
 def _rounded(value: float | None) -> float | None:
     return round(value, 1) if value is not None else None
+
+
+def _page_spans(session: PreparedSession) -> list[SpanTiming]:
+    """The replica page's work (its hello's spans) on the session's clock: the browser
+    runs on this machine, so its wall clock is the harness's."""
+    replica = session.setup.replica
+    if replica is None:
+        return []
+    received = [
+        ReceivedSpan(
+            trace_id="",
+            span_id=span.span_id,
+            parent_span_id=span.parent_span_id,
+            name=span.name,
+            service=PAGE_SERVICE,
+            start_unix_ns=span.start_unix_ns,
+            end_unix_ns=span.end_unix_ns,
+            ok=span.ok,
+        )
+        for span in replica.page_spans(session.session_id)
+    ]
+    return placed(received, SessionTrace.new(), session.timer, session.timer.stages)

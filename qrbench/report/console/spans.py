@@ -1,4 +1,5 @@
-"""The gateway's spans, nested under the black-box stages they start in (`run -v`)."""
+"""The spans (the replica page's work, a traced gateway's), with the stages they start in
+(`run -v`)."""
 
 from rich.table import Table
 
@@ -13,7 +14,7 @@ _NAME_MIN_WIDTH = 20
 def spans_table(rows: list[SpanRow], width: int) -> Table:
     """The rows as a table `width` columns wide at most."""
     table = Table(
-        title="inside the gateway: its spans (median over the sessions that had them)",
+        title="inside the page and the gateway: spans (median over the sessions that had them)",
         title_justify="left",
         show_edge=False,
     )

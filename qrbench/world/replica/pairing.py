@@ -12,16 +12,13 @@ DEVICE_PLATFORM = "WEB"
 @dataclass(frozen=True)
 class DeviceKeys:
     """What a linking device shows beside each ref: its noise and identity public keys,
-    its ADV secret, its platform. They stay the same for the page's life."""
+    its ADV secret, its platform. The page makes them (base64 of 32 bytes each) and keeps
+    them for its life."""
 
     static: str
     identity: str
     adv: str
     platform: str = DEVICE_PLATFORM
-
-    @classmethod
-    def new(cls) -> "DeviceKeys":
-        return cls(*(base64.b64encode(secrets.token_bytes(32)).decode() for _ in range(3)))
 
     def qr_string(self, ref: str) -> str:
         """The login string a QR encodes: `ref,staticKey,identityKey,advSecret,platform`."""

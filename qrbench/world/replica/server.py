@@ -8,22 +8,28 @@ unpatched; the version host stands in for GitHub's raw host and speaks plain HTT
 
 import asyncio
 import contextlib
-import dataclasses
+import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import assert_never
 
 from aiohttp import WSCloseCode, WSMsgType, web
 from yarl import URL
 
-from qrbench.config.models import DEFAULT_WEB_VERSION, MAX_REPLICA_PORT, OriginNetwork
+from qrbench.config.models import (
+    DEFAULT_WEB_VERSION,
+    MAX_REPLICA_PORT,
+    OriginNetwork,
+    ReplicaPage,
+)
 from qrbench.errors import ReplicaError
 from qrbench.world import pacing
 from qrbench.world.faults import Fault
 from qrbench.world.loopback import BIND_ADDRESS, LoopbackServer
-from qrbench.world.replica import content
-from qrbench.world.replica.pairing import DeviceKeys, new_ref, qr_matrix
+from qrbench.world.replica import boot, content
+from qrbench.world.replica.boot import HelloError, PageSpan
+from qrbench.world.replica.pairing import new_ref, qr_matrix
 from qrbench.world.replica.tls import kept_certificate, make_certificate
 from qrbench.world.replica.urls import (
     STATIC_HOST,
@@ -33,7 +39,16 @@ from qrbench.world.replica.urls import (
     ReplicaUrls,
 )
 
-_APP_JS = Path(__file__).with_name("static") / "app.js"
+_STATIC = Path(__file__).with_name("static")
+_APP_JS = _STATIC / "app.js"
+# What the page's origin serves besides the index: its two workers' scripts.
+_PAGE_SCRIPTS = {
+    boot.SERVICE_WORKER_PATH: _STATIC / "serviceworker.js",
+    boot.CRYPTO_WORKER_PATH: _STATIC / "crypto-worker.js",
+}
+# The static host's assets are immutable, as the real host's `rsrc.php` files are: the
+# browser keeps them in its disk cache, as it would.
+_IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
 # Handlers end as soon as their sockets close, so a long grace period would only hide a bug.
 _SHUTDOWN_TIMEOUT_S = 2.0
 _NO_STORE = {"Cache-Control": "no-store"}
@@ -63,6 +78,8 @@ class ReplicaConfig:
     # provided the refs have not run out by then.
     scan_after_s: float | None = None
     chats: int = 5000
+    # What the page does after its load event, before its socket opens (boot.py).
+    page: ReplicaPage = field(default_factory=ReplicaPage)
     # Paced here because the harness, not Chromium, fetches from the version host. The
     # page and static origins are shaped inside Chromium (qrbench.world.emulation).
     version_host_network: OriginNetwork = pacing.UNSHAPED
@@ -101,6 +118,7 @@ class _Served:
     index_stable: bytes
     index_loopback: bytes
     scripts: dict[str, bytes]
+    page_scripts: dict[str, bytes]
 
 
 class Replica:
@@ -119,8 +137,8 @@ class Replica:
         # index 500 never reaches it.
         self._faults: dict[str, Fault | None] = {}
         self._met: set[str] = set()
-        # A page's device keys outlive its sockets: a reloaded QR keeps them.
-        self._device_keys: dict[str, DeviceKeys] = {}
+        # The spans of each session's page work, from its page's hello.
+        self._page_spans: dict[str, list[PageSpan]] = {}
 
     def arm(self, session_id: str, fault: Fault | None) -> None:
         """The fault this session's page loads meet from now on, until armed again."""
@@ -132,7 +150,11 @@ class Replica:
     def disarm(self, session_id: str) -> None:
         self._faults.pop(session_id, None)
         self._met.discard(session_id)
-        self._device_keys.pop(session_id, None)
+        self._page_spans.pop(session_id, None)
+
+    def page_spans(self, session_id: str) -> list[PageSpan]:
+        """What the session's page said its work took, in its first hello (none before)."""
+        return list(self._page_spans.get(session_id, []))
 
     def fault_met(self, session_id: str) -> bool:
         """Whether the session's armed fault reached its page."""
@@ -180,6 +202,7 @@ class Replica:
         until all three accept."""
         config = self.config
         scripts = self._scripts()
+        page_scripts = _read(_PAGE_SCRIPTS)
         hosts = list(TLS_HOSTS)
         certificate = make_certificate(hosts) if config.port is None else kept_certificate(hosts)
         addresses = self._server.bind(
@@ -195,6 +218,7 @@ class Replica:
             index_stable=self.index_html(config.version) if config.stable_names else index_loopback,
             index_loopback=index_loopback,
             scripts=scripts,
+            page_scripts=page_scripts,
         )
         self._server.serve(
             lambda: [
@@ -216,11 +240,9 @@ class Replica:
             self._bundle_bodies = content.build_bundles(
                 config.version, config.bundle_kb, config.bundles
             )
-        try:
-            app_js = _APP_JS.read_bytes()
-        except OSError as exc:
-            raise ReplicaError(f"replica app script is missing: {exc}") from exc
-        bodies = [*self._bundle_bodies, app_js]
+        [app_js] = _read({"app": _APP_JS}).values()
+        work = json.dumps(boot.page_config(config.page)).encode()
+        bodies = [*self._bundle_bodies, app_js.replace(b"/*PAGE_WORK*/null", work)]
         return dict(zip(content.script_names(config.bundles), bodies, strict=True))
 
     def _whatsapp_app(self, served: _Served) -> web.Application:
@@ -249,8 +271,17 @@ class Replica:
                 {"total": self.config.chats, "chats": chats}, headers=_NO_STORE
             )
 
+        async def page_script(request: web.Request) -> web.Response:
+            return web.Response(
+                body=served.page_scripts[request.path],
+                content_type="application/javascript",
+                headers=_NO_STORE,
+            )
+
         app = web.Application()
         app.router.add_get("/", index)
+        for path in served.page_scripts:
+            app.router.add_get(path, page_script)
         app.router.add_get("/ws/chat", self._chat)
         app.router.add_get("/api/chats", chat_page)
         app.on_shutdown.append(close_chats)
@@ -268,8 +299,20 @@ class Replica:
                 return await _stall(request, body)
             return web.Response(body=body, content_type="application/javascript", headers=_NO_STORE)
 
+        async def asset(request: web.Request) -> web.Response:
+            name = request.match_info["name"]
+            if name not in assets:
+                raise web.HTTPNotFound()
+            return web.Response(
+                body=boot.asset_body(name, self.config.page.asset_kb),
+                content_type=boot.asset_content_type(name),
+                headers=_IMMUTABLE,
+            )
+
+        assets = frozenset(boot.asset_names(self.config.page.assets))
         app = web.Application()
         app.router.add_get("/bundles/{name}", bundle)
+        app.router.add_get(boot.ASSET_PREFIX + "{name}", asset)
         return app
 
     async def _chat(self, request: web.Request) -> web.WebSocketResponse:
@@ -282,11 +325,6 @@ class Replica:
         self._chats.add(chat)
         scan_at: float | None = None
         session_id = self._session_of(request)
-        keys = (
-            DeviceKeys.new()
-            if session_id is None
-            else self._device_keys.setdefault(session_id, DeviceKeys.new())
-        )
         try:
             match fault := self._meets(request, Fault.HANG, Fault.DROP):
                 case Fault.HANG:
@@ -301,6 +339,15 @@ class Replica:
                     pass
                 case _:
                     assert_never(fault)
+            try:
+                hello = boot.read_hello(await chat.receive_json())
+            except (HelloError, TypeError, ValueError) as exc:
+                # A page that is not the replica's, or a socket closed before its hello.
+                await chat.close(code=WSCloseCode.POLICY_VIOLATION, message=str(exc)[:120].encode())
+                return chat
+            keys = hello.keys
+            if session_id is not None and hello.spans:
+                self._page_spans[session_id] = hello.spans
             for number in range(config.refs):
                 ref = new_ref()
                 qr_string = keys.qr_string(ref)
@@ -308,7 +355,6 @@ class Replica:
                     {
                         "type": "ref",
                         "ref": ref,
-                        "keys": dataclasses.asdict(keys),
                         "qr": qr_string,
                         "matrix": qr_matrix(qr_string),
                     }
@@ -394,3 +440,11 @@ def _version_app(config: ReplicaConfig, served: _Served) -> web.Application:
     app = web.Application()
     app.router.add_get("/html/{version}.html", version_html)
     return app
+
+
+def _read(files: dict[str, Path]) -> dict[str, bytes]:
+    """Each file's bytes, under its key; a missing one is the replica's error."""
+    try:
+        return {key: path.read_bytes() for key, path in files.items()}
+    except OSError as exc:
+        raise ReplicaError(f"a replica page script is missing: {exc}") from exc

@@ -160,7 +160,7 @@ def test_run_v_nests_the_spans_under_their_stage_and_says_where_to_send_them(
     assert rows[1]["sessions"] == 2 and 9 <= rows[1]["duration"]["median"] <= 11
     out = done.stdout
     assert "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:" in out
-    assert "inside the gateway" in out
+    assert "inside the page and the gateway" in out
     # The child one level in, both in the request stage.
     server_line = next(line for line in out.splitlines() if "POST /start/:id" in line)
     insert_line = next(line for line in out.splitlines() if "db.insert" in line)

@@ -2,112 +2,49 @@
 
 import asyncio
 import base64
-import io
 import itertools
 import json
 import math
 import re
-import socket
 import threading
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import psutil
 import pytest
-import zxingcpp
 from PIL import Image
-from playwright.sync_api import Browser, Page, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
-from qrbench.browsers.local import HARNESS_ARGS
 from qrbench.config.models import OriginNetwork
 from qrbench.errors import ReplicaError
 from qrbench.world.faults import Fault
 from qrbench.world.replica import Replica, ReplicaConfig, ReplicaUrls, content, pairing, server
 from qrbench.world.replica.content import build_bundles
-from qrbench.world.replica.pairing import DeviceKeys, new_ref, qr_matrix
-from qrbench.world.replica.urls import STATIC_HOST, TLS_HOSTS, VERSION_HOST, WHATSAPP_HOST
-from tests.helpers import REPLICA_TLS
+from qrbench.world.replica.pairing import new_ref, qr_matrix
+from qrbench.world.replica.urls import STATIC_HOST, VERSION_HOST, WHATSAPP_HOST
+from tests.world.replica.conftest import LaunchChromium
+from tests.world.replica.helpers import (
+    accepts,
+    canvas_text,
+    chat_url,
+    data_ref,
+    decode_qr,
+    device_keys,
+    http_get,
+    kinds,
+    loopback_url,
+    page_hello,
+    port_of,
+    receive,
+    spki_arg,
+)
 
-# What qrbench adds to every launch, and what root needs.
-CHROMIUM_ARGS = [*HARNESS_ARGS, "--no-sandbox"]
 ALLOW_LOOPBACK_FROM_FULFILLED_PAGES = "--disable-features=LocalNetworkAccessChecks"
 # Small enough to start fast wherever size is not what a test checks.
 SMALL = ReplicaConfig(index_kb=64, bundle_kb=256)
 SCRIPT_SRC = re.compile(r'<script src="([^"]+)"></script>')
-
-
-def http_get(url: str, host: str | None = None) -> tuple[int, dict[str, str], bytes]:
-    request = urllib.request.Request(url, headers={"Host": host} if host else {})
-    try:
-        with urllib.request.urlopen(request, timeout=10, context=REPLICA_TLS) as response:
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read()
-
-
-def loopback_url(urls: ReplicaUrls, host: str, path: str) -> str:
-    scheme = "https" if host in TLS_HOSTS else "http"
-    return f"{scheme}://{urls.loopback[host]}{path}"
-
-
-def port_of(urls: ReplicaUrls, host: str) -> int:
-    return int(urls.loopback[host].rsplit(":", 1)[1])
-
-
-def accepts(address: str, port: int) -> bool:
-    try:
-        with socket.create_connection((address, port), timeout=2):
-            return True
-    except ConnectionRefusedError:
-        return False
-
-
-def chat_url(urls: ReplicaUrls) -> str:
-    return f"wss://{urls.loopback[WHATSAPP_HOST]}/ws/chat"
-
-
-def decode_qr(image: Image.Image) -> list[str]:
-    # Searching every format now and then also "finds" a 1D barcode inside the QR's modules.
-    barcodes = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
-    return [barcode.text for barcode in barcodes]
-
-
-Received = list[tuple[float, dict[str, Any]]]
-
-
-def receive(url: str, within_s: float) -> tuple[Received, bool]:
-    """The JSON messages of one /ws/chat connection within `within_s`, each with its monotonic
-    arrival time, and whether the server still held the socket open at the end."""
-
-    async def run() -> tuple[Received, bool]:
-        received: Received = []
-        async with (
-            aiohttp.ClientSession() as session,
-            session.ws_connect(url, ssl=False) as chat,
-        ):
-            deadline = time.monotonic() + within_s
-            while (remaining_s := deadline - time.monotonic()) > 0:
-                try:
-                    message = await chat.receive(timeout=remaining_s)
-                except TimeoutError:
-                    break
-                if message.type is not aiohttp.WSMsgType.TEXT:
-                    break
-                received.append((time.monotonic(), message.json()))
-            return received, not chat.closed
-
-    return asyncio.run(run())
-
-
-def kinds(received: Received) -> list[str]:
-    return [message["type"] for _, message in received]
 
 
 def assert_arrived_after(earlier: float, later: float, delay_s: float) -> None:
@@ -163,6 +100,7 @@ def test_stop_closes_open_websockets_without_waiting_for_their_timers(
             aiohttp.ClientSession() as session,
             session.ws_connect(chat_url(urls), ssl=False) as chat,
         ):
+            await chat.send_json(page_hello())
             for kind in before_stop:
                 assert (await chat.receive_json())["type"] == kind
             started = time.monotonic()
@@ -387,7 +325,7 @@ def test_refs_that_run_out_before_the_scan_end_the_socket_unscanned() -> None:
 
 
 def test_qr_string_has_whatsapp_format() -> None:
-    keys = DeviceKeys.new()
+    keys = device_keys()
     ref, *key_parts, platform = keys.qr_string(new_ref()).split(",")
     assert ref.startswith("2@")
     assert 80 <= len(ref) <= 100
@@ -399,7 +337,7 @@ def test_qr_string_has_whatsapp_format() -> None:
 
 
 def test_qr_matrix_encodes_the_qr_string() -> None:
-    qr_string = DeviceKeys.new().qr_string(new_ref())
+    qr_string = device_keys().qr_string(new_ref())
     rows = qr_matrix(qr_string)
     assert all(len(row) == len(rows) for row in rows)
     quiet, scale = 4, 4
@@ -485,62 +423,6 @@ def test_chat_api_caps_the_limit_and_rejects_bad_paging() -> None:
 
 
 # -- the page in real Chromium ---------------------------------------------------------------
-
-
-LaunchChromium = Callable[[list[str]], Browser]
-
-
-@pytest.fixture
-def launch_chromium(no_leftover_chromium: None) -> Iterator[LaunchChromium]:
-    """Launches headless Chromium with extra arguments; closes every one it launched."""
-    with sync_playwright() as playwright:
-        browsers: list[Browser] = []
-
-        def launch(extra_args: list[str]) -> Browser:
-            browser = playwright.chromium.launch(
-                executable_path="/usr/bin/chromium", args=[*CHROMIUM_ARGS, *extra_args]
-            )
-            browsers.append(browser)
-            return browser
-
-        try:
-            yield launch
-        finally:
-            helpers = [
-                process
-                for process in psutil.Process().children(recursive=True)
-                if "chrom" in process.name()
-            ]
-            for browser in browsers:
-                browser.close()
-            # Chromium's helper processes outlive browser.close() by a moment.
-            wait_until_exited(helpers, timeout_s=5.0)
-
-
-def wait_until_exited(processes: list[psutil.Process], timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and any(is_running(process) for process in processes):
-        time.sleep(0.05)
-
-
-def is_running(process: psutil.Process) -> bool:
-    try:
-        return process.status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
-
-
-def spki_arg(urls: ReplicaUrls) -> str:
-    return f"--ignore-certificate-errors-spki-list={urls.spki_sha256}"
-
-
-def canvas_text(page: Page) -> list[str]:
-    screenshot = page.locator("div[data-ref] canvas").screenshot()
-    return decode_qr(Image.open(io.BytesIO(screenshot)))
-
-
-def data_ref(page: Page) -> str | None:
-    return page.locator("div[data-ref]").get_attribute("data-ref")
 
 
 @pytest.mark.browser

@@ -66,10 +66,6 @@
     return model;
   }
 
-  function decodeB64(text) {
-    return Uint8Array.from(atob(text), function (c) { return c.charCodeAt(0); });
-  }
-
   function encodeB64(bytes) {
     return btoa(String.fromCharCode.apply(null, bytes));
   }
@@ -79,7 +75,9 @@
   var socketModel = Model({state: "OPENING", hasSynced: false});
   var conn = Model({ref: null});
   var cmd = Model({});
+  // The page's own keys (see bootWork), public halves as whatsapp-web.js reads them.
   var device = {staticKey: null, identityKey: null, advSecret: null};
+  var hello = null;
   // A constant of WhatsApp Web's, read (and copied) before any ref arrives; the replica's
   // server composes the same string (server.DEVICE_PLATFORM).
   var DEVICE_PLATFORM = "WEB";
@@ -123,9 +121,6 @@
   }
 
   function onRef(message) {
-    device.staticKey = decodeB64(message.keys.static);
-    device.identityKey = decodeB64(message.keys.identity);
-    device.advSecret = message.keys.adv;
     showRef(message.qr, message.matrix);
     conn.set("ref", message.ref);
     if (socketModel.state !== "UNPAIRED") {
@@ -219,6 +214,12 @@
     // The page's query names its session (qrbench_session): the socket says it too.
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
     var socket = new WebSocket(scheme + location.host + "/ws/chat" + location.search);
+    // The noise handshake's part: the server learns the static key from the client. The
+    // page's work rides along, for the harness to place on the session's clock.
+    socket.addEventListener("open", function () {
+      socket.send(JSON.stringify(hello));
+      hello.work = [];
+    });
     socket.addEventListener("message", function (event) {
       var message = JSON.parse(event.data);
       if (message.type === "ref") {
@@ -235,6 +236,190 @@
   window.WAReplica = {fetchChats: fetchChats};
   defineModules();
 
-  // WhatsApp's client boots after the window load event; the benchmark times `qr_wait` from it.
-  window.addEventListener("load", connect);
+  // What WhatsApp Web does before it can open its socket and show a QR, each piece as a
+  // span: make its keys in a worker, keep them in its IndexedDB databases, register its
+  // service worker, fetch its assets from the static host into Cache Storage. The server
+  // sizes it (PAGE_WORK, from the scenario's replica.page); docs/replica.md.
+  var PAGE_WORK = /*PAGE_WORK*/null;
+  // This script comes from the static host, under its stable name or its address.
+  var STATIC_ORIGIN = new URL(document.currentScript.src).origin;
+
+  function epochMs() {
+    return performance.timeOrigin + performance.now();
+  }
+
+  function spanId() {
+    return Array.from(crypto.getRandomValues(new Uint8Array(8)), function (byte) {
+      return (byte + 256).toString(16).slice(1);
+    }).join("");
+  }
+
+  // `work(id)` as a span under `parent`; a failure is recorded (ok: false) and becomes
+  // `fallback`, so one broken piece does not keep the QR from showing.
+  function span(spans, name, parent, work, fallback) {
+    var id = spanId();
+    var start = epochMs();
+    function end(ok) {
+      spans.push({name: name, id: id, parent: parent, start: start, end: epochMs(), ok: ok});
+    }
+    return Promise.resolve().then(function () { return work(id); }).then(function (value) {
+      end(true);
+      return value;
+    }, function (error) {
+      end(false);
+      if (fallback === undefined) {
+        throw error;
+      }
+      console.warn(name + " failed: " + error);
+      return fallback;
+    });
+  }
+
+  function requested(request) {
+    return new Promise(function (resolve, reject) {
+      request.onsuccess = function () { resolve(request.result); };
+      request.onerror = function () { reject(request.error); };
+    });
+  }
+
+  function openDatabase(spans, parent, name, stores) {
+    return span(spans, "indexedDB.open " + name, parent, function () {
+      var request = indexedDB.open(name, 1);
+      request.onupgradeneeded = function () {
+        stores.forEach(function (store) {
+          request.result.createObjectStore(store);
+        });
+      };
+      return requested(request);
+    }, null);
+  }
+
+  function putAll(spans, parent, name, database, records) {
+    var stores = Object.keys(records);
+    return span(spans, "IDBObjectStore.put " + name, parent, function () {
+      if (database === null) {
+        throw new Error("IndexedDB " + name + " did not open");
+      }
+      var transaction = database.transaction(stores, "readwrite");
+      stores.forEach(function (store) {
+        Object.keys(records[store]).forEach(function (key) {
+          transaction.objectStore(store).put(records[store][key], key);
+        });
+      });
+      return new Promise(function (resolve, reject) {
+        transaction.oncomplete = resolve;
+        transaction.onerror = function () { reject(transaction.error); };
+      });
+    }, null);
+  }
+
+  function makeKeys(spans, parent) {
+    return span(spans, "new Worker crypto-worker.js", parent, function (id) {
+      var worker = new Worker(PAGE_WORK.cryptoWorker);
+      return new Promise(function (resolve, reject) {
+        worker.addEventListener("message", function (event) {
+          worker.terminate();
+          if (event.data.error) {
+            reject(new Error(event.data.error));
+            return;
+          }
+          event.data.spans.forEach(function (made) {
+            spans.push({
+              name: made.name, id: spanId(), parent: id, start: made.start, end: made.end,
+              ok: made.ok
+            });
+          });
+          resolve(event.data.keys);
+        });
+        worker.addEventListener("error", function (event) {
+          reject(new Error("crypto worker: " + event.message));
+        });
+        worker.postMessage("keys");
+      });
+    });
+  }
+
+  function storeKeys(spans, parent, keys, databases) {
+    var signal = PAGE_WORK.signalStores;
+    var records = {};
+    records[signal.identity] = {identityKeyPair: keys.identity};
+    records[signal.signedPreKey] = {1: keys.signedPreKey};
+    records[signal.meta] = {registrationId: keys.registrationId, noiseKeyPair: keys.noise};
+    var user = {};
+    user[PAGE_WORK.userStore] = {advSecretKey: encodeB64(keys.advSecret)};
+    var signalName = PAGE_WORK.signalDatabase;
+    var userName = PAGE_WORK.userDatabase;
+    return Promise.all([
+      putAll(spans, parent, signalName, databases[signalName], records),
+      putAll(spans, parent, userName, databases[userName], user)
+    ]);
+  }
+
+  function registerServiceWorker(spans, parent) {
+    return span(spans, "navigator.serviceWorker.register", parent, function () {
+      return navigator.serviceWorker.register(PAGE_WORK.serviceWorker).then(function () {
+        return navigator.serviceWorker.ready;
+      });
+    }, null);
+  }
+
+  function cacheAssets(spans, parent) {
+    var urls = PAGE_WORK.assets.map(function (path) { return STATIC_ORIGIN + path; });
+    return span(spans, "fetch assets", parent, function () {
+      // no-cors, as an <img> or <link> would fetch them: no preflight for the header the
+      // harness adds to every request. Their responses are opaque, and Cache Storage
+      // keeps them all the same.
+      return Promise.all(urls.map(function (url) {
+        return fetch(url, {mode: "no-cors"});
+      }));
+    }, []).then(function (responses) {
+      return span(spans, "Cache.put " + PAGE_WORK.cacheName, parent, function () {
+        return caches.open(PAGE_WORK.cacheName).then(function (cache) {
+          return Promise.all(responses.map(function (response, index) {
+            return cache.put(urls[index], response);
+          }));
+        });
+      }, null);
+    });
+  }
+
+  function bootWork() {
+    var spans = [];
+    return span(spans, "page boot", null, function (id) {
+      var names = Object.keys(PAGE_WORK.databases);
+      var opened = Promise.all(names.map(function (name) {
+        return openDatabase(spans, id, name, PAGE_WORK.databases[name]);
+      })).then(function (handles) {
+        var databases = {};
+        names.forEach(function (name, index) { databases[name] = handles[index]; });
+        return databases;
+      });
+      var keysKept = Promise.all([makeKeys(spans, id), opened]).then(function (both) {
+        return storeKeys(spans, id, both[0], both[1]).then(function () { return both[0]; });
+      });
+      return Promise.all([keysKept, registerServiceWorker(spans, id), cacheAssets(spans, id)]);
+    }).then(function (done) {
+      var keys = done[0];
+      device.staticKey = keys.noise.publicKey;
+      device.identityKey = keys.identity.publicKey;
+      device.advSecret = encodeB64(keys.advSecret);
+      hello = {
+        type: "hello",
+        keys: {
+          static: encodeB64(device.staticKey),
+          identity: encodeB64(device.identityKey),
+          adv: device.advSecret
+        },
+        work: spans
+      };
+    });
+  }
+
+  // WhatsApp's client boots after the window load event; the benchmark times `qr_wait` from
+  // it, so the page's work counts in that stage.
+  window.addEventListener("load", function () {
+    bootWork().then(connect, function (error) {
+      console.error("WhatsApp Web could not boot: " + error);
+    });
+  });
 })();
