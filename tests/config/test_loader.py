@@ -1,4 +1,5 @@
 import json
+import re
 import textwrap
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from qrbench.errors import ConfigError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_PROFILES = REPO_ROOT / "qrbench" / "profiles"
+SHIPPED_SCENARIOS = SHIPPED_PROFILES / "scenarios"
 OPTIMIZED_ARGS = [
     "--no-sandbox",
     "--disable-setuid-sandbox",
@@ -111,7 +113,7 @@ def test_shipped_lan_scenario_uses_default_replica_sizes(tmp_path: Path) -> None
     assert (scenario.replica.index_kb, scenario.replica.bundle_kb) == (600, 4096)
 
 
-@pytest.mark.parametrize("name", ["lan", "typical", "slow-vps"])
+@pytest.mark.parametrize("name", ["lan", "typical", "slow-vps", "field"])
 def test_shipped_scenario_loads_from_an_unrelated_directory(name: str, tmp_path: Path) -> None:
     scenario = load_scenario(name, cwd=tmp_path)
 
@@ -137,6 +139,24 @@ def test_typical_declares_the_issues_round_trips(tmp_path: Path) -> None:
     assert scenario.cpu.slowdown == 1
     # Everything else is lan's: the same replica page, so only the world differs.
     assert scenario.replica == load_scenario("lan", cwd=tmp_path).replica
+
+
+def test_field_takes_its_figures_from_the_sources_it_cites(tmp_path: Path) -> None:
+    field = load_scenario("field", cwd=tmp_path)
+    network = field.network
+
+    assert network.whatsapp.latency_ms == network.static.latency_ms == 13
+    assert network.version_host.download_kbps == 800  # 100 KB/s
+    assert field.cpu.slowdown == pytest.approx(1.45 / 1.02, abs=0.005)
+    assert field.webhook.processing_ms == 200  # the middle of the study's 100-300 ms
+    # Every value in the file comes with its source, or says that none was found.
+    text = (SHIPPED_SCENARIOS / "field.yaml").read_text().splitlines()
+    for number, line in enumerate(text):
+        key, _, value = line.partition("#")[0].partition(":")
+        if not value.strip() or key.strip() in ("description", "extends"):
+            continue
+        said = "\n".join(text[max(0, number - 6) : number + 1])
+        assert re.search(r"https://|study|No public figure|same", said), line
 
 
 def test_slow_vps_is_lan_with_a_cpu_four_times_slower(tmp_path: Path) -> None:
@@ -399,8 +419,9 @@ def test_list_scenarios_includes_lan(tmp_path: Path) -> None:
 
     entries = list_scenarios(cwd=tmp_path)
 
-    assert [entry.name for entry in entries] == ["flaky", "lan", "slow-vps", "typical", "wan"]
-    assert [entry.shipped for entry in entries] == [True, True, True, True, False]
+    names = ["field", "flaky", "lan", "slow-vps", "typical", "wan"]
+    assert [entry.name for entry in entries] == names
+    assert [entry.shipped for entry in entries] == [True, True, True, True, True, False]
 
 
 # --- errors -----------------------------------------------------------------------------
@@ -727,7 +748,7 @@ def test_missing_scenario_lists_available_scenarios(tmp_path: Path) -> None:
         load_scenario("moon", cwd=tmp_path)
 
     assert "no scenario named 'moon'" in caught.value.message
-    assert "available: flaky, lan, slow-vps, typical" in caught.value.message
+    assert "available: field, flaky, lan, slow-vps, typical" in caught.value.message
 
 
 def test_missing_remote_path_does_not_echo_a_value_nobody_wrote(tmp_path: Path) -> None:
