@@ -18,9 +18,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+import msgspec
 import numpy as np
 
 from qrbench.analysis.stats import scipy_stats
+from qrbench.results import ResultsError, SavedRun
 
 # Points over the continuation region in the boundary recursion: the crossing
 # probabilities it yields agree with published boundaries to the third decimal.
@@ -368,6 +370,18 @@ class TargetStop:
     min_success: float
     precision: float
     look: TargetLook | None
+
+
+def recorded_target_stop(run: SavedRun) -> TargetStop | None:
+    """How the run in a results file stopped, as its summary records it (`--runs auto`);
+    None for a run of fixed size or one that never ended. ResultsError if malformed."""
+    recorded = (run.summary or {}).get("auto_stop")
+    if recorded is None:
+        return None
+    try:
+        return msgspec.convert(recorded, TargetStop)
+    except msgspec.ValidationError as exc:
+        raise ResultsError(f"{run.path}: summary.auto_stop: {exc}") from None
 
 
 class TargetMonitor:

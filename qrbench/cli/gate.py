@@ -6,9 +6,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from qrbench import results
 from qrbench.analysis.gate import judge
+from qrbench.analysis.sequential import recorded_target_stop
 from qrbench.analysis.thresholds import parse_overrides, resolve_thresholds
 from qrbench.baseline import baseline_name, baseline_path, copy_to_baseline, read_baseline
 from qrbench.cli.app import app, baseline_app
@@ -60,6 +62,7 @@ from qrbench.report.export import append, write
 from qrbench.report.export import html as html_export
 from qrbench.report.export import junit as junit_export
 from qrbench.report.export import markdown as markdown_export
+from qrbench.report.wording.sampling import target_line
 
 # The options that shape the run a gate makes, whose defaults are values: refused, when
 # typed, beside --results or --capacity-results.
@@ -270,7 +273,12 @@ def gate(
             raise ConfigError(
                 f"{', '.join(given)}: only for a gate that runs sessions, not with --results"
             )
-        judged, auto_stop = results.read_run(results_file), None
+        judged = results.read_run(results_file)
+        auto_stop = recorded_target_stop(judged)
+        if auto_stop is not None:
+            # Said as the run said it when it ended (a gate that runs prints it above).
+            line = f"--runs auto: {target_line(auto_stop)}"
+            screen.print(escape(line), highlight=False, soft_wrap=True)
     report = replace(judge(judged, overrides, reference), auto_stop=auto_stop)
     print_gate(screen, report, verbose=verbose)
     markdown = markdown_export.render_gate(report)

@@ -3,13 +3,17 @@
 import json
 import subprocess
 import xml.etree.ElementTree as ElementTree
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
+from qrbench.analysis.summary import summarize_run
+from qrbench.records import SessionResult
 from tests.helpers import SMALL_WORLD, draw, qrbench, results_document, write_yaml
+from tests.report.export.test_auto_stop import FAILED_TARGET, TARGET_LINE
 
 SMALL_RUN = ("--profile", "optimized", "--scenario", "small", "--runs", "2", "--warmup", "0")
 
@@ -269,3 +273,29 @@ def test_at_80_columns_passing_stage_checks_fold_unless_verbose(tmp_path: Path) 
         folded = [row for row in rows if "regression 5 stages" in row]
         assert len(folded) == (0 if verbose else 1)
         assert ("regression page_load:" in done.stdout) is verbose
+
+
+def _stopped_run(tmp_path: Path, stop: dict[str, Any]) -> Path:
+    """A finished `--runs auto` run whose summary records how it stopped."""
+    document = results_document("optimized", [1501.0, 1502.0, 1503.0])
+    sessions = [SessionResult.from_dict(record) for record in document["sessions"]]
+    document["summary"] = {**summarize_run(sessions, 50.0).to_dict(), "auto_stop": stop}
+    return save(tmp_path, "auto", document)
+
+
+def test_gate_results_of_a_runs_auto_run_says_how_that_run_stopped(tmp_path: Path) -> None:
+    recorded = json.loads(json.dumps(asdict(FAILED_TARGET)))
+    results_file = _stopped_run(tmp_path, recorded)
+    done = gate("--results", str(results_file), "--junit", "gate.xml", cwd=tmp_path)
+    assert f"--runs auto: {TARGET_LINE}" in " ".join(done.stdout.split())
+    suite = ElementTree.parse(tmp_path / "gate.xml").getroot()
+    properties = {item.get("name"): item.get("value") for item in suite.iter("property")}
+    assert properties["runs_auto"] == TARGET_LINE
+
+
+def test_gate_results_refuses_a_malformed_stop_record_naming_it(tmp_path: Path) -> None:
+    recorded = json.loads(json.dumps(asdict(FAILED_TARGET)))
+    recorded["look"]["settled"] = "maybe"
+    done = gate("--results", str(_stopped_run(tmp_path, recorded)), cwd=tmp_path)
+    assert done.returncode == 2
+    assert "summary.auto_stop" in done.stderr and "$.look.settled" in done.stderr
