@@ -335,6 +335,8 @@ class ScenarioNetwork(StrictModel):
     static: OriginNetwork = Field(default_factory=OriginNetwork)
     version_host: OriginNetwork = Field(default_factory=OriginNetwork)
     webhook: OriginNetwork = Field(default_factory=OriginNetwork)
+    # The RemoteAuth store (Redis), reached through a relay that applies it.
+    store: OriginNetwork = Field(default_factory=OriginNetwork)
 
 
 class ScenarioCpu(StrictModel):

@@ -235,7 +235,7 @@ class _ProfileRun:
                 f"{plan.label or plan.profile.name}: the gateway's spans go to "
                 f"OTEL_EXPORTER_OTLP_ENDPOINT={opened.setup.otlp.endpoint}"
             )
-        header = _header(plan, self._run_id, opened.store_description)
+        header = _header(plan, self._run_id, opened.store_description, opened.preloaded)
         self._results = ResultsFile(plan.results_path, header)
 
     async def session(self, number: int, warmup: bool, origin: float, start: Start) -> None:
@@ -308,7 +308,13 @@ class _ProfileRun:
         )
 
 
-def _header(plan: RunPlan, run_id: str, store_description: str | None) -> dict[str, object]:
+def _header(
+    plan: RunPlan, run_id: str, store_description: str | None, preloaded: Path | None
+) -> dict[str, object]:
+    remote_session = {}
+    if preloaded is not None:
+        # What each restore downloads and unpacks: the zip the scenario stored.
+        remote_session["remote_session_mb"] = round(preloaded.stat().st_size / 2**20, 3)
     return {
         "qrbench_version": qrbench.__version__,
         "run_id": run_id,
@@ -326,6 +332,7 @@ def _header(plan: RunPlan, run_id: str, store_description: str | None) -> dict[s
         },
         "engine": describe_engine(plan.profile.engine),
         "auth_store": store_description,
+        **remote_session,
     }
 
 

@@ -108,7 +108,9 @@ async def open_services(
     store: SessionStore | None = None
     store_description: str | None = None
     if uses_remote_auth(profile, restoring=scenario.remote_session.present):
-        opened, first = await stores.open(profile.auth.store, workdir=data_path)
+        opened, first = await stores.open(
+            profile.auth.store, workdir=data_path, link=scenario.network.store
+        )
         store, store_description = opened.store, opened.description
         if first and opened.warning is not None:
             warn(opened.warning)

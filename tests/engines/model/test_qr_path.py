@@ -1,6 +1,7 @@
 """The study's mechanisms run for real in a whole run: RemoteAuth on Redis, the signed
 webhook, the gateway's DB writes, routing, dedupe, the phone scan and chat sync."""
 
+import json
 import sqlite3
 import statistics
 from collections.abc import Iterator
@@ -17,7 +18,9 @@ from tests.run_helpers import RecordingListener, run_profile
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("no_leftover_chromium")]
 
-SMALL_PAGE = "replica:\n  index_kb: 100\n  bundle_kb: 256\n"
+SMALL_PAGE = (
+    "replica:\n  index_kb: 100\n  bundle_kb: 256\n  page:\n    assets: 8\n    asset_kb: 4\n"
+)
 
 
 def world(tmp_path: Path, extra: str = "", name: str = "world") -> Path:
@@ -108,6 +111,31 @@ def test_restoring_a_bigger_remote_session_takes_longer(tmp_path: Path, redis_ur
         assert all(s.ok for s in outcome.sessions), [s.error for s in outcome.sessions]
         restore_ms[size_mb] = statistics.median(stage(s, "auth_restore") for s in outcome.sessions)
     assert restore_ms[50] > 2 * restore_ms[5], restore_ms
+
+
+def test_a_store_farther_away_costs_its_round_trips_in_the_restore(
+    tmp_path: Path, redis_url: str
+) -> None:
+    restore_ms = {}
+    for latency_ms in (0, 300):
+        outcome, _ = run_profile(
+            tmp_path / f"{latency_ms}ms",
+            "extends: new\nchat_sync:\n  on_ready: false\n",
+            world(
+                tmp_path,
+                "remote_session:\n  present: true\n  size_mb: 1\n"
+                f"network:\n  store:\n    latency_ms: {latency_ms}\n",
+            ),
+            runs=2,
+        )
+        assert all(s.ok for s in outcome.sessions), [s.error for s in outcome.sessions]
+        restore_ms[latency_ms] = statistics.median(
+            stage(s, "auth_restore") for s in outcome.sessions
+        )
+    # At least sessionExists and the zip's GET: two round trips of 300 ms.
+    assert restore_ms[300] - restore_ms[0] >= 600, restore_ms
+    header = json.loads(outcome.results_path.read_text())
+    assert 1.0 <= header["remote_session_mb"] < 1.1  # the scenario's 1 MB, as stored
 
 
 def test_restore_only_uses_localauth_for_new_accounts(tmp_path: Path) -> None:
