@@ -115,7 +115,10 @@ def test_each_page_fault_fails_where_its_timeout_says(
     (session,) = outcome.sessions
     assert session.error is not None
     assert (session.error.stage, session.error.type) == (stage, error)
-    assert failed_stage_ms(session, stage) == pytest.approx(limit_ms, rel=0.05)
+    # The timeout starts after what comes before it in its stage: in qr_wait, the poll for
+    # Debug.VERSION, which shares the page's main thread with its boot work (a busy
+    # machine stretches that), so the stage may outlast the limit, never fall short of it.
+    assert 0.97 * limit_ms <= failed_stage_ms(session, stage) <= limit_ms + 500
     assert [attempt.fault for attempt in session.attempts] == [fault.value]
 
 
