@@ -119,6 +119,7 @@ class _Served:
     index_loopback: bytes
     scripts: dict[str, bytes]
     page_scripts: dict[str, bytes]
+    assets: dict[str, bytes]
 
 
 class Replica:
@@ -202,7 +203,11 @@ class Replica:
         until all three accept."""
         config = self.config
         scripts = self._scripts()
-        page_scripts = _read(_PAGE_SCRIPTS)
+        page_scripts = {path: _read(file) for path, file in _PAGE_SCRIPTS.items()}
+        page = config.page
+        assets = {
+            name: boot.asset_body(name, page.asset_kb) for name in boot.asset_names(page.assets)
+        }
         hosts = list(TLS_HOSTS)
         certificate = make_certificate(hosts) if config.port is None else kept_certificate(hosts)
         addresses = self._server.bind(
@@ -219,6 +224,7 @@ class Replica:
             index_loopback=index_loopback,
             scripts=scripts,
             page_scripts=page_scripts,
+            assets=assets,
         )
         self._server.serve(
             lambda: [
@@ -240,7 +246,7 @@ class Replica:
             self._bundle_bodies = content.build_bundles(
                 config.version, config.bundle_kb, config.bundles
             )
-        [app_js] = _read({"app": _APP_JS}).values()
+        app_js = _read(_APP_JS)
         work = json.dumps(boot.page_config(config.page)).encode()
         bodies = [*self._bundle_bodies, app_js.replace(b"/*PAGE_WORK*/null", work)]
         return dict(zip(content.script_names(config.bundles), bodies, strict=True))
@@ -301,15 +307,13 @@ class Replica:
 
         async def asset(request: web.Request) -> web.Response:
             name = request.match_info["name"]
-            if name not in assets:
+            body = served.assets.get(name)
+            if body is None:
                 raise web.HTTPNotFound()
             return web.Response(
-                body=boot.asset_body(name, self.config.page.asset_kb),
-                content_type=boot.asset_content_type(name),
-                headers=_IMMUTABLE,
+                body=body, content_type=boot.asset_content_type(name), headers=_IMMUTABLE
             )
 
-        assets = frozenset(boot.asset_names(self.config.page.assets))
         app = web.Application()
         app.router.add_get("/bundles/{name}", bundle)
         app.router.add_get(boot.ASSET_PREFIX + "{name}", asset)
@@ -442,9 +446,9 @@ def _version_app(config: ReplicaConfig, served: _Served) -> web.Application:
     return app
 
 
-def _read(files: dict[str, Path]) -> dict[str, bytes]:
-    """Each file's bytes, under its key; a missing one is the replica's error."""
+def _read(path: Path) -> bytes:
+    """A page script's bytes; a missing one is the replica's error."""
     try:
-        return {key: path.read_bytes() for key, path in files.items()}
+        return path.read_bytes()
     except OSError as exc:
         raise ReplicaError(f"a replica page script is missing: {exc}") from exc
