@@ -132,8 +132,9 @@ def test_a_store_farther_away_costs_its_round_trips_in_the_restore(
         restore_ms[latency_ms] = statistics.median(
             stage(s, "auth_restore") for s in outcome.sessions
         )
-    # At least sessionExists and the zip's GET: two round trips of 300 ms.
-    assert restore_ms[300] - restore_ms[0] >= 600, restore_ms
+    # At least sessionExists and the zip's GET: two round trips of 300 ms, however fast
+    # the local work that overlaps them (a difference of medians can land just under 600).
+    assert restore_ms[300] >= 600 > 10 * restore_ms[0], restore_ms
     header = json.loads(outcome.results_path.read_text())
     assert 1.0 <= header["remote_session_mb"] < 1.1  # the scenario's 1 MB, as stored
 
