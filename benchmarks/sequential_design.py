@@ -42,11 +42,13 @@ def _log_normal(rng: np.random.Generator, median_ms: float, spread_ms: float) ->
     return lambda n: median_ms * np.exp(sigma * rng.standard_normal(n))
 
 
-def _adaptive(draw: Draw, shift_ms: float, design: AdaptiveDesign) -> tuple[Settled, int, bool]:
+def _adaptive(
+    draw: Draw, shift_ms: float, design: AdaptiveDesign, rng: np.random.Generator
+) -> tuple[Settled, int, bool]:
     """One comparison to its stop: the verdict, the runs a side, and whether a fixed-design
     test looked at after every round would have called it somewhere on the way."""
     a, b = draw(design.max_runs), draw(design.max_runs) + shift_ms
-    sampling = ShiftSampling([CONTRAST], design)
+    sampling = ShiftSampling([CONTRAST], design, rng)
     taken = 0
     peeked = False
     while sampling.next_round({"a": _tally(a, taken), "b": _tally(b, taken)}):
@@ -98,7 +100,7 @@ def main() -> None:
     design = AdaptiveDesign(max_runs=args.max_runs, margin_ms=args.margin_ms)
     n = args.comparisons
 
-    aa = [_adaptive(draw, 0.0, design) for _ in range(n)]
+    aa = [_adaptive(draw, 0.0, design, rng) for _ in range(n)]
     called = sum(verdict in CALLED for verdict, _, _ in aa)
     equivalent = sum(verdict is Settled.EQUIVALENT for verdict, _, _ in aa)
     peeked = sum(peek for _, _, peek in aa)
@@ -112,7 +114,7 @@ def main() -> None:
     print("|---|---|---|---|---|")
     runs = np.mean([taken for _, taken, _ in aa])
     print(
-        f"| --runs auto (Pocock-type spending, every round) | {called / n:.1%} | "
+        f"| --runs auto (sign-flip, Pocock-type spending, every round) | {called / n:.1%} | "
         f"{_interval(called, n)} | {equivalent / n:.1%} (±{args.margin_ms:g} ms) | {runs:.1f} |"
     )
     print(
@@ -120,7 +122,7 @@ def main() -> None:
         f"{_interval(peeked, n)} | - | same rounds |"
     )
 
-    shifted = [_adaptive(draw, args.shift_ms, design) for _ in range(n)]
+    shifted = [_adaptive(draw, args.shift_ms, design, rng) for _ in range(n)]
     power = sum(verdict is Settled.SLOWER for verdict, _, _ in shifted) / n
     used = np.array([taken for _, taken, _ in shifted])
     fixed = [

@@ -2,10 +2,11 @@
 
 Two questions, two designs (docs/statistics.md says why each):
 
-- Is B slower than A, or the same within a margin? A group-sequential design on the
-  paired t statistic of the differences, with Lan and DeMets' alpha spending (Pocock
-  type), looked at after every round, and its repeated confidence intervals for the
-  shift (Jennison and Turnbull 1989): `ShiftMonitor`.
+- Is B slower than A, or the same within a margin? A group-sequential sign-flip
+  (randomization) test of the paired t statistic of the differences, with Lan and
+  DeMets' alpha spending (Pocock type), looked at after every round, and repeated
+  confidence intervals for the shift from its boundaries (Jennison and Turnbull 1989):
+  `ShiftMonitor`.
 - Does one run meet its target? Anytime-valid confidence sequences for the p95 and the
   success rate from a beta-binomial mixture martingale (Robbins 1970; Howard and Ramdas
   2022): `TargetMonitor`.
@@ -21,19 +22,16 @@ from enum import StrEnum
 import msgspec
 import numpy as np
 
-from qrbench.analysis.stats import scipy_stats
 from qrbench.results import ResultsError, SavedRun
 
-# Points over the continuation region in the boundary recursion: the crossing
-# probabilities it yields agree with published boundaries to the third decimal.
-_GRID_POINTS = 801
-# A |Z| this large has a tail below 1e-15: the grid need not reach further.
-_GRID_REACH = 8.0
-_LARGEST_BOUNDARY = 40.0
-# The first look at a shift: a paired t's variance from fewer pairs is too rough for the
-# boundary's nominal level. In 3,000 A/A comparisons of benchmarks/sequential_design.py
-# (at most 60 rounds) first looks at 10 pairs called a difference in 5.8 %, at 15 in 5.1 %.
-FIRST_LOOK_PAIRS = 15
+# The fewest pairs a shift is looked at with. The sign-flip test is exact at any n, but n
+# pairs have only 2^n sign patterns: at 10, the most extreme is 2 in 1,024, under the
+# 0.005 each of explain's ten questions has, so fewer could not settle those anyway.
+FIRST_LOOK_PAIRS = 10
+# Sign patterns drawn beside the observed one: a look's p is then a Monte Carlo
+# randomization p (exact in expectation), and the smallest alpha a look can spend is
+# 1 / (SIGN_PATTERNS + 1).
+SIGN_PATTERNS = 9_999
 
 
 def pocock_spending(alpha: float, fraction: float) -> float:
@@ -46,109 +44,81 @@ def pocock_spending(alpha: float, fraction: float) -> float:
     return alpha * math.log(1 + (math.e - 1) * min(max(fraction, 0.0), 1.0))
 
 
-@dataclass(frozen=True)
-class _Looked:
-    """The design after a look: what it has spent, and the sub-density of the score
-    S = Z * sqrt(t) over the paths that have not crossed a boundary yet."""
+class SignFlipSequential:
+    """A group-sequential randomization test of "the paired differences are symmetric
+    about 0", looked at as pairs arrive.
 
-    fraction: float
-    spent: float
-    boundary: float
-    grid: np.ndarray
-    weights: np.ndarray
-
-
-_START = _Looked(fraction=0.0, spent=0.0, boundary=math.inf, grid=np.zeros(0), weights=np.zeros(0))
-# Boundaries depend only on alpha and the looks' fractions: a simulation of thousands of
-# runs, or explain's groups, meet the same sequences again and again.
-_KNOWN: dict[tuple[float, tuple[tuple[float, bool], ...]], _Looked] = {}
-_KNOWN_LIMIT = 4000
-
-
-class GroupSequential:
-    """Two-sided |Z| boundaries for looks at increasing information fractions.
-
-    At each look the boundary is the one whose first-crossing probability under no
-    difference equals the alpha the spending function releases since the last look, given
-    that no earlier look crossed (Armitage, McPherson and Rowe's recursion on the
-    sub-density of the score statistic, on a grid). The looks need not be planned: any
-    fractions, in order, keep the total type I error at alpha.
+    Under no difference each pair's sign is a fair coin given its size, so the observed
+    signs are one draw among the sign patterns. Every pattern (the observed one first,
+    then SIGN_PATTERNS random ones, each pair's sign kept across looks) goes through the
+    same looks; a look's boundary is the |t| that as many patterns, not stopped by an
+    earlier look, cross as the spending function releases since the last look. The
+    observed pattern is exchangeable with the others, so its chance of crossing at any
+    look is at most what that look spent, and all looks together at most alpha, whatever
+    the differences' distribution (symmetric under no difference) and however few pairs.
     """
 
-    def __init__(self, alpha: float) -> None:
+    def __init__(self, alpha: float, rng: np.random.Generator) -> None:
         if not 0 < alpha < 1:
             raise ValueError(f"alpha must be between 0 and 1 (got {alpha})")
         self.alpha = alpha
-        self._looks: tuple[tuple[float, bool], ...] = ()
-        self._state = _START
+        self.spent = 0.0
+        self.pairs = 0
+        self._rng = rng
+        # Per pattern, the sum of the signed differences; the sum of squares is the same
+        # for every pattern.
+        self._sums = np.zeros(SIGN_PATTERNS + 1)
+        self._squares = 0.0
+        self._running = np.ones(SIGN_PATTERNS + 1, dtype=bool)
 
-    @property
-    def fraction(self) -> float:
-        return self._state.fraction
-
-    @property
-    def spent(self) -> float:
-        return self._state.spent
-
-    def look(self, fraction: float, *, final: bool = False) -> float:
-        """The |Z| boundary at this look; `final` spends whatever alpha is left."""
-        fraction = min(fraction, 1.0)
-        if fraction <= self.fraction:
-            raise ValueError(
-                f"information must grow between looks ({fraction} after {self.fraction})"
-            )
-        self._looks += ((fraction, final),)
-        key = (self.alpha, self._looks)
-        if key not in _KNOWN:
-            if len(_KNOWN) >= _KNOWN_LIMIT:
-                _KNOWN.clear()
-            _KNOWN[key] = _next_look(self.alpha, self._state, fraction, final)
-        self._state = _KNOWN[key]
-        return self._state.boundary
-
-
-def _next_look(alpha: float, before: _Looked, fraction: float, final: bool) -> _Looked:
-    release = (alpha if final else pocock_spending(alpha, fraction)) - before.spent
-    stats = scipy_stats()
-    root_t = math.sqrt(fraction)
-    if not before.fraction:
-        boundary = float(stats.norm.isf(release / 2)) if release > 0 else _LARGEST_BOUNDARY
-        grid = _span(boundary, root_t)
-        density = stats.norm.pdf(grid, scale=root_t)
-        crossed = 2 * float(stats.norm.sf(boundary))
-    else:
-        step = math.sqrt(fraction - before.fraction)
-
-        def crossing(b: float) -> float:
-            edge = b * root_t
-            outside = stats.norm.sf((edge - before.grid) / step) + stats.norm.cdf(
-                (-edge - before.grid) / step
-            )
-            return float(before.weights @ outside)
-
-        if release <= 0 or crossing(_LARGEST_BOUNDARY) >= release:
-            boundary = _LARGEST_BOUNDARY
+    def look(self, new_differences: np.ndarray, release: float) -> "SignFlipLook":
+        """Add the pairs since the last look, and spend up to `release` of alpha."""
+        signs = self._rng.integers(0, 2, size=(len(self._sums), len(new_differences))) * 2 - 1
+        signs[0] = 1
+        self._sums += signs @ new_differences
+        self._squares += float(new_differences @ new_differences)
+        self.pairs += len(new_differences)
+        statistics = _abs_t(self._sums, self._squares, self.pairs)
+        running = statistics[self._running]
+        # The |t| that at most `allowed` running patterns exceed.
+        allowed = math.floor(max(release, 0.0) * len(self._sums) + 1e-9)
+        if allowed >= len(running):
+            boundary = -math.inf
         else:
-            boundary = _root(lambda b: crossing(b) - release, 0.0, _LARGEST_BOUNDARY)
-        crossed = crossing(boundary)
-        grid = _span(boundary, root_t)
-        kernel = stats.norm.pdf((grid[:, None] - before.grid[None, :]) / step) / step
-        density = kernel @ before.weights
-    weights = density * (grid[1] - grid[0])
-    weights[[0, -1]] /= 2  # the trapezoid rule's ends
-    return _Looked(fraction, before.spent + crossed, boundary, grid, weights)
+            boundary = float(np.partition(running, len(running) - allowed - 1)[-allowed - 1])
+        crossed = self._running & (statistics > boundary)
+        observed = statistics[0]
+        p_value = float(np.count_nonzero(running >= observed)) / len(self._sums)
+        self.spent += float(np.count_nonzero(crossed)) / len(self._sums)
+        self._running &= ~crossed
+        # A boundary no pattern can cross bounds nothing.
+        return SignFlipLook(
+            boundary=boundary if crossed.any() else math.inf,
+            p_value=p_value,
+            crossed=bool(crossed[0]),
+        )
 
 
-def _span(boundary: float, root_t: float) -> np.ndarray:
-    """The grid over the continuation region |S| < boundary * sqrt(t)."""
-    return np.linspace(-1, 1, _GRID_POINTS) * min(boundary, _GRID_REACH) * root_t
+@dataclass(frozen=True)
+class SignFlipLook:
+    boundary: float  # on |t|
+    p_value: float  # the share of running patterns at least as extreme as the observed
+    crossed: bool
 
 
-def _root(function: Callable[[float], float], low: float, high: float) -> float:
-    """Where `function` changes sign between `low` and `high`."""
-    from scipy.optimize import brentq  # imported when a run first looks, as stats does SciPy
-
-    return float(brentq(function, low, high, xtol=1e-6))
+def _abs_t(sums: np.ndarray, squares: float, pairs: int) -> np.ndarray:
+    """|paired t| of each sign pattern, from its signed sum and the shared sum of squares:
+    t^2 = S^2 (n - 1) / (n Q - S^2)."""
+    if squares == 0:
+        # Every difference 0: no pattern differs from another.
+        return np.zeros_like(sums)
+    spread = pairs * squares - sums**2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        statistics = np.abs(sums) * np.sqrt((pairs - 1) / spread)
+    # Every pair differed by the same amount in the same direction: no spread to hold
+    # that amount against.
+    statistics[spread <= 1e-12 * pairs * squares] = math.inf
+    return statistics
 
 
 class Settled(StrEnum):
@@ -168,14 +138,17 @@ class ShiftLook:
     pairs: int
     # The mean paired difference, in ms.
     shift_ms: float
-    # The repeated confidence interval: it covers the true shift at every look at once with
-    # probability 1 - alpha.
+    # The repeated confidence interval: it excludes 0 at any look with probability at most
+    # alpha when there is no shift (exactly, by the randomization), and covers a shift
+    # other than 0 as the paired t's interval does (approximately).
     ci_low: float
     ci_high: float
     t: float
-    # This look's |t| boundary: the Z boundary's nominal level, on n - 1 degrees of freedom.
+    # This look's |t| boundary, from the sign patterns still running; inf when none can
+    # cross it yet.
     boundary: float
-    # The two-sided p value of this look alone, to read against the boundary's.
+    # The share of sign patterns still running whose |t| is at least the observed one:
+    # the look calls a difference when it is at most the alpha this look may spend.
     p_value: float
     boundary_p_value: float
     settled: Settled
@@ -187,44 +160,48 @@ class ShiftMonitor:
 
     The two sides are paired by round: both sessions of a pair ran back to back with the
     same fault and jitter draws, so what the world did to both cancels in their
-    difference. The statistic is the paired t of the differences, held to the Z
-    boundary's nominal level on n - 1 degrees of freedom (Jennison and Turnbull's
-    significance-level approach for an unknown variance); the information fraction is
-    the pairs over `max_runs`, so a failed session (which leaves its pair out) slows the
-    design down instead of fooling it.
+    difference. The test is the sign-flip randomization test of the paired t
+    (`SignFlipSequential`); the information fraction is the pairs over `max_runs`, so a
+    failed session (which leaves its pair out) slows the design down instead of fooling
+    it. The repeated interval is the mean plus or minus the look's |t| boundary times its
+    standard error: it excludes 0 exactly when the test calls a difference.
     """
 
-    def __init__(self, alpha: float, max_runs: int, margin_ms: float) -> None:
-        self.design = GroupSequential(alpha)
+    def __init__(
+        self, alpha: float, max_runs: int, margin_ms: float, rng: np.random.Generator
+    ) -> None:
+        self.design = SignFlipSequential(alpha, rng)
         self.max_runs = max_runs
         self.margin_ms = margin_ms
         self.last: ShiftLook | None = None
 
     def look(self, differences: Sequence[float], *, final: bool = False) -> ShiftLook | None:
         """None when there is nothing new to look at: fewer than FIRST_LOOK_PAIRS pairs,
-        or no new pair since the last look."""
+        or no new pair since the last look. `differences` are in round order, each look's
+        extending the last's; `final` spends whatever alpha is left."""
         pairs = len(differences)
-        if pairs < FIRST_LOOK_PAIRS or min(pairs / self.max_runs, 1.0) <= self.design.fraction:
+        if pairs < FIRST_LOOK_PAIRS or pairs <= self.design.pairs:
             return None
-        z_boundary = self.design.look(pairs / self.max_runs, final=final)
         values = np.asarray(differences, dtype=float)
+        alpha = self.design.alpha
+        spending = alpha if final else pocock_spending(alpha, pairs / self.max_runs)
+        release = spending - self.design.spent
+        test = self.design.look(values[self.design.pairs :], release)
         mean = float(values.mean())
         error = float(values.std(ddof=1)) / math.sqrt(pairs)
-        stats = scipy_stats()
-        nominal = float(2 * stats.norm.sf(z_boundary))
-        boundary = float(stats.t.isf(nominal / 2, pairs - 1))
-        t = _t_statistic(mean, error)
-        ci_low, ci_high = mean - boundary * error, mean + boundary * error
+        # Pairs that all differed alike leave no error: the interval is their difference.
+        half_width = test.boundary * error if error > 0 else 0.0
+        ci_low, ci_high = mean - half_width, mean + half_width
         found = ShiftLook(
             pairs=pairs,
             shift_ms=mean,
             ci_low=ci_low,
             ci_high=ci_high,
-            t=t,
-            boundary=boundary,
-            p_value=float(2 * stats.t.sf(abs(t), pairs - 1)),
-            boundary_p_value=nominal,
-            settled=_settled(ci_low, ci_high, self.margin_ms),
+            t=_t_statistic(mean, error),
+            boundary=test.boundary,
+            p_value=test.p_value,
+            boundary_p_value=max(release, 0.0),
+            settled=_settled(test.crossed, mean, ci_low, ci_high, self.margin_ms),
         )
         self.last = found
         return found
@@ -237,11 +214,11 @@ def _t_statistic(mean: float, error: float) -> float:
     return math.copysign(math.inf, mean) if mean else 0.0
 
 
-def _settled(ci_low: float, ci_high: float, margin_ms: float) -> Settled:
-    if ci_low > 0:
-        return Settled.SLOWER
-    if ci_high < 0:
-        return Settled.FASTER
+def _settled(
+    crossed: bool, mean: float, ci_low: float, ci_high: float, margin_ms: float
+) -> Settled:
+    if crossed:
+        return Settled.SLOWER if mean > 0 else Settled.FASTER
     if -margin_ms < ci_low and ci_high < margin_ms:
         return Settled.EQUIVALENT
     return Settled.OPEN
@@ -267,6 +244,13 @@ def _log_mixture(
         null = count * np.log(share) + (trials - count) * np.log1p(-np.asarray(share))
     result: np.ndarray = mixture - null
     return result
+
+
+def _root(function: Callable[[float], float], low: float, high: float) -> float:
+    """Where `function` changes sign between `low` and `high`."""
+    from scipy.optimize import brentq  # imported when a run first looks, as stats does SciPy
+
+    return float(brentq(function, low, high, xtol=1e-6))
 
 
 def quantile_sequence(
@@ -308,6 +292,83 @@ def share_sequence(
     low = 0.0 if excess(1e-12) < 0 else _root(excess, 1e-12, observed)
     high = 1.0 if excess(1 - 1e-12) < 0 else _root(excess, observed, 1 - 1e-12)
     return low, high
+
+
+def median_interval(values: Sequence[float], alpha: float) -> tuple[float | None, float | None]:
+    """The distribution-free interval of a fixed sample's median: order statistics k and
+    n - k + 1, k the largest with P(Binomial(n, 1/2) < k) <= alpha / 2. None where the
+    sample is too small to bound it."""
+    from scipy import stats  # as in _root
+
+    ordered = np.sort(np.asarray(values, dtype=float))
+    k = int(stats.binom.ppf(alpha / 2, len(ordered), 0.5)) if len(ordered) else 0
+    if k < 1:
+        return None, None
+    return float(ordered[k - 1]), float(ordered[len(ordered) - k])
+
+
+class RegressionSettled(StrEnum):
+    REGRESSED = "regressed"
+    WITHIN = "within the limit"
+    OPEN = "not settled"
+
+
+@dataclass(frozen=True)
+class RegressionLook:
+    """The run's median time-to-QR against the baseline's plus the allowed regression."""
+
+    median_ms: float | None
+    # The run's median's anytime-valid interval.
+    median_low: float | None
+    median_high: float | None
+    baseline_median_ms: float | None
+    max_regression_percent: float
+    # The baseline's median's interval, times 1 + the allowed regression.
+    limit_low: float | None
+    limit_high: float | None
+    settled: RegressionSettled
+
+
+class RegressionMonitor:
+    """Is the run's median time-to-QR more than `max_regression_percent` over a baseline's?
+
+    The baseline is a fixed sample: its median gets the order-statistic interval at
+    alpha / 2. The run grows: its median gets the confidence sequence at alpha / 2, valid
+    after any session. Regressed when the run's lower bound is over the baseline limit's
+    upper one; within the limit when the run's upper bound is under the limit's lower one.
+    """
+
+    def __init__(
+        self, alpha: float, baseline_ms: Sequence[float], max_regression_percent: float
+    ) -> None:
+        self.alpha = alpha
+        self.max_regression_percent = max_regression_percent
+        factor = 1 + max_regression_percent / 100
+        low, high = median_interval(baseline_ms, alpha / 2)
+        self.baseline_median_ms = float(np.median(baseline_ms)) if len(baseline_ms) else None
+        self.limit_low = None if low is None else low * factor
+        self.limit_high = None if high is None else high * factor
+        self.last: RegressionLook | None = None
+
+    def look(self, qr_times: Sequence[float]) -> RegressionLook:
+        low, high = quantile_sequence(qr_times, 50, self.alpha / 2)
+        if low is not None and self.limit_high is not None and low > self.limit_high:
+            settled = RegressionSettled.REGRESSED
+        elif high is not None and self.limit_low is not None and high < self.limit_low:
+            settled = RegressionSettled.WITHIN
+        else:
+            settled = RegressionSettled.OPEN
+        self.last = RegressionLook(
+            median_ms=float(np.median(qr_times)) if len(qr_times) else None,
+            median_low=low,
+            median_high=high,
+            baseline_median_ms=self.baseline_median_ms,
+            max_regression_percent=self.max_regression_percent,
+            limit_low=self.limit_low,
+            limit_high=self.limit_high,
+            settled=settled,
+        )
+        return self.last
 
 
 class StopReason(StrEnum):
@@ -370,6 +431,8 @@ class TargetStop:
     min_success: float
     precision: float
     look: TargetLook | None
+    # With a baseline (`gate --baseline --runs auto`): the median's regression, last look.
+    regression: RegressionLook | None = None
 
 
 def recorded_target_stop(run: SavedRun) -> TargetStop | None:

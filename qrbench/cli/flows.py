@@ -1,5 +1,6 @@
 """What several commands do alike: run plans under a progress bar, route exports."""
 
+from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import NoReturn, TypeVar
@@ -179,12 +180,14 @@ def measure_run(
     browsers: BrowserChoice = AS_PROFILED,
     verbose: bool = False,
     thresholds: Thresholds | None = None,
+    baseline_ms: Sequence[float] | None = None,
 ) -> RunOutcome:
     """Run sessions as `qrbench run` does: progress, the run's table, its results file;
     with `verbose`, the spans (the replica page's work, a traced gateway's); for a
     gateway, whether it sent any. With
     `--runs auto`, until the verdict against `thresholds` (default: the profile's target
-    and `gate:` section) is settled, and a line says how it stood."""
+    and `gate:` section) is settled, and with `baseline_ms` (a baseline's times to QR) the
+    median's regression too; a line says how it stood."""
     _check_sampled_alone(runs, load)
     plan = browsers.placed(
         RunPlan(
@@ -203,7 +206,7 @@ def measure_run(
         judged_by = thresholds or resolve_thresholds(
             ThresholdOverrides(target_ms=profile.target.deadline_s * 1000), profile
         )
-        sampling = TargetSampling(plan.label or plan.profile.name, judged_by, runs)
+        sampling = TargetSampling(plan.label or plan.profile.name, judged_by, runs, baseline_ms)
     check_results_file(plan.results_path, "results file" if output is None else "--output")
     from qrbench.measure.runner import run  # as in run_plans
 

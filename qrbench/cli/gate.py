@@ -192,7 +192,9 @@ def gate(
     another machine or Chromium. With $GITHUB_STEP_SUMMARY set, the verdict's Markdown
     is appended there too. With --runs auto the run goes on until the target and success
     checks are settled at 95 % confidence however often it looks (a line says how), or
-    the percentile is known within 10 % of the target, --max-runs or --budget; the checks
+    the percentile is known within 10 % of the target, --max-runs or --budget; with
+    --baseline, until the median is also shown regressed or within --max-regression of
+    the baseline's (a failed target or a regression ends it at once). The checks
     themselves are then judged on the sessions it took, as always.
 
     Exit codes: 0 every check passed, 1 a check failed, 2 usage or configuration error
@@ -255,6 +257,7 @@ def gate(
             load=load,
             browsers=browsers,
             thresholds=resolve_thresholds(overrides, loaded),
+            baseline_ms=None if reference is None else reference.columns.qr_times,
         )
         judged, auto_stop = results.read_run(outcome.results_path), outcome.summary.auto_stop
     else:

@@ -13,10 +13,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
+
 from qrbench.analysis.sequential import (
     FIRST_LOOK_PAIRS,
     AutoStop,
     Question,
+    RegressionMonitor,
+    RegressionSettled,
     Settled,
     ShiftLook,
     ShiftMonitor,
@@ -109,13 +113,13 @@ class Budget:
         return now - self._start + self._longest_round <= self.seconds
 
 
-def _stop(*, settled: bool, at_max: bool, budget: Budget, rounds: int) -> StopReason | None:
+def _stop(*, settled: bool, at_max: bool, in_budget: bool) -> StopReason | None:
     """Why a sampling stops before its next round, in that order; None to go on."""
     if settled:
         return StopReason.SETTLED
     if at_max:
         return StopReason.MAX_RUNS
-    if not budget.allows(rounds):
+    if not in_budget:
         return StopReason.BUDGET
     return None
 
@@ -151,13 +155,23 @@ class AdaptiveDesign:
 class ShiftSampling:
     """Rounds until every contrast is settled (slower, faster, or equivalent within the
     margin), at family-wise alpha: each contrast gets alpha / len(contrasts) (Bonferroni).
-    Only the profiles of contrasts still open run: sessions go where the doubt is."""
+    Only the profiles of contrasts still open run: sessions go where the doubt is.
 
-    def __init__(self, contrasts: Sequence[Contrast], design: AdaptiveDesign) -> None:
+    The look before a round that would overrun the budget is the last, and spends the
+    alpha left, as the one at `max_runs` does: a budget that ends the rounds early leaves
+    no alpha unspent. `rng` draws the sign patterns; seed it to repeat a run exactly."""
+
+    def __init__(
+        self,
+        contrasts: Sequence[Contrast],
+        design: AdaptiveDesign,
+        rng: np.random.Generator | None = None,
+    ) -> None:
         share = design.alpha / len(contrasts)
+        rng = rng or np.random.default_rng()
         self.design = design
         self.monitors = {
-            contrast: ShiftMonitor(share, design.max_runs, design.margin_ms)
+            contrast: ShiftMonitor(share, design.max_runs, design.margin_ms, rng)
             for contrast in contrasts
         }
         self.budget = Budget(design.budget_s)
@@ -165,15 +179,15 @@ class ShiftSampling:
         self.stopped: StopReason | None = None
 
     def next_round(self, tallies: Mapping[str, Tally]) -> list[str]:
-        final = self.rounds >= self.design.max_runs
+        at_max = self.rounds >= self.design.max_runs
+        in_budget = self.budget.allows(self.rounds)
         for contrast in self.open():
             self.monitors[contrast].look(
-                tallies[contrast.sample].differences(tallies[contrast.reference]), final=final
+                tallies[contrast.sample].differences(tallies[contrast.reference]),
+                final=at_max or not in_budget,
             )
         still_open = self.open()
-        self.stopped = _stop(
-            settled=not still_open, at_max=final, budget=self.budget, rounds=self.rounds
-        )
+        self.stopped = _stop(settled=not still_open, at_max=at_max, in_budget=in_budget)
         if self.stopped is not None:
             return []
         self.rounds += 1
@@ -210,11 +224,24 @@ class ShiftSampling:
 class TargetSampling:
     """Sessions of one profile until its verdict against the target (at the thresholds'
     percentile) and success threshold is settled, or that percentile is known within
-    `precision` of the target."""
+    `precision` of the target. With `baseline_ms` (a baseline's times to QR), until its
+    median's regression against that baseline is settled too; a verdict that fails the
+    gate (target failed, or regressed) ends the run alone."""
 
-    def __init__(self, label: str, thresholds: Thresholds, design: AdaptiveDesign) -> None:
+    def __init__(
+        self,
+        label: str,
+        thresholds: Thresholds,
+        design: AdaptiveDesign,
+        baseline_ms: Sequence[float] | None = None,
+    ) -> None:
         self.label = label
         self.design = design
+        self.regression = (
+            None
+            if baseline_ms is None
+            else RegressionMonitor(design.alpha, baseline_ms, thresholds.max_regression_percent)
+        )
         self.monitor = TargetMonitor(
             design.alpha,
             thresholds.target_ms,
@@ -228,21 +255,26 @@ class TargetSampling:
 
     def next_round(self, tallies: Mapping[str, Tally]) -> list[str]:
         tally = tallies[self.label]
-        look = (
-            self.monitor.look(list(tally.qr_times.values()), tally.measured)
-            if tally.measured
-            else None
-        )
         self.stopped = _stop(
-            settled=look is not None and look.settled is not TargetSettled.OPEN,
+            settled=tally.measured > 0 and self._settled(list(tally.qr_times.values()), tally),
             at_max=self.rounds >= self.design.max_runs,
-            budget=self.budget,
-            rounds=self.rounds,
+            in_budget=self.budget.allows(self.rounds),
         )
         if self.stopped is not None:
             return []
         self.rounds += 1
         return [self.label]
+
+    def _settled(self, qr_times: list[float], tally: Tally) -> bool:
+        target = self.monitor.look(qr_times, tally.measured).settled
+        if self.regression is None:
+            return target is not TargetSettled.OPEN
+        regression = self.regression.look(qr_times).settled
+        return (
+            target is TargetSettled.FAIL
+            or regression is RegressionSettled.REGRESSED
+            or (target is not TargetSettled.OPEN and regression is not RegressionSettled.OPEN)
+        )
 
     @property
     def last(self) -> TargetLook | None:
@@ -257,4 +289,5 @@ class TargetSampling:
             min_success=self.monitor.min_success,
             precision=self.monitor.precision,
             look=self.last,
+            regression=None if self.regression is None else self.regression.last,
         )

@@ -13,7 +13,7 @@ import pytest
 from qrbench.analysis.summary import summarize_run
 from qrbench.records import SessionResult
 from tests.helpers import SMALL_WORLD, draw, qrbench, results_document, write_yaml
-from tests.report.export.test_auto_stop import FAILED_TARGET, TARGET_LINE
+from tests.report.export.test_auto_stop import FAILED_TARGET, REGRESSED, TARGET_LINE
 
 SMALL_RUN = ("--profile", "optimized", "--scenario", "small", "--runs", "2", "--warmup", "0")
 
@@ -291,6 +291,14 @@ def test_gate_results_of_a_runs_auto_run_says_how_that_run_stopped(tmp_path: Pat
     suite = ElementTree.parse(tmp_path / "gate.xml").getroot()
     properties = {item.get("name"): item.get("value") for item in suite.iter("property")}
     assert properties["runs_auto"] == TARGET_LINE
+
+
+def test_gate_results_reads_back_a_recorded_regression(tmp_path: Path) -> None:
+    recorded = json.loads(json.dumps(asdict(REGRESSED)))
+    done = gate("--results", str(_stopped_run(tmp_path, recorded)), cwd=tmp_path)
+    assert "against the baseline's 1,200 ms + 10% ([1,254, 1,386]): regressed" in " ".join(
+        done.stdout.split()
+    )
 
 
 def test_gate_results_refuses_a_malformed_stop_record_naming_it(tmp_path: Path) -> None:

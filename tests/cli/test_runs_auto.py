@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from qrbench.analysis.sequential import FIRST_LOOK_PAIRS
 from tests.helpers import SMALL_WORLD, qrbench, write_yaml
 
 
@@ -15,9 +16,9 @@ from tests.helpers import SMALL_WORLD, qrbench, write_yaml
         (["run", "--runs", "0"], "--runs: must be at least 1 (got 0)"),
         (
             ["run", "--runs", "auto", "--max-runs", "6"],
-            "--max-runs 6: --runs auto needs at least 30",
+            "--max-runs 6: --runs auto needs at least 20",
         ),
-        (["compare", "old", "new", "--max-runs", "12"], "--runs auto needs at least 30"),
+        (["compare", "old", "new", "--max-runs", "12"], "--runs auto needs at least 20"),
         (["run", "--budget", "5m"], "--budget: only with --runs auto"),
         (["gate", "--runs", "5", "--max-runs", "20"], "--max-runs: only with --runs auto"),
         (["explain", "old", "new", "--runs", "3", "--margin", "50ms"], "--margin: only with"),
@@ -66,12 +67,43 @@ def test_a_gate_run_auto_settles_on_the_gate_thresholds_and_fails(tmp_path: Path
     assert _measured(tmp_path / "gate.json") < 10
 
 
-@pytest.mark.browser
-def test_compare_auto_stops_once_a_blocking_webhook_is_settled_slower(tmp_path: Path) -> None:
-    # The receiver takes a declared 1.5 s per webhook: a blocking one adds it to time-to-QR.
+def _webhook_profiles(tmp_path: Path) -> None:
+    """A receiver that takes a declared 1.5 s per webhook, and a profile that waits for it
+    (blocking) beside one that does not (background)."""
     write_yaml(tmp_path / "slow-receiver.yaml", SMALL_WORLD + "webhook:\n  processing_ms: 1500\n")
     write_yaml(tmp_path / "blocking.yaml", "extends: optimized\nwebhook:\n  mode: blocking\n")
     write_yaml(tmp_path / "background.yaml", "extends: optimized\nwebhook:\n  mode: background\n")
+
+
+@pytest.mark.browser
+def test_a_gate_run_auto_against_a_baseline_ends_when_the_regression_is_shown(
+    tmp_path: Path,
+) -> None:
+    _webhook_profiles(tmp_path)
+    saved = qrbench(
+        "run", "--profile", "background.yaml", "--scenario", "slow-receiver.yaml",
+        "--runs", "8", "--warmup", "0", "--output", "base.json", cwd=tmp_path,
+    )  # fmt: skip
+    assert saved.returncode == 0, saved.stderr
+    # A 60 s target at p95 takes ~80 sessions to show; the regression far fewer.
+    done = qrbench(
+        "gate", "--profile", "blocking.yaml", "--scenario", "slow-receiver.yaml",
+        "--runs", "auto", "--warmup", "0", "--target", "60s", "--baseline", "base.json",
+        "--output", "gate.json", cwd=tmp_path, timeout=240,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    stopped = " ".join(done.stdout.split())
+    assert "--runs auto: not settled (the regression ended the run): p95" in stopped
+    assert "against the baseline's" in stopped and "): regressed" in stopped
+    assert _measured(tmp_path / "gate.json") < 20
+    recorded = json.loads((tmp_path / "gate.json").read_text())["summary"]["auto_stop"]
+    assert recorded["regression"]["settled"] == "regressed"
+
+
+@pytest.mark.browser
+def test_compare_auto_stops_once_a_blocking_webhook_is_settled_slower(tmp_path: Path) -> None:
+    # A blocking webhook adds the receiver's 1.5 s to time-to-QR.
+    _webhook_profiles(tmp_path)
     done = qrbench(
         "compare", "background.yaml", "blocking.yaml", "--scenario", "slow-receiver.yaml",
         "--max-runs", "30", "--warmup", "0", "--json", "compare.json", cwd=tmp_path,
@@ -81,4 +113,4 @@ def test_compare_auto_stops_once_a_blocking_webhook_is_settled_slower(tmp_path: 
     assert "blocking vs background: settled: slower, p = " in done.stdout
     files = sorted((tmp_path / "results").glob("*.json"))
     assert len(files) == 2
-    assert all(15 <= _measured(path) < 30 for path in files)
+    assert all(FIRST_LOOK_PAIRS <= _measured(path) < 30 for path in files)

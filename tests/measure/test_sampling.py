@@ -5,7 +5,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qrbench.analysis.sequential import Settled
+from qrbench.analysis.sequential import (
+    FIRST_LOOK_PAIRS,
+    RegressionSettled,
+    Settled,
+    TargetSettled,
+)
 from qrbench.analysis.thresholds import Thresholds
 from qrbench.errors import ConfigError
 from qrbench.measure.runner import Machinery, run_interleaved
@@ -49,7 +54,7 @@ def test_a_large_shift_stops_early_as_settled() -> None:
     sampling = ShiftSampling([Contrast("b", "a")], AdaptiveDesign(max_runs=60))
     rounds = _drive(sampling, draws)
     assert sampling.stopped is StopReason.SETTLED
-    assert 15 <= rounds < 20
+    assert FIRST_LOOK_PAIRS <= rounds < FIRST_LOOK_PAIRS + 5
     look = sampling.looks()[Contrast("b", "a")]
     assert look is not None and look.settled is Settled.SLOWER
 
@@ -119,6 +124,25 @@ def test_the_first_round_runs_whatever_the_budget() -> None:
     assert not budget.allows(1)
 
 
+def test_the_last_look_a_budget_allows_spends_the_alpha_left() -> None:
+    # Rounds of 9 s against 100 s: the look after round 11 is the last, and spends what
+    # the Pocock-type function had kept for the rounds up to 60.
+    rng = np.random.default_rng(6)
+    draws = {"a": rng.normal(1000, 300, 60), "b": rng.normal(1000, 300, 60)}
+    sampling = ShiftSampling(
+        [Contrast("b", "a")], AdaptiveDesign(max_runs=60, budget_s=100), np.random.default_rng(7)
+    )
+    now = [0.0]
+    sampling.budget = Budget(100.0, clock=lambda: now[0])
+    taken = 0
+    while sampling.next_round({label: _tally(draws[label], taken) for label in draws}):
+        taken += 1
+        now[0] += 9.0
+    assert sampling.stopped is StopReason.BUDGET and taken == 11
+    design = sampling.monitors[Contrast("b", "a")].design
+    assert 0.049 < design.spent <= 0.05
+
+
 def test_a_budget_too_small_to_settle_says_so() -> None:
     rng = np.random.default_rng(4)
     draws = {"a": rng.normal(1000, 300, 50), "b": rng.normal(1000, 300, 50)}
@@ -129,7 +153,7 @@ def test_a_budget_too_small_to_settle_says_so() -> None:
 
 
 def test_max_runs_under_the_design_minimum_is_a_usage_error() -> None:
-    with pytest.raises(ConfigError, match="needs at least 30, room to look more than once"):
+    with pytest.raises(ConfigError, match="needs at least 20, room to look more than once"):
         AdaptiveDesign(max_runs=12)
 
 
@@ -141,6 +165,25 @@ def test_a_target_run_fails_fast_and_a_fast_one_runs_until_its_p95_is_known() ->
     rounds = _drive(passing, {"p": np.random.default_rng(5).normal(500, 20, 300)})
     assert passing.stopped is StopReason.SETTLED and passing.last is not None
     assert 60 < rounds < 300
+
+
+def test_with_a_baseline_a_regression_ends_the_run_and_a_pass_waits_for_the_regression() -> None:
+    rng = np.random.default_rng(9)
+    baseline = rng.normal(400, 20, 20)
+    regressed = TargetSampling("p", THRESHOLDS, AdaptiveDesign(max_runs=300), baseline)
+    rounds = _drive(regressed, {"p": rng.normal(800, 20, 300)})
+    # Under the 1 s target at p95 (which takes ~80 sessions to show), but twice the
+    # baseline: the regression alone ends the run.
+    assert regressed.stopped is StopReason.SETTLED and rounds < 30
+    stop = regressed.outcome()
+    assert stop.look is not None and stop.look.settled is TargetSettled.OPEN
+    assert stop.regression is not None and stop.regression.settled is RegressionSettled.REGRESSED
+    alone = TargetSampling("p", THRESHOLDS, AdaptiveDesign(max_runs=300))
+    same = TargetSampling("p", THRESHOLDS, AdaptiveDesign(max_runs=300), baseline)
+    draws = {"p": rng.normal(400, 20, 300)}
+    assert _drive(same, draws) >= _drive(alone, draws)
+    stop = same.outcome()
+    assert stop.regression is not None and stop.regression.settled is RegressionSettled.WITHIN
 
 
 def test_the_runner_runs_the_rounds_and_profiles_sampling_asks_for(tmp_path: Path) -> None:

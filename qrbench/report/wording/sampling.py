@@ -5,6 +5,7 @@ from typing import assert_never
 from qrbench.analysis.sequential import (
     FIRST_LOOK_PAIRS,
     AutoStop,
+    RegressionLook,
     Settled,
     ShiftLook,
     StopReason,
@@ -60,18 +61,38 @@ def _ms(value: float) -> str:
 
 
 def target_line(stop: TargetStop) -> str:
-    """`settled: PASS ...`, or what is known when it did not settle."""
+    """`settled: PASS ...`, or what is known when it did not settle; then, with a baseline,
+    where the median's regression stands."""
+    line = _target(stop)
+    if stop.regression is not None:
+        line += f"; {_regression(stop.regression)}"
+    return line
+
+
+def _regression(look: RegressionLook) -> str:
+    """`median 1,400 ms [1,350, 1,460] against the baseline's 1,180 ms + 10% ...`."""
+    return (
+        f"median {_bound(look.median_ms)} ms [{_bound(look.median_low)}, "
+        f"{_bound(look.median_high)}] against the baseline's {_bound(look.baseline_median_ms)} "
+        f"ms + {look.max_regression_percent:g}% ([{_bound(look.limit_low)}, "
+        f"{_bound(look.limit_high)}]): {look.settled}"
+    )
+
+
+def _bound(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
+def _target(stop: TargetStop) -> str:
     look = stop.look
     reason = _unsettled_reason(stop.stopped, stop.max_runs)
     if look is None:
         return f"{reason}: not settled (no session measured)"
 
     name = f"p{look.percentile:g}"
-    low = "-" if look.value_low is None else f"{look.value_low:,.0f}"
-    high = "-" if look.value_high is None else f"{look.value_high:,.0f}"
-    value = "-" if look.value_ms is None else f"{look.value_ms:,.0f}"
     known = (
-        f"{name} {value} ms [{low}, {high}] against {stop.target_ms:,.0f} ms, success "
+        f"{name} {_bound(look.value_ms)} ms [{_bound(look.value_low)}, "
+        f"{_bound(look.value_high)}] against {stop.target_ms:,.0f} ms, success "
         f"{look.succeeded}/{look.measured} [{look.success_low:.1%}, {look.success_high:.1%}] "
         f"against {stop.min_success:.0%}, after {look.measured} runs"
     )
@@ -80,6 +101,8 @@ def target_line(stop: TargetStop) -> str:
             return f"settled: {look.settled.upper()}: {known}"
         case TargetSettled.PRECISE:
             return f"{name} known within {stop.precision:.0%} of the target: {known}"
+        case TargetSettled.OPEN if stop.stopped is StopReason.SETTLED:
+            return f"not settled (the regression ended the run): {known}"
         case TargetSettled.OPEN:
             return f"{reason}: not settled: {known}"
         case _:

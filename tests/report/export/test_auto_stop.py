@@ -8,6 +8,8 @@ from pathlib import Path
 from qrbench.analysis.sequential import (
     AutoStop,
     Question,
+    RegressionLook,
+    RegressionSettled,
     Settled,
     ShiftLook,
     StopReason,
@@ -22,7 +24,7 @@ from qrbench.report.html import page
 from qrbench.report.html.inputs import read_report
 from qrbench.report.html.model import ExplanationPart
 from qrbench.report.html.parts import explanation_part, gate_part
-from qrbench.report.wording.sampling import shift_lines
+from qrbench.report.wording.sampling import shift_lines, target_line
 from tests.helpers import session, synthetic_explanation
 from tests.report.export.test_junit import _report_with_failures
 from tests.report.export.test_markdown import _comparison
@@ -48,7 +50,7 @@ STOP = AutoStop(
 LINES = [
     "new vs old: settled: slower, p = 1e-06 (this look's bound 0.006): +412 ms [+301, +524] "
     "over 17 rounds",
-    "old+webhook vs old: budget spent: not settled (no look: fewer than 15 rounds in which "
+    "old+webhook vs old: budget spent: not settled (no look: fewer than 10 rounds in which "
     "both succeeded)",
 ]
 
@@ -146,3 +148,27 @@ def test_a_gate_that_ran_with_runs_auto_says_how_it_stopped_in_every_export() ->
     assert "runs_auto" not in junit.render_gate(fixed)
     assert "--runs auto" not in markdown.render_gate(fixed)
     assert "Stopping" not in page.render("t", [gate_part(fixed)])
+
+
+REGRESSED = replace(
+    FAILED_TARGET,
+    regression=RegressionLook(
+        median_ms=1945.0,
+        median_low=1800.0,
+        median_high=None,
+        baseline_median_ms=1200.0,
+        max_regression_percent=10,
+        limit_low=1254.0,
+        limit_high=1386.0,
+        settled=RegressionSettled.REGRESSED,
+    ),
+)
+
+
+def test_a_gate_against_a_baseline_says_where_the_regression_stands() -> None:
+    assert target_line(REGRESSED) == (
+        f"{TARGET_LINE}; median 1,945 ms [1,800, -] against the baseline's 1,200 ms + 10% "
+        "([1,254, 1,386]): regressed"
+    )
+    recorded = summarize_run([session(1, 1945.0)], 50.0, auto_stop=REGRESSED).to_dict()
+    assert recorded["auto_stop"]["regression"]["settled"] == "regressed"

@@ -56,7 +56,7 @@ def test_an_open_question_says_why_the_run_ended() -> None:
     budget = ShiftSampling([Contrast("b", "a")], AdaptiveDesign(max_runs=30, budget_s=0))
     _run(budget, draws)
     assert shift_lines(budget.outcome()) == [
-        "b vs a: budget spent: not settled (no look: fewer than 15 rounds in which both succeeded)"
+        "b vs a: budget spent: not settled (no look: fewer than 10 rounds in which both succeeded)"
     ]
 
 
