@@ -13,12 +13,13 @@ from pathlib import Path
 
 from qrbench.browsers.base import BrowserProvider
 from qrbench.config.models import Browser
+from qrbench.world.replica import boot
 from qrbench.world.stores.archive import build_remote_session_zip
 
-# whatsapp-web.js's legacy session keys, and the user's data in WhatsApp Web's `wawc`
-# (the store the replica's page made, its keys given out of line).
+# whatsapp-web.js's legacy session keys, and the user's data in WhatsApp Web's user
+# database (the store the replica's page made, its keys given out of line).
 _LOGGED_IN_STORAGE = """
-async () => {
+async ({database, store}) => {
   const random = (n) => btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(n))));
   localStorage.setItem('WABrowserId', JSON.stringify(random(16)));
   localStorage.setItem('WASecretBundle', JSON.stringify({key: random(32), encKey: random(32)}));
@@ -26,14 +27,17 @@ async () => {
   localStorage.setItem('WAToken2', JSON.stringify('1@' + random(96)));
   localStorage.setItem('last-wid-md', JSON.stringify('6281234567890:12@c.us'));
   await new Promise((resolve, reject) => {
-    const opening = indexedDB.open('wawc', 1);
-    opening.onupgradeneeded = () => opening.result.createObjectStore('user');
+    const opening = indexedDB.open(database);
     opening.onerror = () => reject(opening.error);
     opening.onsuccess = () => {
-      const tx = opening.result.transaction('user', 'readwrite');
-      for (let i = 0; i < 200; i++) tx.objectStore('user').put(random(512), 'k' + i);
-      tx.oncomplete = () => { opening.result.close(); resolve(); };
-      tx.onerror = () => reject(tx.error);
+      try {
+        const tx = opening.result.transaction(store, 'readwrite');
+        for (let i = 0; i < 200; i++) tx.objectStore(store).put(random(512), 'k' + i);
+        tx.oncomplete = () => { opening.result.close(); resolve(); };
+        tx.onerror = () => reject(tx.error);
+      } catch (error) {
+        reject(error);  // the page made no such store: fail, not hang
+      }
     };
   });
 }
@@ -56,7 +60,9 @@ async def build_preloaded_session(
         page = context.pages[0] if context.pages else await context.new_page()
         await page.goto(target_url, wait_until="load")
         await page.wait_for_selector("div[data-ref]", timeout=config.timeout_ms)
-        await page.evaluate(_LOGGED_IN_STORAGE)
+        await page.evaluate(
+            _LOGGED_IN_STORAGE, {"database": boot.USER_DATABASE, "store": boot.USER_STORE}
+        )
     finally:
         await browser.close()
     zip_path = workdir / "preloaded-session.zip"

@@ -17,7 +17,6 @@ from qrbench.engines.handler.db import Assignment
 from qrbench.engines.handler.qr import encode_png_data_url
 from qrbench.errors import QrRetriesExhausted, SessionFailure
 from qrbench.records import (
-    PAGE_SERVICE,
     ResourceUsage,
     SessionError,
     SessionResult,
@@ -25,7 +24,6 @@ from qrbench.records import (
     Stage,
     within_deadline,
 )
-from qrbench.world.otlp import ReceivedSpan
 from qrbench.world.webhook import QR_CODE_GENERATED, post_event, qr_code_generated_payload
 
 
@@ -239,17 +237,9 @@ def _page_spans(session: PreparedSession) -> list[SpanTiming]:
     replica = session.setup.replica
     if replica is None:
         return []
-    received = [
-        ReceivedSpan(
-            trace_id="",
-            span_id=span.span_id,
-            parent_span_id=span.parent_span_id,
-            name=span.name,
-            service=PAGE_SERVICE,
-            start_unix_ns=span.start_unix_ns,
-            end_unix_ns=span.end_unix_ns,
-            ok=span.ok,
-        )
-        for span in replica.page_spans(session.session_id)
-    ]
-    return placed(received, SessionTrace.new(), session.timer, session.timer.stages)
+    return placed(
+        replica.page_spans(session.session_id),
+        SessionTrace.new(),
+        session.timer,
+        session.timer.stages,
+    )

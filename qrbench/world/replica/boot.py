@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from qrbench.config.models import ReplicaPage
+from qrbench.records import PAGE_SERVICE
+from qrbench.world.otlp import ReceivedSpan
 from qrbench.world.replica.pairing import DeviceKeys
 
 # WhatsApp Web's IndexedDB databases and the stores the page opens before its QR. The page
@@ -88,21 +90,11 @@ def page_config(work: ReplicaPage) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class PageSpan:
-    """A piece of the page's work, on the browser's wall clock."""
-
-    name: str
-    span_id: str
-    parent_span_id: str | None
-    start_unix_ns: int
-    end_unix_ns: int
-    ok: bool
-
-
-@dataclass(frozen=True)
 class Hello:
     keys: DeviceKeys
-    spans: list[PageSpan]
+    # On the browser's wall clock, as the spans a traced gateway sends; service
+    # PAGE_SERVICE, no trace.
+    spans: list[ReceivedSpan]
 
 
 class HelloError(ValueError):
@@ -137,7 +129,7 @@ def _key(keys: dict[str, object], name: str) -> str:
     return text
 
 
-def _span(item: object) -> PageSpan:
+def _span(item: object) -> ReceivedSpan:
     if not isinstance(item, dict):
         raise HelloError("a span of the hello's work is not an object")
     name, span_id, parent = item.get("name"), item.get("id"), item.get("parent")
@@ -150,8 +142,10 @@ def _span(item: object) -> PageSpan:
         raise HelloError(f"span {name!r} has no start <= end in epoch ms, or no ok")
     assert isinstance(span_id, str) and isinstance(start, int | float)
     assert isinstance(end, int | float)
-    return PageSpan(
+    return ReceivedSpan(
+        trace_id="",
         name=name,
+        service=PAGE_SERVICE,
         span_id=span_id,
         parent_span_id=parent if isinstance(parent, str) else None,
         start_unix_ns=round(start * 1e6),

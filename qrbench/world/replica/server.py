@@ -27,8 +27,9 @@ from qrbench.errors import ReplicaError
 from qrbench.world import pacing
 from qrbench.world.faults import Fault
 from qrbench.world.loopback import BIND_ADDRESS, LoopbackServer
+from qrbench.world.otlp import ReceivedSpan
 from qrbench.world.replica import boot, content
-from qrbench.world.replica.boot import HelloError, PageSpan
+from qrbench.world.replica.boot import HelloError
 from qrbench.world.replica.pairing import new_ref, qr_matrix
 from qrbench.world.replica.tls import kept_certificate, make_certificate
 from qrbench.world.replica.urls import (
@@ -139,7 +140,7 @@ class Replica:
         self._faults: dict[str, Fault | None] = {}
         self._met: set[str] = set()
         # The spans of each session's page work, from its page's hello.
-        self._page_spans: dict[str, list[PageSpan]] = {}
+        self._page_spans: dict[str, list[ReceivedSpan]] = {}
 
     def arm(self, session_id: str, fault: Fault | None) -> None:
         """The fault this session's page loads meet from now on, until armed again."""
@@ -153,7 +154,7 @@ class Replica:
         self._met.discard(session_id)
         self._page_spans.pop(session_id, None)
 
-    def page_spans(self, session_id: str) -> list[PageSpan]:
+    def page_spans(self, session_id: str) -> list[ReceivedSpan]:
         """What the session's page said its work took, in its first hello (none before)."""
         return list(self._page_spans.get(session_id, []))
 
