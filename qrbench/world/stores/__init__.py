@@ -12,7 +12,7 @@ from qrbench.world.pacing import UNSHAPED
 from qrbench.world.stores.base import SessionMissing, SessionStore, StoreUnavailable
 from qrbench.world.stores.link import store_link
 from qrbench.world.stores.private_redis import PrivateRedis, redis_server_path
-from qrbench.world.stores.redis import RedisStore, redact_url
+from qrbench.world.stores.redis import RedisStore, check_url, redact_url
 from qrbench.world.stores.sqlite import SqliteStore
 
 __all__ = [
@@ -126,7 +126,7 @@ async def _redis(
     url: str, source: str, resources: contextlib.AsyncExitStack, link: OriginNetwork
 ) -> OpenedStore:
     try:
-        RedisStore(url)  # checks the URL before a relay is put in front of it
+        check_url(url)  # before a relay is put in front of it
     except ValueError as error:
         raise ConfigError(f"{source}: {redact_url(url)!r} is not a Redis URL: {error}") from error
     reached = url

@@ -15,7 +15,7 @@ import pytest
 from redis import Redis
 
 from qrbench.config.models import Store, StoreBackend
-from qrbench.errors import EnvironmentProblem
+from qrbench.errors import ConfigError, EnvironmentProblem
 from qrbench.world.stores import (
     NO_REDIS_WARNING,
     REDIS_URL_ENV,
@@ -330,6 +330,16 @@ def test_a_url_that_does_not_answer_is_an_environment_problem(
 ) -> None:
     with pytest.raises(EnvironmentProblem, match=r"127\.0\.0\.1:9 .*does not answer PING"):
         open_and_inspect(Store(backend=backend, url=CLOSED_PORT_URL), tmp_path, describe)
+
+
+def test_a_url_redis_cannot_use_is_a_config_error_naming_where_it_came_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(ConfigError, match=r"auth\.store\.url: 'http://cache:6379' is not a Redis"):
+        open_and_inspect(Store(url="http://cache:6379"), tmp_path, describe)
+    monkeypatch.setenv(REDIS_URL_ENV, "redis://cache:notaport")
+    with pytest.raises(ConfigError, match=f"{REDIS_URL_ENV}: .* is not a Redis URL"):
+        open_and_inspect(Store(), tmp_path, describe)
 
 
 def test_the_environment_url_is_honoured(
