@@ -1,6 +1,7 @@
 """The JSON summary of a run or a comparison: the form every later command's exports share."""
 
 import json
+import math
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,20 @@ def _auto_stop(stop: AutoStop | None) -> dict[str, Any] | None:
     """Each question's last look, with the line the console printed for it."""
     if stop is None:
         return None
-    return asdict(stop) | {"heading": auto_heading(stop), "lines": shift_lines(stop)}
+    looks = _finite(asdict(stop))
+    return looks | {"heading": auto_heading(stop), "lines": shift_lines(stop)}
+
+
+def _finite(value: Any) -> Any:
+    """`value` with every infinite float as null: a look with no bound yet has an interval
+    of +-inf and a boundary of inf, which JSON cannot say."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_finite(item) for item in value]
+    return value
 
 
 def _caveat(caveat: Caveat) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Why a `--runs auto` run stopped, in the words the README and docs/statistics.md use."""
 
+import math
 from typing import assert_never
 
 from qrbench.analysis.sequential import (
@@ -39,7 +40,10 @@ def _shift(look: ShiftLook | None, margin_ms: float, reason: str) -> str:
             f"{reason}: not settled (no look: fewer than {FIRST_LOOK_PAIRS} rounds in which "
             "both succeeded)"
         )
-    interval = f"[{_ms(look.ci_low)}, {_ms(look.ci_high)}]"
+    # No sign pattern could cross this look's boundary yet (too few pairs for the alpha
+    # it had): the interval has no bounds to show.
+    bounded = math.isfinite(look.ci_low) and math.isfinite(look.ci_high)
+    interval = f"[{_ms(look.ci_low)}, {_ms(look.ci_high)}]" if bounded else "[no bound yet]"
     measured = f"{_ms(look.shift_ms)} ms {interval} over {look.pairs} rounds"
     match look.settled:
         case Settled.SLOWER | Settled.FASTER:

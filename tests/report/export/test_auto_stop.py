@@ -1,6 +1,7 @@
 """How `--runs auto` stopped, in every export: the console's lines, and the looks behind them."""
 
 import json
+import math
 import xml.etree.ElementTree as ElementTree
 from dataclasses import replace
 from pathlib import Path
@@ -172,3 +173,29 @@ def test_a_gate_against_a_baseline_says_where_the_regression_stands() -> None:
     )
     recorded = summarize_run([session(1, 1945.0)], 50.0, auto_stop=REGRESSED).to_dict()
     assert recorded["auto_stop"]["regression"]["settled"] == "regressed"
+
+
+def test_a_look_with_no_bound_yet_reads_so_and_exports_as_strict_json() -> None:
+    unbounded = replace(
+        SLOWER,
+        pairs=10,
+        ci_low=-math.inf,
+        ci_high=math.inf,
+        boundary=math.inf,
+        settled=Settled.OPEN,
+    )
+    stop = replace(STOP, stopped=None, questions=[Question("new", "old", unbounded)])
+    assert shift_lines(stop) == [
+        "new vs old: interrupted: not settled: +412 ms [no bound yet] over 10 rounds"
+    ]
+
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"{constant} is not JSON")
+
+    text = json_export.render_comparison(replace(_comparison(), auto_stop=stop))
+    (look,) = [
+        q["look"]
+        for q in json.loads(text, parse_constant=refuse)["comparison"]["auto_stop"]["questions"]
+    ]
+    assert (look["ci_low"], look["ci_high"], look["boundary"]) == (None, None, None)
+    assert look["shift_ms"] == 412.4
