@@ -197,3 +197,20 @@ def test_a_run_far_over_its_baseline_is_regressed_and_one_under_it_within_the_li
     five = rng.normal(1050, 30, 30)
     assert RegressionMonitor(0.05, baseline, 10).look(five).settled is RegressionSettled.WITHIN
     assert RegressionMonitor(0.05, baseline, 2).look(five).settled is RegressionSettled.OPEN
+
+
+def test_a_run_at_the_limit_is_rarely_settled_either_way_however_often_it_is_looked_at() -> None:
+    # The true median exactly at the baseline's + 10 %: "within the limit" and "regressed"
+    # are both wrong. Looked at after every session up to 60, at alpha 0.2 so that 300
+    # runs would show a rate near it; each wrong answer must stay under alpha / 2.
+    rng = np.random.default_rng(3)
+    wrong = {RegressionSettled.WITHIN: 0, RegressionSettled.REGRESSED: 0}
+    for _ in range(300):
+        monitor = RegressionMonitor(0.2, rng.normal(1000, 50, 20), max_regression_percent=10)
+        run = rng.normal(1100, 50, 60)
+        for sessions in range(1, 61):
+            settled = monitor.look(run[:sessions]).settled
+            if settled is not RegressionSettled.OPEN:
+                wrong[settled] += 1
+                break
+    assert all(count / 300 <= 0.1 for count in wrong.values())
