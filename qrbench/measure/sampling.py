@@ -168,7 +168,7 @@ class ShiftSampling:
         rng: np.random.Generator | None = None,
     ) -> None:
         share = design.alpha / len(contrasts)
-        rng = rng or np.random.default_rng()
+        rng = rng if rng is not None else np.random.default_rng()
         self.design = design
         self.monitors = {
             contrast: ShiftMonitor(share, design.max_runs, design.margin_ms, rng)
