@@ -155,6 +155,8 @@ async def run_interleaved(
                         for profile_run in profile_runs
                     }
                 ):
+                    for notice in rounds.take_notices():
+                        listener.warning(notice)
                     number += 1
                     for profile_run in profile_runs:
                         if profile_run.label in labels:

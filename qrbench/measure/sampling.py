@@ -8,6 +8,7 @@ their question is settled, the most runs were taken, or the time budget would be
 overrun. Data only: no printing, no sessions, so a benchmark can drive them with draws.
 """
 
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -75,6 +76,10 @@ class Sampling(Protocol):
         """The labels whose next session runs in the coming round; none ends the run."""
         ...
 
+    def take_notices(self) -> list[str]:
+        """What the user should hear now, once (the runner passes it to its listener)."""
+        ...
+
 
 class FixedRuns:
     """Every profile, `runs` rounds: the design `--runs N` asks for."""
@@ -88,6 +93,9 @@ class FixedRuns:
             return []
         self.rounds += 1
         return list(tallies)
+
+    def take_notices(self) -> list[str]:
+        return []
 
 
 class Budget:
@@ -111,6 +119,18 @@ class Budget:
         if self.seconds is None or not rounds_done:
             return True
         return now - self._start + self._longest_round <= self.seconds
+
+    def rounds_that_fit(self, rounds_done: int) -> int | None:
+        """The rounds the whole budget holds at its longest round so far, as `allows` would
+        count them from its last call; None without a budget or a timed round."""
+        if self.seconds is None or self._last_asked is None or not self._longest_round:
+            return None
+        left = self.seconds - (self._last_asked - self._start)
+        return rounds_done + max(0, math.floor(left / self._longest_round))
+
+    @property
+    def longest_round_s(self) -> float:
+        return self._longest_round
 
 
 def _stop(*, settled: bool, at_max: bool, in_budget: bool) -> StopReason | None:
@@ -177,10 +197,13 @@ class ShiftSampling:
         self.budget = Budget(design.budget_s)
         self.rounds = 0
         self.stopped: StopReason | None = None
+        self._notices: list[str] = []
 
     def next_round(self, tallies: Mapping[str, Tally]) -> list[str]:
         at_max = self.rounds >= self.design.max_runs
         in_budget = self.budget.allows(self.rounds)
+        if self.rounds == 1:
+            self._warn_if_the_budget_cannot_look()
         for contrast in self.open():
             self.monitors[contrast].look(
                 tallies[contrast.sample].differences(tallies[contrast.reference]),
@@ -195,6 +218,22 @@ class ShiftSampling:
             label for contrast in still_open for label in (contrast.sample, contrast.reference)
         }
         return [label for label in tallies if label in wanted]
+
+    def _warn_if_the_budget_cannot_look(self) -> None:
+        """After the first round, when its duration says the budget ends before the first
+        look: the user may stop now rather than wait for "not settled" at the end."""
+        fit = self.budget.rounds_that_fit(self.rounds)
+        if fit is not None and fit < FIRST_LOOK_PAIRS:
+            self._notices.append(
+                f"--budget {self.design.budget_s:g} s holds about {fit} round(s) of "
+                f"{self.budget.longest_round_s:.0f} s; a difference is first looked at after "
+                f"{FIRST_LOOK_PAIRS}, so none can settle: raise --budget (Ctrl-C keeps the "
+                "sessions measured so far)"
+            )
+
+    def take_notices(self) -> list[str]:
+        notices, self._notices = self._notices, []
+        return notices
 
     def open(self) -> list[Contrast]:
         return [
@@ -279,6 +318,9 @@ class TargetSampling:
     @property
     def last(self) -> TargetLook | None:
         return self.monitor.last
+
+    def take_notices(self) -> list[str]:
+        return []
 
     def outcome(self) -> TargetStop:
         """Where the verdict stands, and why the runs stopped."""

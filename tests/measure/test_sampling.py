@@ -143,6 +143,33 @@ def test_the_last_look_a_budget_allows_spends_the_alpha_left() -> None:
     assert 0.049 < design.spent <= 0.05
 
 
+def test_a_budget_that_ends_before_the_first_look_says_so_after_one_round() -> None:
+    # Rounds of 30 s against 200 s: about 6 fit, and the first look is at 10.
+    rng = np.random.default_rng(10)
+    draws = {"a": rng.normal(1000, 300, 60), "b": rng.normal(1000, 300, 60)}
+    sampling = ShiftSampling([Contrast("b", "a")], AdaptiveDesign(max_runs=60, budget_s=200))
+    now = [0.0]
+    sampling.budget = Budget(200.0, clock=lambda: now[0])
+    notices: list[list[str]] = []
+    taken = 0
+    while sampling.next_round({label: _tally(draws[label], taken) for label in draws}):
+        notices.append(sampling.take_notices())
+        taken += 1
+        now[0] += 30.0
+    assert notices[0] == [] and all(not later for later in notices[2:])
+    (notice,) = notices[1]
+    assert notice.startswith("--budget 200 s holds about 6 round(s) of 30 s;")
+    assert f"first looked at after {FIRST_LOOK_PAIRS}" in notice
+    # One long enough to reach the first look says nothing.
+    roomy = ShiftSampling([Contrast("b", "a")], AdaptiveDesign(max_runs=60, budget_s=600))
+    roomy.budget = Budget(600.0, clock=lambda: now[0])
+    now[0], taken = 0.0, 0
+    while roomy.next_round({label: _tally(draws[label], taken) for label in draws}):
+        assert roomy.take_notices() == []
+        taken += 1
+        now[0] += 30.0
+
+
 def test_a_budget_too_small_to_settle_says_so() -> None:
     rng = np.random.default_rng(4)
     draws = {"a": rng.normal(1000, 300, 50), "b": rng.normal(1000, 300, 50)}
@@ -196,6 +223,9 @@ def test_the_runner_runs_the_rounds_and_profiles_sampling_asks_for(tmp_path: Pat
             self.seen.append({label: tally.measured for label, tally in tallies.items()})
             return self.rounds.pop(0) if self.rounds else []
 
+        def take_notices(self) -> list[str]:
+            return ["round asked"] if self.seen else []
+
     plans = [
         plan_for(tmp_path, "extends: optimized\n", runs=10, warmup=1, name="a"),
         plan_for(tmp_path, "extends: old\n", runs=10, warmup=1, name="b"),
@@ -215,6 +245,9 @@ def test_the_runner_runs_the_rounds_and_profiles_sampling_asks_for(tmp_path: Pat
     # Each answer saw every session of the round before it; warmups are not counted.
     assert sampling.seen == [{"a": 0, "b": 0}, {"a": 1, "b": 1}, {"a": 1, "b": 2}, {"a": 2, "b": 2}]
     assert [o.summary.measured for o in outcomes] == [2, 2]
+    # What the sampling has to say reaches the listener before the round it came with.
+    warned = [e[1] for e in listener.events if e[0] == "warning"]
+    assert warned.count("round asked") == 3
 
 
 def test_differences_pair_the_rounds_both_profiles_succeeded_in() -> None:
