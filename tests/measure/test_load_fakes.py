@@ -75,6 +75,10 @@ def test_an_open_loop_starts_sessions_on_its_seeded_schedule(tmp_path: Path) -> 
     assert all(s["started_ms"] >= s["scheduled_start_ms"] for s in measured)
 
 
+def _finished(listener: RecordingListener) -> list[int]:
+    return sorted(event[2] for event in listener.events if event[0] == "done")
+
+
 def test_cancelling_with_sessions_in_flight_keeps_the_finished_and_closes_every_browser(
     tmp_path: Path,
 ) -> None:
@@ -82,11 +86,14 @@ def test_cancelling_with_sessions_in_flight_keeps_the_finished_and_closes_every_
     script = {(2, 1): Act.HANG, (3, 1): Act.HANG}
     engines, provider = FakeEngines(script=script), FakeProvider()
 
+    listener = RecordingListener()
+
     async def cancel_while_two_hang() -> None:
         machinery = Machinery(engine=engines, provider=lambda _browser, _driver: provider)
-        task = asyncio.create_task(run(plan, RecordingListener(), machinery))
-        # Sessions 1 and 4 finish; 2 and 3 stay in flight until cancelled.
-        while len(provider.open_browsers) != 2 or provider.launched < 4:
+        task = asyncio.create_task(run(plan, listener, machinery))
+        # Sessions 1 and 4 finish (recorded, not only their browsers closed: under load
+        # the cancel could land between the two); 2 and 3 stay in flight until cancelled.
+        while len(provider.open_browsers) != 2 or _finished(listener) != [1, 4]:
             await asyncio.sleep(0.01)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
