@@ -28,6 +28,8 @@ from qrbench.analysis import stats
 from qrbench.browsers.local import launch_args
 from qrbench.config.models import Browser as BrowserConfig
 from qrbench.config.models import Replica
+from qrbench.errors import QrbenchError
+from qrbench.world.loopback import LoopbackServer
 from qrbench.world.replica import content
 
 # Where the real index loads its bundles, stylesheet and icons from: sent to the local
@@ -52,7 +54,9 @@ def documents(real_html: Path) -> dict[str, bytes]:
     return {"real": real, "generated": generated}
 
 
-async def serve(pages: dict[str, bytes]) -> tuple[web.AppRunner, str]:
+def _apps(pages: dict[str, bytes]) -> list[web.Application]:
+    """The pages by name; anything else 404 at once."""
+
     async def page(request: web.Request) -> web.Response:
         body = pages.get(request.match_info["name"])
         if body is None:
@@ -61,12 +65,7 @@ async def serve(pages: dict[str, bytes]) -> tuple[web.AppRunner, str]:
 
     app = web.Application()
     app.router.add_get("/{name}", page)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    return runner, f"http://127.0.0.1:{port}"
+    return [app]
 
 
 async def load(browser: Browser, url: str) -> list[float]:
@@ -84,10 +83,14 @@ async def measure(real_html: Path, loads: int) -> dict[str, list[list[float]]]:
     pages = documents(real_html)
     for name, body in pages.items():
         print(f"{name}: {len(body):,} bytes")
-    runner, base = await serve(pages)
     config = BrowserConfig()
     times: dict[str, list[list[float]]] = {name: [] for name in pages}
+    # In its own thread, as the replica serves: this loop only drives the browser.
+    server = LoopbackServer("real-index pages", QrbenchError, shutdown_timeout_s=1.0)
     try:
+        (address,) = server.bind(1)
+        server.serve(lambda: _apps(pages))
+        base = f"http://{address}"
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(
                 executable_path=config.executable_path, args=launch_args(config, [])
@@ -102,7 +105,7 @@ async def measure(real_html: Path, loads: int) -> dict[str, list[list[float]]]:
             finally:
                 await browser.close()
     finally:
-        await runner.cleanup()
+        server.stop()
     return times
 
 
